@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// client talks to one Placement-API endpoint with a fixed token.
+type client struct {
+	base  string
+	token string
+	hc    *http.Client
+}
+
+// newClient returns a client whose connection pool keeps conns idle connections, so that
+// concurrent workers reuse keep-alive connections instead of opening new ones.
+func newClient(base, token string, conns int, timeout time.Duration) *client {
+	tr := &http.Transport{
+		MaxIdleConns:        conns * 2,
+		MaxIdleConnsPerHost: conns * 2,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	return &client{
+		base:  strings.TrimRight(base, "/"),
+		token: token,
+		hc:    &http.Client{Transport: tr, Timeout: timeout},
+	}
+}
+
+// response is a fully read HTTP response and the time from sending the request to reading the
+// last byte of the body.
+type response struct {
+	status int
+	body   []byte
+	dur    time.Duration
+}
+
+// do sends one request at microversion mv with body (nil for none) encoded as JSON.
+func (c *client) do(ctx context.Context, method, path, mv string, body any) (response, error) {
+	var rdr io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return response{}, fmt.Errorf("encode %s %s: %w", method, path, err)
+		}
+		rdr = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rdr)
+	if err != nil {
+		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("X-Auth-Token", c.token)
+	req.Header.Set("OpenStack-API-Version", "placement "+mv)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return response{}, fmt.Errorf("read %s %s: %w", method, path, err)
+	}
+	return response{status: resp.StatusCode, body: b, dur: time.Since(start)}, nil
+}
+
+// expect sends a request that must answer with one of the statuses in ok.
+func (c *client) expect(ctx context.Context, method, path, mv string, body any, ok ...int) (response, error) {
+	r, err := c.do(ctx, method, path, mv, body)
+	if err != nil {
+		return r, err
+	}
+	if !slices.Contains(ok, r.status) {
+		return r, fmt.Errorf("%s %s: status %d: %s", method, path, r.status, truncate(r.body, 300))
+	}
+	return r, nil
+}
+
+// truncate returns b as a string of at most n bytes.
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+// errorCode returns the Placement error code of a JSON error body, or "none".
+func errorCode(body []byte) string {
+	var e struct {
+		Errors []struct {
+			Code string `json:"code"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &e) == nil && len(e.Errors) > 0 && e.Errors[0].Code != "" {
+		return e.Errors[0].Code
+	}
+	return "none"
+}

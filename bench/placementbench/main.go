@@ -1,0 +1,204 @@
+// Command placementbench benchmarks an OpenStack Placement-API endpoint: ingot or the real
+// Placement, with the same data set and the same requests, so that two runs can be compared
+// (bench/benchreport joins them; scripts/bench-placement.sh runs both servers).
+//
+// It builds a data set (-dataset flat: an Ironic-like fleet of -n one-unit providers in rack
+// aggregates with traits; -dataset nested: -n compute trees with NUMA and device children plus
+// sharing DISK_GB providers) and runs the phases named by -phases, always in this order:
+//
+//	create      provider creation with -c concurrent clients (POST, PUT inventories, traits,
+//	            aggregates per provider): providers/s and per-request latency
+//	candidates  GET /allocation_candidates for the data set's queries at every -limits value:
+//	            p50/p99 latency, response size, candidate count
+//	list        GET /resource_providers variants: latency and provider count
+//	claim       scheduler-like loop with -c clients: get candidates (limit -claim-limit), pick
+//	            one at random, PUT /allocations with consumer_generation null, retry on 409
+//	put         PUT /allocations/{new consumer} with -c clients to distinct free providers
+//
+// The result is one JSON document on stdout; progress goes to stderr. Only point it at servers
+// on this machine. Standard library only.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// phaseOrder returns the phases in the order they run, whatever order -phases names them.
+func phaseOrder() []string { return []string{"create", "candidates", "list", "claim", "put"} }
+
+// config is everything the flags set.
+type config struct {
+	URL         string
+	Server      string
+	Token       string
+	Dataset     string
+	N           int
+	Racks       int
+	Phases      []string
+	Concurrency int
+	Limits      []int
+	Samples     int
+	Warmup      int
+	QueryBudget time.Duration
+	Claims      int
+	ClaimLimit  int
+	Retries     int
+	Puts        int
+	ListSamples int
+	MV          string
+	RunID       string
+	Seed        uint64
+	Timeout     time.Duration
+	MaxPhase    time.Duration
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "placementbench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := run(ctx, cfg, os.Stderr)
+	if res != nil {
+		if encErr := writeJSON(os.Stdout, res); encErr != nil && err == nil {
+			err = encErr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "placementbench:", err)
+		os.Exit(1)
+	}
+}
+
+// parseFlags turns the command line into a config with defaults filled in.
+func parseFlags(args []string) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("placementbench", flag.ContinueOnError)
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:18778", "Placement endpoint")
+	fs.StringVar(&cfg.Server, "server", "", "label of the server in the result (e.g. ingot, placement)")
+	fs.StringVar(&cfg.Token, "token", "admin", "X-Auth-Token (noauth2: admin)")
+	fs.StringVar(&cfg.Dataset, "dataset", datasetFlat, "data set: flat or nested")
+	fs.IntVar(&cfg.N, "n", 1000, "flat: providers; nested: compute trees (9 providers each)")
+	fs.IntVar(&cfg.Racks, "racks", 20, "rack aggregates (provider or tree i is in rack i%racks)")
+	phases := fs.String("phases", strings.Join(phaseOrder(), ","), "comma-separated phases: "+strings.Join(phaseOrder(), ","))
+	fs.IntVar(&cfg.Concurrency, "c", 8, "concurrent clients for create, claim and put")
+	limits := fs.String("limits", "10,1000", "comma-separated limit values for candidates")
+	fs.IntVar(&cfg.Samples, "samples", 50, "measured requests per candidates query")
+	fs.IntVar(&cfg.Warmup, "warmup", 2, "unmeasured requests before each query's samples")
+	fs.DurationVar(&cfg.QueryBudget, "query-budget", 30*time.Second, "stop sampling a query after this long (at least 5 samples)")
+	fs.IntVar(&cfg.Claims, "claims", 0, "successful claims in the claim phase (0 = n/4)")
+	fs.IntVar(&cfg.ClaimLimit, "claim-limit", 10, "limit of the claim loop's candidate query")
+	fs.IntVar(&cfg.Retries, "retries", 3, "claim retries after a 409")
+	fs.IntVar(&cfg.Puts, "puts", 0, "allocations in the put phase (0 = n/4)")
+	fs.IntVar(&cfg.ListSamples, "list-samples", 5, "measured requests per listing")
+	fs.StringVar(&cfg.MV, "microversion", "1.39", "microversion of reads and allocation writes")
+	fs.StringVar(&cfg.RunID, "run-id", "", "tag in names and seed of the UUIDs (default random; reuse it to skip create)")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "random seed of the claim loop's picks")
+	fs.DurationVar(&cfg.Timeout, "timeout", 5*time.Minute, "per-request timeout")
+	fs.DurationVar(&cfg.MaxPhase, "max-phase", 10*time.Minute, "upper bound on the claim and put phases")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.finish(*phases, *limits)
+}
+
+// finish validates the flags and fills in the derived defaults.
+func (cfg *config) finish(phases, limits string) error {
+	var err error
+	if cfg.Phases, err = parsePhases(phases); err != nil {
+		return err
+	}
+	if cfg.Limits, err = parseInts(limits); err != nil {
+		return fmt.Errorf("-limits: %w", err)
+	}
+	if cfg.N < 1 || cfg.Concurrency < 1 || cfg.Samples < 1 {
+		return fmt.Errorf("-n, -c and -samples must be positive")
+	}
+	if cfg.Claims == 0 {
+		cfg.Claims = max(1, cfg.N/4)
+	}
+	if cfg.Puts == 0 {
+		cfg.Puts = max(1, cfg.N/4)
+	}
+	if cfg.RunID == "" {
+		cfg.RunID = randomHex(4)
+	}
+	if cfg.Server == "" {
+		cfg.Server = cfg.URL
+	}
+	return nil
+}
+
+// parsePhases splits and checks a -phases value and returns it in run order.
+func parsePhases(s string) ([]string, error) {
+	want := map[string]bool{}
+	for p := range strings.SplitSeq(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !slices.Contains(phaseOrder(), p) {
+			return nil, fmt.Errorf("unknown phase %q (want some of %s)", p, strings.Join(phaseOrder(), ","))
+		}
+		want[p] = true
+	}
+	var out []string
+	for _, p := range phaseOrder() {
+		if want[p] {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no phase selected")
+	}
+	return out, nil
+}
+
+// parseInts parses a comma-separated list of positive integers.
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics on failure)
+	return hex.EncodeToString(b)
+}
+
+// writeJSON writes v indented, with a trailing newline.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	return nil
+}
