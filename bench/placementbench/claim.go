@@ -16,7 +16,7 @@ import (
 
 // claimTally is the claim loop's shared counters.
 type claimTally struct {
-	tickets                                              atomic.Int64 // consumers left to place
+	tickets                                               atomic.Int64 // consumers left to place
 	claimed, attempts, conflicts, gaveUp, noCands, others atomic.Int64
 
 	mu    sync.Mutex
