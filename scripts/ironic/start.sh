@@ -1,0 +1,85 @@
+#!/bin/sh
+# Start the real Ironic (Debian ironic-common, one process serving API and conductor,
+# fake-hardware, SQLite) on 127.0.0.1:$PORT and wait until it answers.
+#
+# Environment:
+#   IRONIC_DIR       state, config, logs and pid file      (default /tmp/ingot-ironic)
+#   PORT             listen port on 127.0.0.1             (default 16385)
+#   CONDUCTOR_GROUP  the group this conductor serves      (default ingot)
+#   SYNC_POWER       [conductor] sync_power_state_interval (default 600)
+#   AUTH             noauth or http_basic                  (default noauth)
+#   BASIC_USER, BASIC_PASSWORD  the http_basic credentials (default ingot / ingot)
+#   FRESH=1          remove the database and logs first
+#
+# Prints the base URL on success. Idempotent: a running instance is left alone.
+set -eu
+
+DIR=${IRONIC_DIR:-/tmp/ingot-ironic}
+PORT=${PORT:-16385}
+GROUP=${CONDUCTOR_GROUP:-ingot}
+SYNC_POWER=${SYNC_POWER:-600}
+AUTH=${AUTH:-noauth}
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3 # Debian's python has the ironic modules; a pyenv shim does not
+URL="http://127.0.0.1:$PORT"
+
+if [ -f "$DIR/ironic.pid" ] && kill -0 "$(cat "$DIR/ironic.pid")" 2>/dev/null; then
+	echo "$URL"
+	exit 0
+fi
+if [ ! -x /usr/bin/ironic ]; then
+	echo "ironic is not installed; run $HERE/install.sh" >&2
+	exit 1
+fi
+
+case "$GROUP" in
+*[A-Z]*)
+	# Ironic stores conductor groups lowercased and filters case-sensitively.
+	echo "CONDUCTOR_GROUP must be lowercase: $GROUP" >&2
+	exit 1
+	;;
+esac
+
+mkdir -p "$DIR/locks"
+if [ "${FRESH:-0}" = 1 ]; then
+	rm -f "$DIR/ironic.sqlite" "$DIR/ironic.log" "$DIR/stdout.log"
+fi
+
+if [ "$AUTH" = http_basic ]; then
+	# Ironic reads an Apache-style file with bcrypt hashes.
+	BASIC_USER=${BASIC_USER:-ingot} BASIC_PASSWORD=${BASIC_PASSWORD:-ingot} $PY -c '
+import os, bcrypt
+u, p = os.environ["BASIC_USER"], os.environ["BASIC_PASSWORD"]
+print("%s:%s" % (u, bcrypt.hashpw(p.encode(), bcrypt.gensalt(rounds=4)).decode()))
+' >"$DIR/htpasswd"
+fi
+
+sed -e "s|@DIR@|$DIR|g" -e "s|@PORT@|$PORT|g" -e "s|@GROUP@|$GROUP|g" \
+	-e "s|@SYNC_POWER@|$SYNC_POWER|g" -e "s|@AUTH@|$AUTH|g" \
+	"$HERE/ironic.conf.in" >"$DIR/ironic.conf"
+
+# `ironic-dbsync upgrade` fails on SQLite (alembic cannot ALTER constraints there), so a
+# new database is built from the models with create_schema, which also stamps the head.
+if [ ! -s "$DIR/ironic.sqlite" ]; then
+	if ! $PY /usr/bin/ironic-dbsync --config-file "$DIR/ironic.conf" create_schema \
+		>"$DIR/dbsync.log" 2>&1; then
+		cat "$DIR/dbsync.log" >&2
+		exit 1
+	fi
+fi
+
+nohup $PY /usr/bin/ironic --config-file "$DIR/ironic.conf" >"$DIR/stdout.log" 2>&1 &
+echo $! >"$DIR/ironic.pid"
+
+# GET / needs no authentication in either mode.
+i=0
+until curl -fsS -o /dev/null "$URL/" 2>/dev/null; do
+	i=$((i + 1))
+	if [ "$i" -gt 240 ] || ! kill -0 "$(cat "$DIR/ironic.pid")" 2>/dev/null; then
+		echo "ironic did not come up; logs in $DIR" >&2
+		tail -n 20 "$DIR/stdout.log" "$DIR/ironic.log" >&2 || true
+		exit 1
+	fi
+	sleep 0.25
+done
+echo "$URL"
