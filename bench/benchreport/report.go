@@ -1,0 +1,274 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// benchResult is the part of a placementbench result document the report reads.
+type benchResult struct {
+	Server       string             `json:"server"`
+	Dataset      string             `json:"dataset"`
+	N            int                `json:"n"`
+	Providers    int                `json:"providers"`
+	Started      string             `json:"started"`
+	PhaseSeconds map[string]float64 `json:"phase_s"`
+	Errors       map[string]int     `json:"errors"`
+	Metrics      []struct {
+		Name  string  `json:"name"`
+		Kind  string  `json:"kind"`
+		Unit  string  `json:"unit"`
+		Value float64 `json:"value"`
+	} `json:"metrics"`
+}
+
+// labeledRun is one result file and the server label it was given.
+type labeledRun struct {
+	Label  string
+	Result benchResult
+}
+
+// report is the joined comparison.
+type report struct {
+	Title    string     `json:"title"`
+	Baseline string     `json:"baseline"`
+	Servers  []string   `json:"servers"`
+	Rows     []row      `json:"rows"`
+	Phases   []phaseRow `json:"phases"`
+	Errors   []string   `json:"errors,omitempty"`
+}
+
+// row is one metric of one data set and size across servers.
+type row struct {
+	Dataset string             `json:"dataset"`
+	N       int                `json:"n"`
+	Metric  string             `json:"metric"`
+	Kind    string             `json:"kind"`
+	Unit    string             `json:"unit"`
+	Values  map[string]float64 `json:"values"`
+	Ratios  map[string]float64 `json:"ratios,omitempty"` // speed-up over the baseline
+	Target  float64            `json:"target,omitempty"` // required speed-up, if an issue sets one
+	Met     map[string]bool    `json:"met,omitempty"`
+	Differs bool               `json:"differs,omitempty"` // counts differ between servers
+}
+
+// phaseRow is how long one phase took on each server.
+type phaseRow struct {
+	Dataset string             `json:"dataset"`
+	N       int                `json:"n"`
+	Phase   string             `json:"phase"`
+	Seconds map[string]float64 `json:"seconds"`
+}
+
+// join builds the report: rows in the order metrics first appear, servers in argument order.
+func join(runs []labeledRun, baseline string) report {
+	rep := report{Baseline: baseline}
+	rows := map[string]*row{}
+	phases := map[string]*phaseRow{}
+	var order, phaseOrder []string
+	for _, lr := range runs {
+		r := lr.Result
+		if !slices.Contains(rep.Servers, lr.Label) {
+			rep.Servers = append(rep.Servers, lr.Label)
+		}
+		for _, m := range r.Metrics {
+			key := fmt.Sprintf("%s/%d/%s", r.Dataset, r.N, m.Name)
+			if rows[key] == nil {
+				rows[key] = &row{Dataset: r.Dataset, N: r.N, Metric: m.Name, Kind: m.Kind, Unit: m.Unit,
+					Values: map[string]float64{}}
+				order = append(order, key)
+			}
+			rows[key].Values[lr.Label] = m.Value
+		}
+		for p, s := range r.PhaseSeconds {
+			key := fmt.Sprintf("%s/%d/%s", r.Dataset, r.N, p)
+			if phases[key] == nil {
+				phases[key] = &phaseRow{Dataset: r.Dataset, N: r.N, Phase: p, Seconds: map[string]float64{}}
+				phaseOrder = append(phaseOrder, key)
+			}
+			phases[key].Seconds[lr.Label] = s
+		}
+		for k, v := range r.Errors {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s n=%d: %d x %s", lr.Label, r.Dataset, r.N, v, k))
+		}
+	}
+	for _, k := range order {
+		r := rows[k]
+		r.compare(baseline)
+		rep.Rows = append(rep.Rows, *r)
+	}
+	slices.Sort(phaseOrder)
+	for _, k := range phaseOrder {
+		rep.Phases = append(rep.Phases, *phases[k])
+	}
+	return rep
+}
+
+// compare fills in the row's ratios against the baseline and checks the target.
+func (r *row) compare(baseline string) {
+	base, ok := r.Values[baseline]
+	if r.Kind == "count" {
+		mustMatch := strings.HasSuffix(r.Metric, ".candidates") || strings.HasSuffix(r.Metric, ".providers")
+		for _, v := range r.Values {
+			if ok && mustMatch && v != base {
+				r.Differs = true
+			}
+		}
+		return
+	}
+	if !ok {
+		return
+	}
+	r.Target = target(r.Dataset, r.N, r.Metric)
+	for label, v := range r.Values {
+		if label == baseline {
+			continue
+		}
+		ratio, ok := speedup(r.Kind, v, base)
+		if !ok {
+			continue
+		}
+		if r.Ratios == nil {
+			r.Ratios = map[string]float64{}
+		}
+		r.Ratios[label] = ratio
+		if r.Target > 0 {
+			if r.Met == nil {
+				r.Met = map[string]bool{}
+			}
+			r.Met[label] = ratio >= r.Target
+		}
+	}
+}
+
+// speedup returns how many times better v is than base: v/base for a throughput, base/v for a
+// latency. It reports false when the ratio is undefined.
+func speedup(kind string, v, base float64) (float64, bool) {
+	num, den := v, base
+	if kind == "latency" {
+		num, den = base, v
+	}
+	if den <= 0 || num < 0 {
+		return 0, false
+	}
+	return math.Round(num/den*100) / 100, true
+}
+
+// target returns the speed-up over the real Placement that an issue requires for a metric, or
+// 0: issue 3 wants 20x provider creation and allocation writes at 1,000 and 5,000 providers;
+// issue 5 wants the candidates p50 at 5,000 providers 50x faster for limit 10 and 20x for
+// limit 1000.
+func target(dataset string, n int, metric string) float64 {
+	if dataset != "flat" {
+		return 0
+	}
+	switch {
+	case (n == 1000 || n == 5000) && (metric == "create.providers_per_s" || metric == "put.allocations_per_s"):
+		return 20
+	case n == 5000 && strings.HasPrefix(metric, "candidates.") && strings.HasSuffix(metric, ".limit10.p50_ms"):
+		return 50
+	case n == 5000 && strings.HasPrefix(metric, "candidates.") && strings.HasSuffix(metric, ".limit1000.p50_ms"):
+		return 20
+	}
+	return 0
+}
+
+// markdown renders the report as markdown tables.
+func (rep report) markdown() string {
+	var b strings.Builder
+	others := slices.DeleteFunc(slices.Clone(rep.Servers), func(s string) bool { return s == rep.Baseline })
+	fmt.Fprintf(&b, "# %s\n\n", rep.Title)
+	fmt.Fprintf(&b, "Ratio = speed-up over %s: server/%s for throughputs (/s), %s/server for latencies (ms). "+
+		"Target = speed-up an issue requires. Candidate and provider counts must match (≠ marks a difference).\n\n",
+		rep.Baseline, rep.Baseline, rep.Baseline)
+	header := append([]string{"data set", "metric"}, rep.Servers...)
+	for _, s := range others {
+		header = append(header, "ratio "+s)
+	}
+	header = append(header, "target")
+	writeRow(&b, header)
+	writeRow(&b, slices.Repeat([]string{"---"}, len(header)))
+	for _, r := range rep.Rows {
+		writeRow(&b, r.cells(rep.Servers, others))
+	}
+	rep.writePhases(&b)
+	if len(rep.Errors) > 0 {
+		b.WriteString("\nUnexpected answers during measurements:\n\n")
+		for _, e := range rep.Errors {
+			fmt.Fprintf(&b, "- %s\n", e)
+		}
+	}
+	return b.String()
+}
+
+// cells renders one row.
+func (r row) cells(servers, others []string) []string {
+	name := r.Metric
+	if r.Unit != "ms" {
+		name += " (" + r.Unit + ")"
+	}
+	if r.Differs {
+		name += " ≠"
+	}
+	out := []string{fmt.Sprintf("%s %d", r.Dataset, r.N), name}
+	for _, s := range servers {
+		if v, ok := r.Values[s]; ok && r.Kind == "count" {
+			out = append(out, strconv.FormatFloat(v, 'f', 0, 64))
+			continue
+		}
+		out = append(out, formatValue(r.Values, s))
+	}
+	for _, s := range others {
+		cell := formatValue(r.Ratios, s)
+		if cell != "" && r.Target > 0 {
+			cell += map[bool]string{true: " ✓", false: " ✗"}[r.Met[s]]
+		}
+		out = append(out, cell)
+	}
+	if r.Target > 0 {
+		return append(out, "≥ "+strconv.FormatFloat(r.Target, 'f', -1, 64)+"x")
+	}
+	return append(out, "")
+}
+
+// writePhases renders the phase timings.
+func (rep report) writePhases(b *strings.Builder) {
+	if len(rep.Phases) == 0 {
+		return
+	}
+	b.WriteString("\nPhase wall-clock time (s):\n\n")
+	header := append([]string{"data set", "phase"}, rep.Servers...)
+	writeRow(b, header)
+	writeRow(b, slices.Repeat([]string{"---"}, len(header)))
+	for _, p := range rep.Phases {
+		cells := []string{fmt.Sprintf("%s %d", p.Dataset, p.N), p.Phase}
+		for _, s := range rep.Servers {
+			cells = append(cells, formatValue(p.Seconds, s))
+		}
+		writeRow(b, cells)
+	}
+}
+
+// formatValue renders m[key] compactly, or "" when it is missing.
+func formatValue(m map[string]float64, key string) string {
+	v, ok := m[key]
+	if !ok {
+		return ""
+	}
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case v < 1 && v != 0:
+		return strconv.FormatFloat(v, 'f', 3, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func writeRow(b *strings.Builder, cells []string) {
+	b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+}
