@@ -1,0 +1,193 @@
+#!/bin/sh
+# Benchmark ingot against the real OpenStack Placement on this machine, in one run: the same data
+# sets, the same requests (bench/placementbench), and one report (bench/benchreport) with each
+# server's figures and ingot's speed-up over Placement.
+#
+# For every server and every data set size, the server is started on an empty database, the
+# phases run, and the server is stopped:
+#   placement  the real Placement 8.0.0 (scripts/placement/start.sh: private MariaDB, gunicorn
+#              2 workers x 4 threads, noauth2); install it first with scripts/placement/install.sh
+#   ingot      bin/ingot serve on a temporary SQLite database (built from ./cmd/ingot)
+#   ingot-pg   bin/ingot serve on PostgreSQL, only when INGOT_POSTGRES_DSN is set. That database
+#              is WIPED (DROP SCHEMA public CASCADE) before every size: give a scratch database.
+#
+# Env (defaults in brackets):
+#   SERVERS        servers to run, in order ["placement ingot", plus ingot-pg with a DSN]
+#   FLAT_SIZES     flat fleet sizes in providers ["1000 5000 10000"]
+#   NESTED_SIZES   nested sizes in compute trees, 9 providers each + sharing disks ["1000"]
+#   PHASES         phases at every size [create,candidates,list,claim,put]
+#   PHASES_<dataset>_<n>  phases for one size, e.g. PHASES_flat_10000=create,candidates
+#                  [flat 10000: create,candidates; nested: create,candidates,list,claim]
+#   BUDGET=ci      sizes and samples that fit a 90-minute CI run (see the end of this header)
+#   BENCH_ARGS     extra placementbench flags for every run, e.g. "-samples 20"
+#   OUT            result dir [bench/results/<UTC date>-<host>-<cores>cores]
+#   INGOT_BIN      [bin/ingot, built with go build ./cmd/ingot unless BUILD_INGOT=0]
+#   INGOT_POSTGRES_DSN  postgres://... enables ingot-pg
+#   PLACEMENT_PORT [18778]   INGOT_PORT [18779]
+#   REQUIRE_INGOT=1  fail instead of skipping ingot when it cannot be built or started
+#
+# Quick run:  FLAT_SIZES=1000 NESTED_SIZES= PHASES=create,put scripts/bench-placement.sh
+# Placement alone (reference numbers):  SERVERS=placement scripts/bench-placement.sh
+#
+# Time on the 2-core reference machine (real Placement; ingot adds little): flat 1000 all phases
+# ~3 min, flat 5000 all phases ~10 min, flat 10000 create+candidates ~15 min, nested 1000 ~20 min,
+# so the defaults take about 50 min. BUDGET=ci (flat 1000 and 5000, nested 300, 20 samples per
+# query) takes about 25 min for both servers, within CI's 90 minutes. The benchmark is not part
+# of CI by default.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+if [ "${BUDGET:-}" = ci ]; then
+  FLAT_SIZES=${FLAT_SIZES-1000 5000}
+  NESTED_SIZES=${NESTED_SIZES-300}
+  BENCH_ARGS="-samples 20 -query-budget 15s ${BENCH_ARGS:-}"
+fi
+FLAT_SIZES=${FLAT_SIZES-1000 5000 10000}
+NESTED_SIZES=${NESTED_SIZES-1000}
+PHASES=${PHASES:-create,candidates,list,claim,put}
+PHASES_flat_10000=${PHASES_flat_10000:-create,candidates}
+BENCH_ARGS=${BENCH_ARGS:-}
+PLACEMENT_PORT=${PLACEMENT_PORT:-18778}
+INGOT_PORT=${INGOT_PORT:-18779}
+INGOT_BIN=${INGOT_BIN:-$ROOT/bin/ingot}
+DSN=${INGOT_POSTGRES_DSN:-}
+DEFAULT_SERVERS="placement ingot"
+[ -n "$DSN" ] && DEFAULT_SERVERS="$DEFAULT_SERVERS ingot-pg"
+SERVERS=${SERVERS:-$DEFAULT_SERVERS}
+OUT=${OUT:-$ROOT/bench/results/$(date -u +%Y%m%d-%H%M%S)-$(hostname)-$(nproc)cores}
+mkdir -p "$OUT"
+TMP=$(mktemp -d /tmp/ingot-bench.XXXXXX)
+PLACEMENT_WORK="$TMP/placement"
+INGOT_PID=""
+URL=""
+
+log() { echo "bench-placement: $*" >&2; }
+
+cleanup() {
+  stop_ingot
+  WORK="$PLACEMENT_WORK" "$ROOT/scripts/placement/stop.sh" >/dev/null 2>&1 || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# phases_for DATASET N: the phases to run for one size
+phases_for() {
+  eval "p=\${PHASES_$1_$2:-}"
+  if [ -n "$p" ]; then echo "$p"; elif [ "$1" = nested ]; then echo "${PHASES_nested:-create,candidates,list,claim}"; else echo "$PHASES"; fi
+}
+
+build_tools() {
+  go build -o "$TMP/placementbench" ./bench/placementbench
+  go build -o "$TMP/benchreport" ./bench/benchreport
+  case " $SERVERS " in *" ingot"*) build_ingot ;; esac
+}
+
+# build_ingot: build bin/ingot and check it has a serve command, or drop ingot from SERVERS.
+build_ingot() {
+  if [ "${BUILD_INGOT:-1}" = 1 ] && [ -d ./cmd/ingot ]; then
+    go build -o "$ROOT/bin/ingot" ./cmd/ingot 2>"$TMP/ingot-build.log" || cat "$TMP/ingot-build.log" >&2
+  fi
+  if [ -x "$INGOT_BIN" ] && "$INGOT_BIN" serve --help >/dev/null 2>&1; then return 0; fi
+  [ "${REQUIRE_INGOT:-0}" = 1 ] && { log "$INGOT_BIN cannot serve"; exit 1; }
+  log "WARNING: $INGOT_BIN cannot serve (not built yet?): running without ingot"
+  SERVERS=$(echo "$SERVERS" | tr ' ' '\n' | grep -v '^ingot' | tr '\n' ' ')
+}
+
+wait_http() { # wait_http PORT PID: until GET / answers, at most 60 s, while PID lives
+  i=0
+  until curl -fsS -o /dev/null "http://127.0.0.1:$1/"; do
+    i=$((i + 1))
+    if [ "$i" -gt 300 ] || ! kill -0 "$2" 2>/dev/null; then return 1; fi
+    sleep 0.2
+  done
+}
+
+# start_ingot DATABASE-URL LOG
+start_ingot() {
+  "$INGOT_BIN" serve --listen "127.0.0.1:$INGOT_PORT" --database "$1" --auth noauth2 >"$2" 2>&1 &
+  INGOT_PID=$!
+  wait_http "$INGOT_PORT" "$INGOT_PID" || { log "ingot did not come up:"; tail -20 "$2" >&2; exit 1; }
+}
+
+stop_ingot() {
+  [ -n "$INGOT_PID" ] || return 0
+  kill -TERM "$INGOT_PID" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$INGOT_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$INGOT_PID" 2>/dev/null || true
+  wait "$INGOT_PID" 2>/dev/null || true
+  INGOT_PID=""
+}
+
+reset_postgres() {
+  command -v psql >/dev/null || { log "ingot-pg needs psql (apt-get install postgresql-client)"; exit 1; }
+  psql -q "$DSN" -c 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;' >/dev/null
+}
+
+# start_server SERVER DATASET N: start SERVER on an empty database; set URL
+start_server() {
+  case "$1" in
+  placement)
+    WORK="$PLACEMENT_WORK" PORT="$PLACEMENT_PORT" WORKERS=2 THREADS=4 FRESH=1 \
+      "$ROOT/scripts/placement/start.sh" >&2
+    URL="http://127.0.0.1:$PLACEMENT_PORT" ;;
+  ingot)
+    rm -f "$TMP/ingot-$2-$3.db"*
+    start_ingot "sqlite:$TMP/ingot-$2-$3.db" "$OUT/ingot-$2-$3.server.log"
+    URL="http://127.0.0.1:$INGOT_PORT" ;;
+  ingot-pg)
+    reset_postgres
+    start_ingot "$DSN" "$OUT/ingot-pg-$2-$3.server.log"
+    URL="http://127.0.0.1:$INGOT_PORT" ;;
+  *) log "unknown server $1"; exit 2 ;;
+  esac
+}
+
+stop_server() {
+  case "$1" in
+  placement) WORK="$PLACEMENT_WORK" "$ROOT/scripts/placement/stop.sh" >&2 ;;
+  *) stop_ingot ;;
+  esac
+}
+
+# bench_one SERVER DATASET N: one size on a fresh server; the result goes to OUT
+bench_one() {
+  phases=$(phases_for "$2" "$3")
+  log "$1 $2 n=$3 phases=$phases"
+  started=$(date +%s)
+  start_server "$1" "$2" "$3"
+  status=0
+  # shellcheck disable=SC2086
+  "$TMP/placementbench" -url "$URL" -server "$1" -dataset "$2" -n "$3" -phases "$phases" $BENCH_ARGS \
+    >"$OUT/$1-$2-$3.json" 2>"$OUT/$1-$2-$3.log" || status=$?
+  stop_server "$1"
+  log "$1 $2 n=$3 done in $(($(date +%s) - started))s (exit $status; log $OUT/$1-$2-$3.log)"
+  [ "$status" = 0 ] || { tail -5 "$OUT/$1-$2-$3.log" >&2; return 1; }
+}
+
+report() {
+  args=""
+  for s in $SERVERS; do
+    for f in "$OUT/$s"-*.json; do [ -f "$f" ] && args="$args $s=$f"; done
+  done
+  [ -n "$args" ] || { log "no results"; return 1; }
+  # shellcheck disable=SC2086
+  "$TMP/benchreport" -md "$OUT/report.md" -json "$OUT/report.json" \
+    -title "ingot vs the real Placement ($(date -u +%Y-%m-%d), $(nproc) cores)" $args
+  log "results in $OUT"
+}
+
+main() {
+  build_tools
+  log "servers: $SERVERS; flat: ${FLAT_SIZES:-none}; nested: ${NESTED_SIZES:-none}; out: $OUT"
+  failed=0
+  for s in $SERVERS; do
+    for n in $FLAT_SIZES; do bench_one "$s" flat "$n" || failed=1; done
+    for n in $NESTED_SIZES; do bench_one "$s" nested "$n" || failed=1; done
+  done
+  report
+  return $failed
+}
+
+main
