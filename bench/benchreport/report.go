@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -100,11 +101,19 @@ func join(runs []labeledRun, baseline string) report {
 		r.compare(baseline)
 		rep.Rows = append(rep.Rows, *r)
 	}
-	slices.Sort(phaseOrder)
 	for _, k := range phaseOrder {
 		rep.Phases = append(rep.Phases, *phases[k])
 	}
+	slices.SortStableFunc(rep.Phases, comparePhases)
 	return rep
+}
+
+// comparePhases orders phase rows by data set, size and the order placementbench runs phases.
+func comparePhases(a, b phaseRow) int {
+	rank := func(p string) int {
+		return slices.Index([]string{"create", "candidates", "list", "claim", "put"}, p)
+	}
+	return cmp.Or(cmp.Compare(a.Dataset, b.Dataset), cmp.Compare(a.N, b.N), cmp.Compare(rank(a.Phase), rank(b.Phase)))
 }
 
 // compare fills in the row's ratios against the baseline and checks the target.
@@ -223,6 +232,9 @@ func (r row) cells(servers, others []string) []string {
 	}
 	for _, s := range others {
 		cell := formatValue(r.Ratios, s)
+		if cell != "" {
+			cell += "x"
+		}
 		if cell != "" && r.Target > 0 {
 			cell += map[bool]string{true: " ✓", false: " ✗"}[r.Met[s]]
 		}

@@ -30,7 +30,9 @@ type result struct {
 	Started          time.Time          `json:"started"`
 	ServerMaxVersion string             `json:"server_max_version,omitempty"`
 	Params           params             `json:"params"`
+	Host             host               `json:"host"`
 	PhaseSeconds     map[string]float64 `json:"phase_s"`
+	PhaseLoad        map[string]string  `json:"phase_load,omitempty"` // 1-minute load average at start -> end
 	Create           *createResult      `json:"create,omitempty"`
 	Candidates       []queryResult      `json:"candidates,omitempty"`
 	List             []queryResult      `json:"list,omitempty"`
@@ -38,6 +40,13 @@ type result struct {
 	Put              *putResult         `json:"put,omitempty"`
 	Errors           map[string]int     `json:"errors,omitempty"`
 	Metrics          []metric           `json:"metrics"`
+}
+
+// host describes the machine the benchmark ran on; other work on it skews the figures, which
+// the load averages per phase make visible.
+type host struct {
+	Name string `json:"name"`
+	CPUs int    `json:"cpus"`
 }
 
 // params records the settings that shaped the measurements.

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
@@ -40,10 +43,11 @@ func run(ctx context.Context, cfg config, log io.Writer) (*result, error) {
 	}
 	for _, p := range cfg.Phases {
 		b.logf("== %s %s n=%d: phase %s", cfg.Server, cfg.Dataset, cfg.N, p)
-		start := time.Now()
+		start, loadBefore := time.Now(), loadAverage()
 		err := b.runPhase(ctx, p, res)
 		res.PhaseSeconds[p] = round3(time.Since(start).Seconds())
-		b.logf("   phase %s took %.1fs", p, res.PhaseSeconds[p])
+		res.PhaseLoad[p] = loadBefore + " -> " + loadAverage()
+		b.logf("   phase %s took %.1fs (load average %s)", p, res.PhaseSeconds[p], res.PhaseLoad[p])
 		if err != nil {
 			return b.finish(res), fmt.Errorf("phase %s: %w", p, err)
 		}
@@ -91,7 +95,25 @@ func (b *bench) newResult() *result {
 			ListSamples: cfg.ListSamples, Microversion: cfg.MV, Seed: cfg.Seed,
 		},
 		PhaseSeconds: map[string]float64{},
+		PhaseLoad:    map[string]string{},
+		Host:         host{Name: hostname(), CPUs: runtime.NumCPU()},
 	}
+}
+
+// hostname returns the machine's name, or "" when it is unknown.
+func hostname() string {
+	h, _ := os.Hostname() // only informative
+	return h
+}
+
+// loadAverage returns the 1-minute load average (Linux), or "?" when it cannot be read.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	one, _, _ := strings.Cut(string(b), " ")
+	return one
 }
 
 // finish adds the error counts and metrics to res.
