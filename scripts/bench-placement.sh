@@ -84,14 +84,19 @@ build_tools() {
   case " $SERVERS " in *" ingot"*) build_ingot ;; esac
 }
 
-# build_ingot: build bin/ingot and check it has a serve command, or drop ingot from SERVERS.
+# build_ingot: build bin/ingot from ./cmd/ingot, or drop ingot from SERVERS when there is none.
 build_ingot() {
   if [ "${BUILD_INGOT:-1}" = 1 ] && [ -d ./cmd/ingot ]; then
     go build -o "$ROOT/bin/ingot" ./cmd/ingot 2>"$TMP/ingot-build.log" || cat "$TMP/ingot-build.log" >&2
   fi
-  if [ -x "$INGOT_BIN" ] && "$INGOT_BIN" serve --help >/dev/null 2>&1; then return 0; fi
-  [ "${REQUIRE_INGOT:-0}" = 1 ] && { log "$INGOT_BIN cannot serve"; exit 1; }
-  log "WARNING: $INGOT_BIN cannot serve (not built yet?): running without ingot"
+  [ -x "$INGOT_BIN" ] && return 0
+  skip_ingot "$INGOT_BIN does not exist (ingot not buildable yet?)"
+}
+
+# skip_ingot REASON: run without ingot, unless REQUIRE_INGOT=1
+skip_ingot() {
+  [ "${REQUIRE_INGOT:-0}" = 1 ] && { log "$1"; exit 1; }
+  log "WARNING: $1: running without ingot"
   SERVERS=$(echo "$SERVERS" | tr ' ' '\n' | grep -v '^ingot' | tr '\n' ' ')
 }
 
@@ -108,7 +113,10 @@ wait_http() { # wait_http PORT PID: until GET / answers, at most 60 s, while PID
 start_ingot() {
   "$INGOT_BIN" serve --listen "127.0.0.1:$INGOT_PORT" --database "$1" --auth noauth2 >"$2" 2>&1 &
   INGOT_PID=$!
-  wait_http "$INGOT_PORT" "$INGOT_PID" || { log "ingot did not come up:"; tail -20 "$2" >&2; exit 1; }
+  wait_http "$INGOT_PORT" "$INGOT_PID" && return 0
+  log "ingot did not come up:"; tail -20 "$2" >&2
+  stop_ingot
+  return 1
 }
 
 stop_ingot() {
@@ -130,15 +138,15 @@ start_server() {
   case "$1" in
   placement)
     WORK="$PLACEMENT_WORK" PORT="$PLACEMENT_PORT" WORKERS=2 THREADS=4 FRESH=1 \
-      "$ROOT/scripts/placement/start.sh" >&2
+      "$ROOT/scripts/placement/start.sh" >&2 || return 1
     URL="http://127.0.0.1:$PLACEMENT_PORT" ;;
   ingot)
     rm -f "$TMP/ingot-$2-$3.db"*
-    start_ingot "sqlite:$TMP/ingot-$2-$3.db" "$OUT/ingot-$2-$3.server.log"
+    start_ingot "sqlite:$TMP/ingot-$2-$3.db" "$OUT/ingot-$2-$3.server.log" || return 1
     URL="http://127.0.0.1:$INGOT_PORT" ;;
   ingot-pg)
     reset_postgres
-    start_ingot "$DSN" "$OUT/ingot-pg-$2-$3.server.log"
+    start_ingot "$DSN" "$OUT/ingot-pg-$2-$3.server.log" || return 1
     URL="http://127.0.0.1:$INGOT_PORT" ;;
   *) log "unknown server $1"; exit 2 ;;
   esac
@@ -156,7 +164,7 @@ bench_one() {
   phases=$(phases_for "$2" "$3")
   log "$1 $2 n=$3 phases=$phases"
   started=$(date +%s)
-  start_server "$1" "$2" "$3"
+  start_server "$1" "$2" "$3" || { log "$1 did not start: skipping $1 $2 n=$3"; return 1; }
   status=0
   # shellcheck disable=SC2086
   "$TMP/placementbench" -url "$URL" -server "$1" -dataset "$2" -n "$3" -phases "$phases" $BENCH_ARGS \
