@@ -102,7 +102,7 @@ skip_ingot() {
 
 wait_http() { # wait_http PORT PID: until GET / answers, at most 60 s, while PID lives
   i=0
-  until curl -fsS -o /dev/null "http://127.0.0.1:$1/"; do
+  until curl -fs -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; do
     i=$((i + 1))
     if [ "$i" -gt 300 ] || ! kill -0 "$2" 2>/dev/null; then return 1; fi
     sleep 0.2
