@@ -546,6 +546,15 @@ func runContract(t *testing.T, tg target) {
 		}
 		_, err := anon.ListNodes(ctx, ironic.ListOptions{ResourceClass: gold})
 		wantErr(t, "ListNodes without credentials", err, ironic.ErrUnauthorized)
+		if e, ok := errors.AsType[*ironic.Error](err); !ok || e.Message != "Authorization required" {
+			t.Errorf("ListNodes without credentials: %v, want Ironic's message", err)
+		}
+		wrong := newClient(t, target{url: tg.url}, ironic.Config{
+			Transport: &ironic.BasicAuth{Username: tg.user, Password: tg.password + "x"}})
+		_, err = wrong.GetNode(ctx, uuids[1])
+		if e, ok := errors.AsType[*ironic.Error](err); !ok || e.StatusCode != 401 || e.Message != "Incorrect username or password" {
+			t.Errorf("GetNode with a wrong password: %v, want 401 Incorrect username or password", err)
+		}
 	})
 
 	if tg.fake != nil {

@@ -96,12 +96,22 @@ func (e *Error) Is(target error) bool {
 // errorMessage extracts Ironic's message from an error body. Ironic nests a JSON document
 // inside a string: {"error_message": "{\"faultcode\": ..., \"faultstring\": \"...\"}"}; 406
 // answers from the version check carry {"code", "title", "description"} inside instead.
+// The http_basic middleware answers 401 with {"error": {"message": ..., "code": 401}}.
 // Anything else is returned trimmed, so no message is lost.
 func errorMessage(body []byte) string {
 	var outer struct {
 		ErrorMessage json.RawMessage `json:"error_message"`
+		Error        struct {
+			Message string `json:"message"`
+		} `json:"error"`
 	}
-	if err := json.Unmarshal(body, &outer); err != nil || len(outer.ErrorMessage) == 0 {
+	if err := json.Unmarshal(body, &outer); err != nil {
+		return strings.TrimSpace(string(body))
+	}
+	if len(outer.ErrorMessage) == 0 {
+		if outer.Error.Message != "" {
+			return outer.Error.Message
+		}
 		return strings.TrimSpace(string(body))
 	}
 	var inner string

@@ -93,16 +93,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, mux http.Handler)
 		s.handleRoot(w, r)
 		return
 	}
-	w.Header().Set("Openstack-Request-Id", "req-"+newUUID())
-	if s.user != "" {
+	// So does /v1; everything under it needs credentials in http_basic mode, and the
+	// refusal comes from a middleware with its own body shape and no request id.
+	if s.user != "" && r.URL.Path != "/v1" && r.URL.Path != "/v1/" {
 		u, p, ok := r.BasicAuth()
 		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(s.user)) != 1 ||
 			subtle.ConstantTimeCompare([]byte(p), []byte(s.password)) != 1 {
+			msg := "Authorization required"
+			if ok {
+				msg = "Incorrect username or password"
+			}
 			w.Header().Set("WWW-Authenticate", `Basic realm="Baremetal API"`)
-			writeError(w, http.StatusUnauthorized, "Incorrect username or password")
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{"message": msg, "code": 401}})
 			return
 		}
 	}
+	w.Header().Set("Openstack-Request-Id", "req-"+newUUID())
 
 	w.Header().Set("X-OpenStack-Ironic-API-Minimum-Version", s.minVersion.String())
 	w.Header().Set("X-OpenStack-Ironic-API-Maximum-Version", s.maxVersion.String())
