@@ -42,6 +42,7 @@ type Server struct {
 	pageLatency time.Duration
 	costPerNode time.Duration
 	requests    []Request
+	conns       int
 
 	cpu sync.Mutex // the single simulated CPU that SetCostPerNode charges
 
@@ -106,7 +107,9 @@ func New(opts ...Option) *Server {
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s := New(opts...)
-	s.hs = httptest.NewServer(s.handler)
+	s.hs = httptest.NewUnstartedServer(s.handler)
+	s.hs.Config.ConnState = s.connState
+	s.hs.Start()
 	s.URL = s.hs.URL
 	t.Cleanup(s.Close)
 	return s
@@ -130,7 +133,7 @@ const PipeURL = "http://ironic.invalid"
 // Use it with PipeURL. Its connections and server goroutines end in t's cleanup.
 func (s *Server) PipeTransport(t testing.TB) *http.Transport {
 	ln := &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
-	srv := &http.Server{Handler: s.handler}
+	srv := &http.Server{Handler: s.handler, ConnState: s.connState}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -188,6 +191,22 @@ type pipeAddr struct{}
 
 func (pipeAddr) Network() string { return "pipe" }
 func (pipeAddr) String() string  { return "ironic.invalid:80" }
+
+func (s *Server) connState(_ net.Conn, st http.ConnState) {
+	if st == http.StateNew {
+		s.mu.Lock()
+		s.conns++
+		s.mu.Unlock()
+	}
+}
+
+// Connections returns how many client connections the fake has accepted, to check that
+// clients keep connections alive.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
 
 // Request is one request the fake received.
 type Request struct {
