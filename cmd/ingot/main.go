@@ -1,0 +1,138 @@
+// Command ingot serves the OpenStack Placement API for bare-metal fleets run by OpenStack
+// Ironic, on an embedded SQLite database or a shared PostgreSQL database.
+//
+//	ingot serve [flags]   run the service (flags also read from INGOT_<NAME> variables)
+//	ingot version         print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"ingot/internal/app"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: ingot serve [flags] | ingot version")
+		return 2
+	}
+	switch args[0] {
+	case "version":
+		fmt.Fprintln(stdout, "ingot", version)
+		return 0
+	case "serve":
+		return serve(args[1:], stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, "usage: ingot serve [flags] | ingot version")
+		return 0
+	}
+	fmt.Fprintf(stderr, "ingot: unknown command %q (want serve or version)\n", args[0])
+	return 2
+}
+
+// serve parses flags (each also settable as INGOT_<FLAG NAME> with dashes as underscores),
+// validates the configuration and runs until SIGINT or SIGTERM.
+func serve(args []string, stderr io.Writer) int {
+	cfg, err := parseServeFlags(args, os.Getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ingot: %s\n", oneLine(err))
+		return 2
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "ingot: %s\n", oneLine(err))
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := app.Run(ctx, cfg, log, nil); err != nil {
+		log.Error("ingot failed", "error", err)
+		return 1
+	}
+	return 0
+}
+
+func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (app.Config, error) {
+	cfg := app.DefaultConfig()
+	fs := flag.NewFlagSet("ingot serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var origins, allowHeaders string
+	fs.StringVar(&cfg.ListenAddr, "listen", cfg.ListenAddr, "address of the Placement API")
+	fs.StringVar(&cfg.DatabaseURL, "database", cfg.DatabaseURL, "sqlite:PATH or postgres://URL")
+	fs.StringVar(&cfg.Auth, "auth", cfg.Auth, "authentication strategy (noauth2)")
+	fs.BoolVar(&cfg.InsecureNoAuth, "insecure-noauth", cfg.InsecureNoAuth, "allow noauth2 on a non-loopback address")
+	fs.BoolVar(&cfg.EnforceNewDefaults, "enforce-new-defaults", cfg.EnforceNewDefaults, "enforce only the new default policy rules")
+	fs.StringVar(&cfg.PolicyFile, "policy-file", cfg.PolicyFile, "YAML or JSON file of policy rule overrides")
+	fs.StringVar(&origins, "cors-allowed-origin", "", "comma-separated origins allowed by CORS")
+	fs.StringVar(&allowHeaders, "cors-allow-headers", "", "comma-separated request headers allowed by CORS")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "time allowed for in-flight requests at shutdown")
+
+	// Environment first, so that flags on the command line win.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "INGOT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if err := fs.Set(f.Name, v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return cfg, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	cfg.CORSAllowedOrigins = splitList(origins)
+	cfg.CORSAllowHeaders = splitList(allowHeaders)
+	return cfg, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// oneLine joins a multi-line (errors.Join) error into one line.
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+func newLogger(cfg app.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is ingot's whole configuration. Only cmd/ingot fills it from flags and the
+// environment; everything else receives it.
+type Config struct {
+	// ListenAddr is the Placement API's address.
+	ListenAddr string
+	// DatabaseURL is "sqlite:PATH" or a postgres:// URL.
+	DatabaseURL string
+	// Auth is the authentication strategy; only "noauth2" is implemented.
+	Auth string
+	// InsecureNoAuth allows noauth2 on a non-loopback address.
+	InsecureNoAuth bool
+	// EnforceNewDefaults is oslo.policy's enforce_new_defaults.
+	EnforceNewDefaults bool
+	// PolicyFile optionally overrides policy rules (YAML or JSON).
+	PolicyFile string
+	// CORSAllowedOrigins and CORSAllowHeaders configure CORS; empty origins disable it.
+	CORSAllowedOrigins []string
+	CORSAllowHeaders   []string
+	// ShutdownTimeout bounds how long in-flight requests may finish at shutdown.
+	ShutdownTimeout time.Duration
+	// LogLevel is debug, info, warn or error; LogFormat is text or json.
+	LogLevel  string
+	LogFormat string
+}
+
+// DefaultDataDir is where the default SQLite database lives: $XDG_DATA_HOME/ingot, or
+// ~/.local/share/ingot.
+func DefaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "ingot")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "ingot")
+	}
+	return "ingot-data"
+}
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		ListenAddr:         "127.0.0.1:8778",
+		DatabaseURL:        "sqlite:" + filepath.Join(DefaultDataDir(), "ingot.db"),
+		Auth:               "noauth2",
+		EnforceNewDefaults: true,
+		ShutdownTimeout:    10 * time.Second,
+		LogLevel:           "info",
+		LogFormat:          "text",
+	}
+}
+
+// Validate returns every problem with c, joined.
+func (c Config) Validate() error {
+	var errs []error
+	host, _, err := net.SplitHostPort(c.ListenAddr)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--listen %q: %w", c.ListenAddr, err))
+	}
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		if strings.TrimPrefix(c.DatabaseURL, "sqlite:") == "" {
+			errs = append(errs, fmt.Errorf("--database %q: sqlite: needs a file path", c.DatabaseURL))
+		}
+	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+	default:
+		errs = append(errs, fmt.Errorf("--database %q: want sqlite:PATH or a postgres:// URL", c.DatabaseURL))
+	}
+	switch c.Auth {
+	case "noauth2":
+		if err == nil && !isLoopback(host) && !c.InsecureNoAuth {
+			errs = append(errs, fmt.Errorf("--auth noauth2 trusts every caller; refusing to listen on non-loopback %q without --insecure-noauth", c.ListenAddr))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--auth %q: only noauth2 is supported", c.Auth))
+	}
+	if c.PolicyFile != "" {
+		if _, err := os.Stat(c.PolicyFile); err != nil {
+			errs = append(errs, fmt.Errorf("--policy-file: %w", err))
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
+	}
+	if len(c.CORSAllowHeaders) > 0 && len(c.CORSAllowedOrigins) == 0 {
+		errs = append(errs, errors.New("--cors-allow-headers needs --cors-allowed-origin"))
+	}
+	return errors.Join(errs...)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,60 @@
+package placementapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+
+	js "ingot/internal/jsonschema"
+)
+
+// decodeBody reads the JSON body, validates it against schema as Placement does (400
+// "Malformed JSON: ..." or "JSON does not validate: ...") and decodes it into dst.
+func (rq *request) decodeBody(schema *js.Validator, dst any) error {
+	raw, err := rq.readBody()
+	if err != nil {
+		return err
+	}
+	return decodeJSON(raw, schema, dst)
+}
+
+func decodeJSON(raw []byte, schema *js.Validator, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return badRequest("Malformed JSON: %s", jsonErrorText(err))
+	}
+	if dec.More() {
+		return badRequest("Malformed JSON: Extra data")
+	}
+	if err := schema.Validate(doc); err != nil {
+		return badRequest("JSON does not validate: %s", err)
+	}
+	if dst == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		// The schema admitted something the typed form cannot hold (a number too large
+		// for int64, say).
+		return badRequest("JSON does not validate: %s", jsonErrorText(err))
+	}
+	return nil
+}
+
+func jsonErrorText(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return se.Error()
+	}
+	return err.Error()
+}
+
+// validateQuery validates the query string (each key with its last value) as upstream's
+// validate_query_params does.
+func (rq *request) validateQuery(schema *js.Validator) error {
+	if err := schema.Validate(rq.queryDict()); err != nil {
+		return badRequest("Invalid query string parameters: %s", err)
+	}
+	return nil
+}

@@ -1,0 +1,315 @@
+package placementapi
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"ingot/internal/microversion"
+	"ingot/internal/placement"
+	"ingot/internal/policy"
+	"ingot/internal/store"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Policy authorizes every request (required).
+	Policy *policy.Enforcer
+	// Logger receives one line per request and every unexpected error.
+	Logger *slog.Logger
+	// CORS, when AllowedOrigins is not empty, answers CORS requests as oslo.middleware's
+	// CORS filter does.
+	CORS CORS
+	// MaxBodyBytes bounds request bodies (default 16 MiB).
+	MaxBodyBytes int64
+}
+
+// CORS is the cross-origin configuration.
+type CORS struct {
+	AllowedOrigins []string
+	AllowHeaders   []string
+	ExposeHeaders  []string
+	AllowMethods   []string
+	MaxAge         int
+}
+
+// Server is the Placement API handler. It is safe for concurrent use.
+type Server struct {
+	db      *store.DB
+	policy  *policy.Enforcer
+	log     *slog.Logger
+	cors    CORS
+	maxBody int64
+	routes  []*route
+}
+
+// New returns the Placement API over db.
+func New(db *store.DB, opts Options) *Server {
+	s := &Server{db: db, policy: opts.Policy, log: opts.Logger, cors: opts.CORS, maxBody: opts.MaxBodyBytes}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 16 << 20
+	}
+	s.routes = s.routeTable()
+	return s
+}
+
+// request is one request being served.
+type request struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	ctx    context.Context
+	s      *Server
+	id     string
+	v      version
+	known  bool // v was negotiated
+	creds  policy.Credentials
+	params map[string]string
+	query  url.Values
+	status int
+	// vary is set once the request reached a handler: its responses, errors included,
+	// carry "vary: openstack-api-version" (routing errors do not).
+	vary bool
+}
+
+// handlerFunc serves a request; a returned error is rendered by the server.
+type handlerFunc func(*request) error
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rq := &request{w: w, r: r, ctx: r.Context(), s: s, id: newRequestID()}
+	w.Header().Set("X-Openstack-Request-Id", rq.id)
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic serving request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
+			rq.fail(fmt.Errorf("panic: %v", p))
+		}
+		s.log.Debug("request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path,
+			"status", rq.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+	}()
+	if s.handleCORS(rq) {
+		return
+	}
+	if err := rq.serve(); err != nil {
+		rq.fail(err)
+	}
+}
+
+func (rq *request) serve() error {
+	r := rq.r
+	if err := rq.authenticate(); err != nil {
+		return err
+	}
+	if err := rq.negotiate(); err != nil {
+		return err
+	}
+	if r.Header.Get(invalidLengthHeader) != "" {
+		rq.w.Header().Set("Connection", "close")
+		return badRequest("content-length header must be an integer")
+	}
+	if r.ContentLength > 0 && r.Header.Get("Content-Type") == "" {
+		return badRequest("content-type header required when content-length > 0")
+	}
+	ep, params, err := rq.s.match(r.Method, r.URL.Path)
+	if err != nil {
+		return err
+	}
+	rq.params = params
+	rq.vary = true
+	return rq.dispatch(ep)
+}
+
+// fail renders err as the response.
+func (rq *request) fail(err error) {
+	if ae, ok := errors.AsType[*allowError](err); ok {
+		rq.w.Header().Set("Allow", ae.allow)
+	}
+	ae, internal := toAPIError(err)
+	if internal {
+		rq.s.log.Error("request failed", "request_id", rq.id, "method", rq.r.Method, "path", rq.r.URL.Path, "error", err)
+	}
+	rq.writeVersionHeaders()
+	rq.status = ae.status
+	renderError(rq.w, rq.r, ae, rq.id, rq.v, rq.known)
+}
+
+func (rq *request) writeVersionHeaders() {
+	if rq.known {
+		rq.w.Header().Set("Openstack-Api-Version", "placement "+rq.v.String())
+	}
+	if rq.vary {
+		rq.w.Header().Add("Vary", "openstack-api-version")
+	}
+}
+
+// negotiate reads the requested microversion: none means the minimum, "latest" the
+// maximum; a malformed one is a 400, one out of range a 406.
+func (rq *request) negotiate() error {
+	want := microversion.FromHeaders("placement", rq.r.Header.Values("Openstack-Api-Version"), "")
+	switch strings.ToLower(want) {
+	case "":
+		rq.v = version{minVersion}
+	case microversion.Latest:
+		rq.v = version{maxVersion}
+	default:
+		v, err := microversion.Parse(want)
+		if err != nil {
+			return badRequest("%s", err.Error())
+		}
+		if v.Less(minVersion) || maxVersion.Less(v) {
+			return errorf(http.StatusNotAcceptable, "Unacceptable version header: %s", want)
+		}
+		rq.v = version{v}
+	}
+	rq.known = true
+	return nil
+}
+
+var requestIDPattern = regexp.MustCompile(`^req-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("req-%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// dispatch applies the endpoint's decorators in upstream's order (version gate, content
+// type, accept, policy) and runs its handler.
+func (rq *request) dispatch(ep *endpoint) error {
+	if !ep.min.IsZero() && rq.v.Less(ep.min) || !ep.max.IsZero() && ep.max.Less(rq.v.Version) {
+		if ep.belowMin == http.StatusMethodNotAllowed {
+			return rq.s.methodNotAllowed(rq, ep.route)
+		}
+		return errorf(http.StatusNotFound, "The resource could not be found.")
+	}
+	if ep.body {
+		if err := rq.checkContentType(); err != nil {
+			return err
+		}
+	}
+	if ep.accept && !acceptsJSON(rq.r.Header.Get("Accept")) {
+		return &apiError{status: http.StatusNotAcceptable,
+			explanation: "The resource could not be generated that was acceptable to your browser (content of type " + rq.r.Header.Get("Accept") + ". ",
+			detail:      "Only application/json is provided"}
+	}
+	if ep.rule != "" {
+		var target policy.Target
+		if ep.target != nil {
+			target = ep.target(rq)
+		}
+		if err := rq.s.policy.Authorize(ep.rule, rq.creds, target); err != nil {
+			return err
+		}
+	}
+	rq.query = rq.r.URL.Query()
+	return ep.h(rq)
+}
+
+// readBody reads the request body (bounded).
+func (rq *request) readBody() ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(rq.w, rq.r.Body, rq.s.maxBody))
+	if err != nil {
+		return nil, badRequest("Malformed JSON: %s", err)
+	}
+	return b, nil
+}
+
+// sendJSON writes a JSON response. At microversion 1.15 and later it carries last-modified
+// (modified, or now when zero) and cache-control: no-cache.
+func (rq *request) sendJSON(status int, body any, modified time.Time) error {
+	h := rq.w.Header()
+	h.Set("Content-Type", "application/json")
+	rq.cacheHeaders(modified)
+	rq.writeVersionHeaders()
+	rq.status = status
+	rq.w.WriteHeader(status)
+	writeJSONBody(rq.w, body)
+	return nil
+}
+
+func (rq *request) cacheHeaders(modified time.Time) {
+	if !rq.v.cacheHeaders() {
+		return
+	}
+	if modified.IsZero() {
+		modified = time.Now()
+	}
+	rq.w.Header().Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	rq.w.Header().Set("Cache-Control", "no-cache")
+}
+
+// sendEmpty writes a response without a body (204, or 201 with a location).
+func (rq *request) sendEmpty(status int) error {
+	rq.writeVersionHeaders()
+	rq.status = status
+	rq.w.WriteHeader(status)
+	return nil
+}
+
+// param returns a path parameter.
+func (rq *request) param(name string) string { return rq.params[name] }
+
+// queryLast returns the last value of a query parameter, as webob's MultiDict does.
+func (rq *request) queryLast(name string) (string, bool) {
+	vs, ok := rq.query[name]
+	if !ok || len(vs) == 0 {
+		return "", false
+	}
+	return vs[len(vs)-1], true
+}
+
+// queryDict returns the query as upstream validates it: each key with its last value.
+func (rq *request) queryDict() map[string]any {
+	out := make(map[string]any, len(rq.query))
+	for k, vs := range rq.query {
+		if len(vs) > 0 {
+			out[k] = vs[len(vs)-1]
+		}
+	}
+	return out
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	return newRequestID()[len("req-"):]
+}
+
+// checkContentType requires a JSON request body (upstream's require_content).
+func (rq *request) checkContentType() error {
+	ct := rq.r.Header.Get("Content-Type")
+	mt, _, _ := strings.Cut(ct, ";")
+	if strings.TrimSpace(strings.ToLower(mt)) == "application/json" {
+		return nil
+	}
+	if mt == "" {
+		mt = "None"
+	}
+	return &apiError{status: http.StatusUnsupportedMediaType,
+		explanation: "The request media type " + mt + " is not supported by this server.",
+		detail:      fmt.Sprintf("The media type %s is not supported, use application/json", mt)}
+}
+
+// notFoundWithCause rewords a not-found domain error as prefix + its detail; other errors
+// pass through.
+func notFoundWithCause(err error, format string, args ...any) error {
+	if pe, ok := placement.AsError(err); ok && pe.Kind == placement.KindNotFound {
+		return errorf(http.StatusNotFound, format+"%s", append(args, pe.Detail)...)
+	}
+	return err
+}

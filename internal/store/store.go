@@ -1,0 +1,216 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+type dialect uint8
+
+const (
+	dialectSQLite dialect = iota
+	dialectPostgres
+)
+
+// DB is an open ingot database. It is safe for concurrent use.
+type DB struct {
+	// r serves reads, w serves writes. On SQLite w has exactly one connection, so writers
+	// queue in Go instead of spinning on SQLITE_BUSY, while WAL lets readers proceed; on
+	// PostgreSQL both are the same pool.
+	r, w    *sql.DB
+	dialect dialect
+	// Now returns the current time; tests may replace it before first use.
+	Now func() time.Time
+
+	queries sync.Map // SQL written with '?' -> SQL for this dialect
+	view    viewCache
+}
+
+// Open opens the database named by dsn and applies any pending migrations:
+//
+//	sqlite:PATH                  an SQLite file (created with its directory if missing)
+//	postgres://... postgresql:// a PostgreSQL database (pgx connection string)
+//
+// On PostgreSQL the migrations run under an advisory lock, so processes starting together
+// apply them once.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	db := &DB{Now: time.Now}
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return nil, errors.New("open database: sqlite: needs a file path")
+		}
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("open database: %w", err)
+			}
+		}
+		var err error
+		if db.w, err = sql.Open("sqlite", sqliteDSN(path, true)); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		db.w.SetMaxOpenConns(1)
+		db.w.SetMaxIdleConns(1)
+		db.w.SetConnMaxLifetime(0)
+		db.w.SetConnMaxIdleTime(0)
+		if db.r, err = sql.Open("sqlite", sqliteDSN(path, false)); err != nil {
+			db.w.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		db.r.SetMaxOpenConns(8)
+		db.r.SetMaxIdleConns(8)
+		db.r.SetConnMaxIdleTime(0)
+		db.r.SetConnMaxLifetime(0)
+		db.dialect = dialectSQLite
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		p, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		p.SetMaxOpenConns(32)
+		p.SetMaxIdleConns(32)
+		p.SetConnMaxIdleTime(5 * time.Minute)
+		db.r, db.w = p, p
+		db.dialect = dialectPostgres
+	default:
+		return nil, fmt.Errorf("open database: %q is neither sqlite:PATH nor a postgres:// URL", dsn)
+	}
+	if err := db.w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.syncStandard(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// sqliteDSN sets, on every pooled connection, what SQLite keeps per connection: WAL (stored
+// in the file, but harmless to repeat), foreign keys, a busy timeout for other processes,
+// NORMAL sync (durable in WAL mode except for the last commits on power loss), and for the
+// write pool BEGIN IMMEDIATE so a writer takes the lock before it reads.
+func sqliteDSN(path string, writer bool) string {
+	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(10000)")
+	v.Add("_pragma", "journal_mode(WAL)")
+	v.Add("_pragma", "foreign_keys(1)")
+	v.Add("_pragma", "synchronous(NORMAL)")
+	if writer {
+		v.Set("_txlock", "immediate")
+	} else {
+		v.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + path + "?" + v.Encode()
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	var errs []error
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+	}
+	if db.r != nil && db.r != db.w {
+		errs = append(errs, db.r.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Postgres reports whether the database is PostgreSQL.
+func (db *DB) Postgres() bool { return db.dialect == dialectPostgres }
+
+// q returns query, written with '?' placeholders, in this database's dialect.
+func (db *DB) q(query string) string {
+	if db.dialect != dialectPostgres {
+		return query
+	}
+	if v, ok := db.queries.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	inQuote := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		if c == '\'' {
+			inQuote = !inQuote
+		}
+		if c == '?' && !inQuote {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	s := b.String()
+	db.queries.Store(query, s)
+	return s
+}
+
+// micros converts t to the stored representation of times.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts a stored time back; NULL (invalid) gives the zero time.
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+// isUniqueViolation reports whether err is a unique or primary key constraint violation.
+func isUniqueViolation(err error) bool {
+	if se, ok := errors.AsType[*sqlite.Error](err); ok {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pe.Code == "23505"
+	}
+	return false
+}
+
+// isForeignKeyViolation reports whether err is a foreign key constraint violation.
+func isForeignKeyViolation(err error) bool {
+	if se, ok := errors.AsType[*sqlite.Error](err); ok {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pe.Code == "23503"
+	}
+	return false
+}
+
+// isRetryable reports whether err is a transient transaction failure worth running the whole
+// transaction again for: a PostgreSQL serialization failure or deadlock, or SQLite busy.
+func isRetryable(err error) bool {
+	if se, ok := errors.AsType[*sqlite.Error](err); ok {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pe.Code == "40001" || pe.Code == "40P01"
+	}
+	return false
+}

@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// tx is one transaction. It captures one timestamp at BEGIN, so every row written in the
+// transaction agrees on "now", and it remembers which providers the transaction touched so
+// the commit can record them for in-memory views.
+type tx struct {
+	*sql.Tx
+	ctx     context.Context
+	db      *DB
+	now     int64
+	touched map[int64]struct{}
+	catalog bool
+}
+
+func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	return t.ExecContext(t.ctx, t.db.q(query), args...)
+}
+
+func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.QueryContext(t.ctx, t.db.q(query), args...)
+}
+
+func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	return t.QueryRowContext(t.ctx, t.db.q(query), args...)
+}
+
+// touch records that the transaction changed provider id (its row, inventories, traits,
+// aggregates or allocations).
+func (t *tx) touch(ids ...int64) {
+	if t.touched == nil {
+		t.touched = make(map[int64]struct{})
+	}
+	for _, id := range ids {
+		t.touched[id] = struct{}{}
+	}
+}
+
+// touchCatalog records that the transaction changed the resource class or trait catalogue.
+func (t *tx) touchCatalog() { t.catalog = true }
+
+// maxTxAttempts bounds how often a transaction that failed with a transient database error
+// (deadlock, serialization failure, SQLite busy from another process) is run again.
+const maxTxAttempts = 5
+
+// write runs fn in a read-write transaction and commits it when fn returns nil. A transient
+// database failure runs fn again (fn must therefore only touch the database through t).
+func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
+	var err error
+	for attempt := 0; attempt < maxTxAttempts; attempt++ {
+		err = db.writeOnce(ctx, fn)
+		if err == nil || !isRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func (db *DB) writeOnce(ctx context.Context, fn func(t *tx) error) error {
+	sqlTx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	t := &tx{Tx: sqlTx, ctx: ctx, db: db, now: micros(db.Now())}
+	defer sqlTx.Rollback()
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.recordChanges(); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// read runs fn in a read-only transaction, so that every query in fn sees one snapshot.
+func (db *DB) read(ctx context.Context, fn func(t *tx) error) error {
+	sqlTx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.dialect == dialectPostgres})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer sqlTx.Rollback()
+	t := &tx{Tx: sqlTx, ctx: ctx, db: db, now: micros(db.Now())}
+	if err := fn(t); err != nil {
+		return err
+	}
+	return sqlTx.Commit()
+}
+
+// changeRetention is how many change sequence numbers the changes table keeps; a view
+// further behind than that reloads everything.
+const changeRetention = 20000
+
+// recordChanges increments the change sequence and records the touched providers. It is the
+// last statement before COMMIT: on PostgreSQL the row lock it takes is held until the commit,
+// so sequence numbers are assigned in commit order and a reader that sees sequence N sees
+// every change numbered N or lower.
+func (t *tx) recordChanges() error {
+	if len(t.touched) == 0 && !t.catalog {
+		return nil
+	}
+	var seq int64
+	if err := t.queryRow(`UPDATE change_version SET seq = seq + 1 WHERE id = 1 RETURNING seq`).Scan(&seq); err != nil {
+		return fmt.Errorf("record changes: %w", err)
+	}
+	ids := make([]int64, 0, len(t.touched)+1)
+	for id := range t.touched {
+		ids = append(ids, id)
+	}
+	if t.catalog {
+		ids = append(ids, 0)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, chunk := range chunks(ids, 400) {
+		var b strings.Builder
+		args := make([]any, 0, 2*len(chunk))
+		b.WriteString(`INSERT INTO changes (seq, provider_id) VALUES `)
+		for i, id := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?, ?)")
+			args = append(args, seq, id)
+		}
+		if _, err := t.exec(b.String(), args...); err != nil {
+			return fmt.Errorf("record changes: %w", err)
+		}
+	}
+	if seq%1000 == 0 && seq > changeRetention {
+		cut := seq - changeRetention
+		if _, err := t.exec(`DELETE FROM changes WHERE seq <= ?`, cut); err != nil {
+			return fmt.Errorf("prune changes: %w", err)
+		}
+		if _, err := t.exec(`UPDATE change_version SET pruned_through = ? WHERE id = 1`, cut); err != nil {
+			return fmt.Errorf("prune changes: %w", err)
+		}
+	}
+	return nil
+}
+
+// chunks splits ids into slices of at most n.
+func chunks[T any](ids []T, n int) [][]T {
+	var out [][]T
+	for len(ids) > n {
+		out = append(out, ids[:n])
+		ids = ids[n:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
+}
+
+// placeholders returns "?, ?, ..." with n placeholders.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// anys converts a slice to []any for query arguments.
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
