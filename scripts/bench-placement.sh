@@ -25,6 +25,9 @@
 #   INGOT_POSTGRES_DSN  postgres://... enables ingot-pg
 #   PLACEMENT_PORT [18778]   INGOT_PORT [18779]
 #   REQUIRE_INGOT=1  fail instead of skipping ingot when it cannot be built or started
+#   ORDER          by-size: for each size, every server in turn, so that they run close together in
+#                  time and see similar background load on a shared machine [by-size] |
+#                  by-server: every size on one server, then the next server
 #
 # Quick run:  FLAT_SIZES=1000 NESTED_SIZES= PHASES=create,put scripts/bench-placement.sh
 # Placement alone (reference numbers):  SERVERS=placement scripts/bench-placement.sh
@@ -177,7 +180,8 @@ bench_one() {
 report() {
   args=""
   for s in $SERVERS; do
-    for f in "$OUT/$s"-*.json; do [ -f "$f" ] && args="$args $s=$f"; done
+    for n in $FLAT_SIZES; do [ -s "$OUT/$s-flat-$n.json" ] && args="$args $s=$OUT/$s-flat-$n.json"; done
+    for n in $NESTED_SIZES; do [ -s "$OUT/$s-nested-$n.json" ] && args="$args $s=$OUT/$s-nested-$n.json"; done
   done
   [ -n "$args" ] || { log "no results"; return 1; }
   # shellcheck disable=SC2086
@@ -190,10 +194,15 @@ main() {
   build_tools
   log "servers: $SERVERS; flat: ${FLAT_SIZES:-none}; nested: ${NESTED_SIZES:-none}; out: $OUT"
   failed=0
-  for s in $SERVERS; do
-    for n in $FLAT_SIZES; do bench_one "$s" flat "$n" || failed=1; done
-    for n in $NESTED_SIZES; do bench_one "$s" nested "$n" || failed=1; done
-  done
+  if [ "${ORDER:-by-size}" = by-server ]; then
+    for s in $SERVERS; do
+      for n in $FLAT_SIZES; do bench_one "$s" flat "$n" || failed=1; done
+      for n in $NESTED_SIZES; do bench_one "$s" nested "$n" || failed=1; done
+    done
+  else
+    for n in $FLAT_SIZES; do for s in $SERVERS; do bench_one "$s" flat "$n" || failed=1; done; done
+    for n in $NESTED_SIZES; do for s in $SERVERS; do bench_one "$s" nested "$n" || failed=1; done; done
+  fi
   report
   return $failed
 }
