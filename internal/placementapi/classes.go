@@ -54,7 +54,7 @@ func (s *Server) handleCreateClass(rq *request) error {
 	if _, err := s.db.CreateResourceClass(rq.ctx, body.Name); err != nil {
 		return err
 	}
-	rq.w.Header().Set("Location", "/resource_classes/"+body.Name)
+	rq.setLocation("/resource_classes/" + body.Name)
 	return rq.sendEmpty(http.StatusCreated)
 }
 
@@ -82,7 +82,7 @@ func (s *Server) handlePutClass(rq *request) error {
 	if err != nil {
 		return err
 	}
-	rq.w.Header().Set("Location", "/resource_classes/"+name)
+	rq.setLocation("/resource_classes/" + name)
 	if created {
 		return rq.sendEmpty(http.StatusCreated)
 	}

@@ -144,7 +144,7 @@ func (s *Server) handleCreateInventory(rq *request) error {
 	if err != nil {
 		return err
 	}
-	rq.w.Header().Set("Location", "/resource_providers/"+uuid+"/inventories/"+body.ResourceClass)
+	rq.setLocation("/resource_providers/" + uuid + "/inventories/" + body.ResourceClass)
 	return rq.sendJSON(http.StatusCreated, inventoryWire(ci.Inventory, gen), ci.Modified())
 }
 

@@ -173,7 +173,7 @@ func (s *Server) handleCreateProvider(rq *request) error {
 	if err != nil {
 		return err
 	}
-	rq.w.Header().Set("Location", "/resource_providers/"+p.UUID)
+	rq.setLocation("/resource_providers/" + p.UUID)
 	if rq.v.createReturnsBody() {
 		return rq.sendJSON(http.StatusOK, providerWire(rq.v, p), p.Modified())
 	}

@@ -313,3 +313,13 @@ func notFoundWithCause(err error, format string, args ...any) error {
 	}
 	return err
 }
+
+// setLocation sets the Location header to path made absolute on the request's host, as
+// webob does.
+func (rq *request) setLocation(path string) {
+	scheme := "http"
+	if rq.r.TLS != nil {
+		scheme = "https"
+	}
+	rq.w.Header().Set("Location", scheme+"://"+rq.r.Host+path)
+}

@@ -75,7 +75,7 @@ func (s *Server) handlePutTrait(rq *request) error {
 	if err != nil {
 		return err
 	}
-	rq.w.Header().Set("Location", "/traits/"+name)
+	rq.setLocation("/traits/" + name)
 	rq.cacheHeaders(t.CreatedAt)
 	if created {
 		return rq.sendEmpty(http.StatusCreated)
