@@ -101,7 +101,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.Samples, "samples", 50, "measured requests per candidates query")
 	fs.IntVar(&cfg.Warmup, "warmup", 2, "unmeasured requests before each query's samples")
 	fs.DurationVar(&cfg.QueryBudget, "query-budget", 30*time.Second, "stop sampling a query after this long (at least 5 samples)")
-	fs.IntVar(&cfg.Claims, "claims", 0, "successful claims in the claim phase (0 = n/4)")
+	fs.IntVar(&cfg.Claims, "claims", 0, "consumers to place in the claim phase (0 = min(n/4, 200))")
 	fs.IntVar(&cfg.ClaimLimit, "claim-limit", 10, "limit of the claim loop's candidate query")
 	fs.IntVar(&cfg.Retries, "retries", 3, "claim retries after a 409")
 	fs.IntVar(&cfg.Puts, "puts", 0, "allocations in the put phase (0 = n/4)")
@@ -130,7 +130,7 @@ func (cfg *config) finish(phases, limits string) error {
 		return fmt.Errorf("-n, -c and -samples must be positive")
 	}
 	if cfg.Claims == 0 {
-		cfg.Claims = max(1, cfg.N/4)
+		cfg.Claims = max(1, min(cfg.N/4, 200)) // the real Placement claims < 1/s at 5,000 providers
 	}
 	if cfg.Puts == 0 {
 		cfg.Puts = max(1, cfg.N/4)
