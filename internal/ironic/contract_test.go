@@ -70,7 +70,7 @@ func TestContract(t *testing.T) {
 	})
 }
 
-func newClient(t *testing.T, tg target, cfg ironic.Config) *ironic.Client {
+func newClient(t testing.TB, tg target, cfg ironic.Config) *ironic.Client {
 	t.Helper()
 	cfg.URL = tg.url
 	if tg.user != "" && cfg.Transport == nil {

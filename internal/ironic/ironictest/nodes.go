@@ -503,9 +503,13 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 		return nil
 	}
 	if cost > 0 && count > 0 {
-		s.cpu.Lock()
+		select {
+		case s.cpu <- struct{}{}:
+		case <-r.Context().Done():
+			return nil
+		}
 		err := wait(r.Context(), time.Duration(count)*cost)
-		s.cpu.Unlock()
+		<-s.cpu
 		if err != nil {
 			return nil
 		}

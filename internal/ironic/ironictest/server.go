@@ -44,7 +44,9 @@ type Server struct {
 	requests    []Request
 	conns       int
 
-	cpu sync.Mutex // the single simulated CPU that SetCostPerNode charges
+	// cpu is the single simulated CPU that SetCostPerNode charges: a channel rather than a
+	// mutex, so a request waiting for it is durably blocked inside a synctest bubble.
+	cpu chan struct{}
 
 	handler http.Handler
 	hs      *httptest.Server
@@ -95,6 +97,7 @@ func New(opts ...Option) *Server {
 		host:       "fake-conductor",
 		nodes:      make(map[string]*node),
 		names:      make(map[string]*node),
+		cpu:        make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(s)
