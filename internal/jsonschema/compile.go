@@ -3,7 +3,6 @@ package jsonschema
 import (
 	"fmt"
 	"math"
-	"regexp"
 )
 
 // op is a keyword, as evaluated.
@@ -58,7 +57,7 @@ type node struct {
 	enum      []any
 	format    string
 	formatFn  func(any) bool
-	pattern   *regexp.Regexp
+	pattern   matcher
 	patternPy string
 	minLength int // -1 when absent, as for the other counts
 	maxLength int
@@ -90,7 +89,7 @@ type namedNode struct {
 
 type patternNode struct {
 	pattern string
-	re      *regexp.Regexp
+	re      matcher
 	node    *node
 }
 

@@ -21,8 +21,10 @@
 //   - Placement's "uuid" format checker (oslo's is_uuid_like).
 //
 // Schemas are Schema values, compiled once (Compile, MustCompile, or on first
-// use by Validate). Validation of a valid instance does not allocate; the
-// error path does the Python-faithful work.
+// use by Validate) with their regular expressions. Validating a valid
+// instance walks it once and does not allocate (a uniqueItems array of more
+// than 16 items excepted); only a failure pays for the second, Python-shaped
+// walk that collects every error and picks the best.
 //
 // Where Python's answer depends on the order of keys in the decoded
 // instance (which of several equally relevant errors in sibling keys is

@@ -3,6 +3,7 @@ package jsonschema
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -28,8 +29,24 @@ const (
 	pySpace    = `\t\n\v\f\r \x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}`
 )
 
+// matcher answers re.search(pattern, s) is not None.
+type matcher interface {
+	MatchString(s string) bool
+}
+
 // compilePattern compiles a Python re pattern for re.search semantics.
-func compilePattern(pattern string) (*regexp.Regexp, error) {
+func compilePattern(pattern string) (matcher, error) {
+	re, err := compileRE2(pattern)
+	if err != nil {
+		return nil, err
+	}
+	if sp, ok := parseSimplePattern(pattern); ok {
+		return sp, nil
+	}
+	return re, nil
+}
+
+func compileRE2(pattern string) (*regexp.Regexp, error) {
 	t, err := translatePattern(pattern)
 	if err != nil {
 		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
@@ -173,4 +190,104 @@ func translateEscape(c rune, inClass bool) (string, error) {
 		return `\` + string(c), nil
 	}
 	return string(c), nil
+}
+
+// simplePattern matches the shape most of Placement's patterns have,
+// ^PREFIX[CLASS]{min,max}$ with ASCII literals and class, several times
+// faster than the regexp package.
+type simplePattern struct {
+	prefix   string
+	class    [128]bool
+	min, max int // max < 0: unbounded
+}
+
+func (p *simplePattern) MatchString(s string) bool {
+	if p.matchExact(s) {
+		return true
+	}
+	// Python's $ also matches before a final newline.
+	return len(s) > 0 && s[len(s)-1] == '\n' && p.matchExact(s[:len(s)-1])
+}
+
+func (p *simplePattern) matchExact(s string) bool {
+	if len(s) < len(p.prefix) || s[:len(p.prefix)] != p.prefix {
+		return false
+	}
+	rest := s[len(p.prefix):]
+	if len(rest) < p.min || p.max >= 0 && len(rest) > p.max {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c >= 128 || !p.class[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// parseSimplePattern recognises ^PREFIX[CLASS]Q$ where PREFIX is plain ASCII
+// letters, digits and _ , CLASS holds ASCII characters and ranges (no
+// negation, no escapes), and Q is +, *, {n} or {m,n}.
+func parseSimplePattern(p string) (*simplePattern, bool) {
+	if !strings.HasPrefix(p, "^") || !strings.HasSuffix(p, "$") {
+		return nil, false
+	}
+	body := p[1 : len(p)-1]
+	open := strings.IndexByte(body, '[')
+	closing := strings.IndexByte(body, ']')
+	if open < 0 || closing < open+2 {
+		return nil, false
+	}
+	sp := &simplePattern{prefix: body[:open]}
+	for i := 0; i < len(sp.prefix); i++ {
+		c := sp.prefix[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return nil, false
+		}
+	}
+	class := body[open+1 : closing]
+	if class[0] == '^' {
+		return nil, false
+	}
+	for i := 0; i < len(class); i++ {
+		c := class[i]
+		if c >= 128 || c == '\\' || c == '[' {
+			return nil, false
+		}
+		if i+2 < len(class) && class[i+1] == '-' {
+			hi := class[i+2]
+			if hi >= 128 || hi < c || hi == '\\' || hi == '[' {
+				return nil, false
+			}
+			for x := c; x <= hi; x++ {
+				sp.class[x] = true
+			}
+			i += 2
+			continue
+		}
+		sp.class[c] = true
+	}
+	switch q := body[closing+1:]; {
+	case q == "+":
+		sp.min, sp.max = 1, -1
+	case q == "*":
+		sp.min, sp.max = 0, -1
+	case strings.HasPrefix(q, "{") && strings.HasSuffix(q, "}"):
+		lo, hi, isRange := strings.Cut(q[1:len(q)-1], ",")
+		min, err := strconv.Atoi(lo)
+		if err != nil || min < 0 {
+			return nil, false
+		}
+		max := min
+		if isRange {
+			if max, err = strconv.Atoi(hi); err != nil || max < min {
+				return nil, false
+			}
+		}
+		sp.min, sp.max = min, max
+	default:
+		return nil, false
+	}
+	return sp, true
 }

@@ -151,9 +151,20 @@ func boolNum(b bool) num {
 // unique reports whether no two items are equal in python-jsonschema's sense
 // (_utils.uniq, which compares with _utils.equal). Each item is reduced to a
 // canonical key that two items share exactly when they are equal, so the
-// check takes linear time whatever the items are.
+// check takes linear time however many items there are.
 func unique(items []any) bool {
 	if len(items) < 2 {
+		return true
+	}
+	if len(items) <= 16 {
+		// Few items: compare pairs, which allocates nothing.
+		for i := range items {
+			for j := i + 1; j < len(items); j++ {
+				if jsonEqual(items[i], items[j]) {
+					return false
+				}
+			}
+		}
 		return true
 	}
 	seen := make(map[string]struct{}, len(items))
