@@ -94,8 +94,22 @@ type patternNode struct {
 }
 
 func compileNode(s *Schema, where string) (*node, error) {
+	return compileIn(s, where, map[*Schema]bool{})
+}
+
+// compileIn compiles s; ancestors are the schemas s is nested in, which s
+// must not contain again (Python would recurse forever).
+func compileIn(s *Schema, where string, ancestors map[*Schema]bool) (*node, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%s: nil schema", where)
+	}
+	if ancestors[s] {
+		return nil, fmt.Errorf("%s: schema contains itself", where)
+	}
+	ancestors[s] = true
+	defer delete(ancestors, s)
+	compileNode := func(sub *Schema, where string) (*node, error) {
+		return compileIn(sub, where, ancestors)
 	}
 	if s.boolean != nil {
 		n := &node{boolean: -1, py: *s.boolean}
@@ -140,7 +154,17 @@ func compileNode(s *Schema, where string) (*node, error) {
 	}
 	n.typeNames = names
 
+	for _, e := range s.Enum {
+		if !isJSONValue(e) {
+			return fail("enum value %#v is not a JSON value", e)
+		}
+	}
 	n.enum = s.Enum
+	for k, e := range s.Extra {
+		if !isJSONValue(e) {
+			return fail("extra %q: %#v is not a JSON value", k, e)
+		}
+	}
 	if s.Format != "" {
 		fn, ok := knownFormats[s.Format]
 		if !ok {
@@ -348,4 +372,27 @@ func (n *node) pyDict(s *Schema) *odict {
 		d.vals = append(d.vals, v)
 	}
 	return d
+}
+
+// isJSONValue reports whether v is something classify understands all the
+// way down.
+func isJSONValue(v any) bool {
+	k, _ := classify(v)
+	switch k {
+	case kindOther:
+		return false
+	case kindArray:
+		for _, e := range v.([]any) {
+			if !isJSONValue(e) {
+				return false
+			}
+		}
+	case kindObject:
+		for _, e := range v.(map[string]any) {
+			if !isJSONValue(e) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -26,6 +26,11 @@
 // than 16 items excepted); only a failure pays for the second, Python-shaped
 // walk that collects every error and picks the best.
 //
+// Placement builds its 400 details as "JSON does not validate: " + str(error)
+// for bodies and "Invalid query string parameters: " + str(error) for query
+// strings (validated as a dict of the last value of each parameter); format
+// a *ValidationError with %s to get str(error).
+//
 // Where Python's answer depends on the order of keys in the decoded
 // instance (which of several equally relevant errors in sibling keys is
 // reported, the order keys print in), this package uses sorted key order, as

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -187,11 +188,18 @@ func TestCompileErrors(t *testing.T) {
 		{"extra is a keyword", &Schema{Extra: map[string]any{"minimum": 1}}},
 		{"extra is unsupported", &Schema{Extra: map[string]any{"allOf": []any{}}}},
 		{"deep", &Schema{Items: &Schema{AnyOf: []*Schema{{Type: "bogus"}}}}},
+		{"enum not JSON", &Schema{Enum: []any{[]string{"a"}}}},
+		{"extra not JSON", &Schema{Extra: map[string]any{"x": struct{}{}}}},
+		{"cycle", func() *Schema { s := &Schema{}; s.Items = &Schema{AnyOf: []*Schema{s}}; return s }()},
 	}
 	for _, tt := range tests {
 		if _, err := Compile(tt.schema); err == nil {
 			t.Errorf("%s: Compile succeeded, want an error", tt.name)
 		}
+	}
+	shared := &Schema{Type: "string"}
+	if _, err := Compile(&Schema{Items: shared, AdditionalProperties: shared}); err != nil {
+		t.Errorf("Compile with a shared subschema: %v", err)
 	}
 	if err := Validate(&Schema{Type: "bogus"}, nil); err == nil {
 		t.Error("Validate with a bad schema succeeded")
@@ -222,6 +230,11 @@ func TestOpNames(t *testing.T) {
 	}
 }
 
+var (
+	hugePos = "1" + strings.Repeat("0", 500)
+	hugeNeg = "-" + hugePos
+)
+
 func TestNumberCompare(t *testing.T) {
 	t.Parallel()
 	big := func(s string) num {
@@ -243,6 +256,14 @@ func TestNumberCompare(t *testing.T) {
 		{"2147483648", "2147483647", 1},
 		{"1.0", "1", 0},
 		{"-0.0", "0", 0},
+		{hugePos, "1.7976931348623157e308", 1},
+		{hugePos, "1e400", -1},
+		{hugeNeg, "-1e400", 1},
+		{hugeNeg, "-99999999999999999999999", -1},
+		{hugePos, hugePos + "0", -1},
+		{hugeNeg, hugeNeg + "0", 1},
+		{hugePos, hugeNeg, 1},
+		{hugePos, hugePos, 0},
 	}
 	for _, tt := range tests {
 		c, ok := big(tt.a).cmp(big(tt.b))
@@ -340,5 +361,19 @@ func TestUnique(t *testing.T) {
 		if got := unique(append(padded, in...)); got != tt.want {
 			t.Errorf("unique(20 strings + %s) = %v, want %v", tt.items, got, tt.want)
 		}
+	}
+}
+
+func TestHugeInt(t *testing.T) {
+	t.Parallel()
+	v := MustCompile(&Schema{Type: "integer", Maximum: Int(maxInt)})
+	inst := decodeInstance(t, []byte(hugePos))
+	err := v.Validate(inst)
+	ve, ok := errors.AsType[*ValidationError](err)
+	if !ok || ve.Message != hugePos+" is greater than the maximum of 2147483647" {
+		t.Errorf("Validate(10**500) = %v", err)
+	}
+	if !unique([]any{json.Number(hugePos), json.Number(hugeNeg)}) || unique([]any{json.Number(hugePos), json.Number(hugePos)}) {
+		t.Error("unique on huge ints")
 	}
 }

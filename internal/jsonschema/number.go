@@ -32,8 +32,15 @@ type num struct {
 	isFloat bool
 	i       int64
 	big     *big.Int // set when the int does not fit in int64
+	huge    string   // set instead of big for ints of more than hugeDigits digits
 	f       float64
 }
+
+// hugeDigits bounds the ints parsed into a big.Int, whose decimal parsing
+// takes quadratic time. Longer ints exceed every int64 and float64 bound a
+// schema can hold, so their sign and digit count settle every comparison.
+// (Python's json.loads refuses ints of more than 4300 digits outright.)
+const hugeDigits = 400
 
 func (n *Number) num() num {
 	if n.isFloat {
@@ -64,6 +71,12 @@ func parseNumber(s json.Number) (num, bool) {
 	if i, err := strconv.ParseInt(text, 10, 64); err == nil {
 		return num{i: i}, true
 	}
+	if len(text) > hugeDigits {
+		if !isIntLiteral(text) {
+			return num{}, false
+		}
+		return num{huge: text}, true
+	}
 	b, ok := new(big.Int).SetString(text, 10)
 	if !ok {
 		return num{}, false
@@ -72,6 +85,21 @@ func parseNumber(s json.Number) (num, bool) {
 		return num{i: b.Int64()}, true
 	}
 	return num{big: b}, true
+}
+
+// isIntLiteral reports whether s is a JSON int with more than one digit
+// (so without leading zeros) and not -0.
+func isIntLiteral(s string) bool {
+	digits := strings.TrimPrefix(s, "-")
+	if len(digits) < 2 || digits[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // isInteger is the "integer" type of the 2019-09 and 2020-12 drafts in
@@ -89,12 +117,15 @@ func (n num) isZeroOrOne() bool {
 	if n.isFloat {
 		return n.f == 0 || n.f == 1
 	}
-	return n.big == nil && (n.i == 0 || n.i == 1)
+	return n.big == nil && n.huge == "" && (n.i == 0 || n.i == 1)
 }
 
 // cmp compares exactly, as Python compares int and float (without rounding
 // the int to a float). ok is false when a NaN makes the pair unordered.
 func (n num) cmp(m num) (c int, ok bool) {
+	if n.huge != "" || m.huge != "" {
+		return cmpHuge(n, m)
+	}
 	switch {
 	case !n.isFloat && !m.isFloat:
 		if n.big == nil && m.big == nil {
@@ -129,6 +160,43 @@ func (n num) cmp(m num) (c int, ok bool) {
 	return a.Cmp(b), true
 }
 
+// cmpHuge compares when at least one side is a huge int.
+func cmpHuge(n, m num) (int, bool) {
+	if m.isFloat && math.IsNaN(m.f) || n.isFloat && math.IsNaN(n.f) {
+		return 0, false
+	}
+	if n.huge == "" {
+		c, ok := cmpHuge(m, n)
+		return -c, ok
+	}
+	neg := n.huge[0] == '-'
+	if m.isFloat && math.IsInf(m.f, 0) {
+		return -int(math.Copysign(1, m.f)), true
+	}
+	if m.huge == "" {
+		// Every other number lies between the negative and positive huge ints.
+		if neg {
+			return -1, true
+		}
+		return 1, true
+	}
+	mneg := m.huge[0] == '-'
+	if neg != mneg {
+		if neg {
+			return -1, true
+		}
+		return 1, true
+	}
+	c := cmpInt64(int64(len(n.huge)), int64(len(m.huge)))
+	if c == 0 {
+		c = strings.Compare(n.huge, m.huge)
+	}
+	if neg {
+		c = -c
+	}
+	return c, true
+}
+
 func (n num) bigInt() *big.Int {
 	if n.big != nil {
 		return n.big
@@ -160,6 +228,9 @@ func cmpFloat(a, b float64) int {
 func (n num) repr() string {
 	if n.isFloat {
 		return floatRepr(n.f)
+	}
+	if n.huge != "" {
+		return n.huge
 	}
 	if n.big != nil {
 		return n.big.String()

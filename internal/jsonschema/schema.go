@@ -47,9 +47,10 @@ type Schema struct {
 	ExclusiveMinimum *Number
 	ExclusiveMaximum *Number
 
-	MinItems    *int
-	MaxItems    *int
-	Items       *Schema
+	MinItems *int
+	MaxItems *int
+	Items    *Schema
+	// UniqueItems is "uniqueItems": True; false is absent.
 	UniqueItems bool
 
 	MinProperties *int
@@ -70,8 +71,9 @@ type Schema struct {
 	OneOf []*Schema
 
 	// Extra holds keys that validate nothing but are part of the Python dict,
-	// so that messages print the schema as Python does (Placement's mappings
-	// schema carries a misspelt "minProperites", for one).
+	// so that messages print the schema as Python does: a "description", or
+	// a misspelt keyword (an old Placement mappings schema had
+	// "minProperites"). Values must be JSON values.
 	Extra map[string]any
 
 	// Order lists this schema's keys (keywords and Extra keys) in the order
