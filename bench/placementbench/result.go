@@ -39,6 +39,7 @@ type result struct {
 	Claim            *claimResult       `json:"claim,omitempty"`
 	Put              *putResult         `json:"put,omitempty"`
 	Errors           map[string]int     `json:"errors,omitempty"`
+	PhaseErrors      []string           `json:"phase_errors,omitempty"`
 	Metrics          []metric           `json:"metrics"`
 }
 

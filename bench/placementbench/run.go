@@ -23,8 +23,9 @@ type bench struct {
 	errors map[string]int // unexpected answers during measurements, by kind
 }
 
-// run builds the data set and runs the selected phases. It returns the result so far together
-// with the error that stopped it, if any.
+// run builds the data set and runs the selected phases. A failed phase is recorded and the
+// next one runs, except after a failed create. It returns the result with an error naming the
+// failed phases, if any.
 func run(ctx context.Context, cfg config, log io.Writer) (*result, error) {
 	ds, err := buildDataset(cfg.Dataset, cfg.N, cfg.Racks, cfg.RunID)
 	if err != nil {
@@ -41,6 +42,7 @@ func run(ctx context.Context, cfg config, log io.Writer) (*result, error) {
 	if res.ServerMaxVersion, err = b.serverMaxVersion(ctx); err != nil {
 		return res, err
 	}
+	var failed []string
 	for _, p := range cfg.Phases {
 		b.logf("== %s %s n=%d: phase %s", cfg.Server, cfg.Dataset, cfg.N, p)
 		start, loadBefore := time.Now(), loadAverage()
@@ -49,8 +51,16 @@ func run(ctx context.Context, cfg config, log io.Writer) (*result, error) {
 		res.PhaseLoad[p] = loadBefore + " -> " + loadAverage()
 		b.logf("   phase %s took %.1fs (load average %s)", p, res.PhaseSeconds[p], res.PhaseLoad[p])
 		if err != nil {
-			return b.finish(res), fmt.Errorf("phase %s: %w", p, err)
+			b.logf("   phase %s failed: %v", p, err)
+			res.PhaseErrors = append(res.PhaseErrors, p+": "+err.Error())
+			failed = append(failed, p)
+			if p == "create" {
+				break // nothing to measure without the data set
+			}
 		}
+	}
+	if len(failed) > 0 {
+		return b.finish(res), fmt.Errorf("phases failed: %s", strings.Join(failed, ", "))
 	}
 	return b.finish(res), nil
 }
