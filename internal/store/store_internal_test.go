@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestSQLitePragmasOnEveryConnection checks that every pooled connection, not only the
+// first, has foreign keys on, WAL and a busy timeout (SQLite keeps them per connection).
+func TestSQLitePragmasOnEveryConnection(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, pool := range []struct {
+		name string
+		db   *sql.DB
+		n    int
+	}{{"read", db.r, 4}, {"write", db.w, 1}} {
+		var conns []*sql.Conn
+		for range pool.n {
+			c, err := pool.db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		for i, c := range conns {
+			var fk, timeout int
+			var mode string
+			if err := c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout); err != nil {
+				t.Fatal(err)
+			}
+			if fk != 1 || mode != "wal" || timeout < 1000 {
+				t.Errorf("%s connection %d: foreign_keys=%d journal_mode=%s busy_timeout=%d", pool.name, i, fk, mode, timeout)
+			}
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+}
+
+// TestMigrationFilesMatch checks that both dialects have the same migrations.
+func TestMigrationFilesMatch(t *testing.T) {
+	lite, err := migrationNames("migrations/sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := migrationNames("migrations/postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lite) == 0 || !slices.Equal(lite, pg) {
+		t.Fatalf("sqlite migrations %v, postgres migrations %v", lite, pg)
+	}
+}
+
+func TestRebind(t *testing.T) {
+	db := &DB{dialect: dialectPostgres}
+	got := db.q(`SELECT '?' FROM t WHERE a = ? AND b IN (?, ?)`)
+	want := `SELECT '?' FROM t WHERE a = $1 AND b IN ($2, $3)`
+	if got != want {
+		t.Fatalf("q = %q; want %q", got, want)
+	}
+}
