@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"time"
 
 	"ingot/internal/ironic"
@@ -47,6 +48,7 @@ func run() error {
 		password = flag.String("password", os.Getenv("INGOT_IRONIC_PASSWORD"), "HTTP basic password (default $INGOT_IRONIC_PASSWORD)")
 		measure  = flag.Int("measure", 0, "after enrolling, time this many full listings")
 		limit    = flag.Int("limit", ironic.MaxLimit, "page size for the timed listings")
+		fields   = flag.String("fields", "", "comma-separated fields for the timed listings (default: ironic.DefaultFields)")
 	)
 	flag.Parse()
 
@@ -80,11 +82,17 @@ func run() error {
 	}
 
 	if *measure > 0 {
+		opts := ironic.ListOptions{Limit: *limit}
+		nfields := len(ironic.DefaultFields)
+		if *fields != "" {
+			opts.Fields = strings.Split(*fields, ",")
+			nfields = len(opts.Fields)
+		}
 		var times []time.Duration
 		var count int
 		for range *measure {
 			t0 := time.Now()
-			nodes, err := c.ListNodes(ctx, ironic.ListOptions{Limit: *limit})
+			nodes, err := c.ListNodes(ctx, opts)
 			if err != nil {
 				return err
 			}
@@ -97,7 +105,7 @@ func run() error {
 		slices.Sort(times)
 		med := times[len(times)/2]
 		fmt.Printf("list %d nodes, %d default fields, limit %d, microversion %s: min %v median %v max %v (%.3f ms/node median)\n",
-			count, len(ironic.DefaultFields), *limit, v, times[0].Round(time.Millisecond), med.Round(time.Millisecond),
+			count, nfields, *limit, v, times[0].Round(time.Millisecond), med.Round(time.Millisecond),
 			times[len(times)-1].Round(time.Millisecond), float64(med.Microseconds())/1000/float64(count))
 	}
 	return nil
