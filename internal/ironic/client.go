@@ -140,22 +140,34 @@ func NewTransport() *http.Transport {
 }
 
 // BasicAuth is an http.RoundTripper that adds HTTP basic credentials, for Ironic's
-// standalone http_basic mode, and passes the request on to Next (nil: NewTransport's
-// settings through http.DefaultTransport).
+// standalone http_basic mode, and passes the request on to Next (nil: a transport shared
+// by all BasicAuth values, made by NewTransport).
 type BasicAuth struct {
 	Username, Password string
 	Next               http.RoundTripper
+}
+
+var sharedTransport = sync.OnceValue(NewTransport)
+
+func (a *BasicAuth) next() http.RoundTripper {
+	if a.Next != nil {
+		return a.Next
+	}
+	return sharedTransport()
 }
 
 // RoundTrip implements http.RoundTripper. It does not modify req.
 func (a *BasicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.SetBasicAuth(a.Username, a.Password)
-	next := a.Next
-	if next == nil {
-		next = http.DefaultTransport
+	return a.next().RoundTrip(r)
+}
+
+// CloseIdleConnections closes the idle connections of the next transport, if it can.
+func (a *BasicAuth) CloseIdleConnections() {
+	if c, ok := a.next().(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
 	}
-	return next.RoundTrip(r)
 }
 
 // CloseIdleConnections closes the keep-alive connections not in use.

@@ -1,6 +1,7 @@
 package ironic
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -16,7 +17,8 @@ var (
 	// instance, or the name is taken (409). Callers treat it as "wait and retry", not as
 	// a failure.
 	ErrConflict = errors.New("ironic: conflict (node locked, busy or associated)")
-	// ErrUnavailable: Ironic answered 503, or did not answer at all.
+	// ErrUnavailable: Ironic answered 503, or did not answer at all (refused, reset,
+	// timed out), after the retries the policy allows.
 	ErrUnavailable = errors.New("ironic: unavailable")
 	// ErrInvalid: Ironic refused the request as invalid (400), for example a provision
 	// transition the node's state does not allow.
@@ -82,7 +84,9 @@ func (e *Error) Is(target error) bool {
 	case ErrConflict:
 		return e.StatusCode == http.StatusConflict
 	case ErrUnavailable:
-		return e.StatusCode == http.StatusServiceUnavailable || e.StatusCode == 0
+		// No answer counts, unless the caller itself gave up.
+		return e.StatusCode == http.StatusServiceUnavailable ||
+			e.StatusCode == 0 && !errors.Is(e.Err, context.Canceled)
 	case ErrInvalid:
 		return e.StatusCode == http.StatusBadRequest
 	case ErrUnauthorized:

@@ -35,16 +35,18 @@ func (s *Server) AddNode(n ironic.Node) string {
 }
 
 // AddNodes seeds n nodes made by gen(0) ... gen(n-1) (gen may be nil for defaults) and
-// returns their UUIDs in order.
+// returns their UUIDs in order. It panics like AddNode.
 func (s *Server) AddNodes(n int, gen func(i int) ironic.Node) []string {
+	nodes := make([]ironic.Node, n)
+	if gen != nil {
+		for i := range nodes {
+			nodes[i] = gen(i)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ids := make([]string, n)
-	for i := range n {
-		var nd ironic.Node
-		if gen != nil {
-			nd = gen(i)
-		}
+	for i, nd := range nodes {
 		ids[i] = s.addLocked(nd)
 	}
 	return ids
