@@ -119,7 +119,9 @@ func moveTo(ctx context.Context, c *ironic.Client, uuids []string, workers int, 
 }
 
 // WaitForState polls the node list until every node in uuids is in provision state want
-// with no target. It fails as soon as one lands in a failed state or in "error".
+// with no target and no lock: a real Ironic shows the new state a moment before its
+// conductor releases the node, and a write in that moment gets 409. It fails as soon as
+// a node lands in a failed state or in "error".
 func WaitForState(ctx context.Context, c *ironic.Client, uuids []string, want string) error {
 	delay := 20 * time.Millisecond
 	for {
@@ -137,7 +139,7 @@ func WaitForState(ctx context.Context, c *ironic.Client, uuids []string, want st
 			switch {
 			case !ok:
 				return fmt.Errorf("wait for %s: node %s disappeared", want, id)
-			case n.ProvisionState == want && n.TargetProvisionState == "":
+			case n.ProvisionState == want && n.TargetProvisionState == "" && n.Reservation == "":
 			case n.ProvisionState == ironic.ProvisionStateError || strings.HasSuffix(n.ProvisionState, " failed"):
 				return fmt.Errorf("wait for %s: node %s is %s: %s", want, id, n.ProvisionState, n.LastError)
 			default:
@@ -160,7 +162,7 @@ func WaitForState(ctx context.Context, c *ironic.Client, uuids []string, want st
 
 func provisionStates(ctx context.Context, c *ironic.Client) (map[string]ironic.Node, error) {
 	nodes, err := c.ListNodes(ctx, ironic.ListOptions{
-		Fields: []string{"provision_state", "target_provision_state", "last_error"}})
+		Fields: []string{"provision_state", "target_provision_state", "reservation", "last_error"}})
 	if err != nil {
 		return nil, err
 	}

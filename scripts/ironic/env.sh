@@ -1,0 +1,17 @@
+#!/bin/sh
+# Install (when missing) and start a fresh real Ironic for ingot's test suite, and print
+# the variables that point the tests at it, like scripts/postgres.sh does for PostgreSQL:
+#   eval "$(scripts/ironic/env.sh)"    # exports INGOT_IRONIC_URL, ..._CONDUCTOR_GROUP, IRONIC_DIR
+#   go test -race ./...                 # now also runs TestContract/real
+#   scripts/ironic/stop.sh              # with the exported IRONIC_DIR
+# Uses IRONIC_DIR=/tmp/ingot-ironic-test and port 16387 unless set. Everything but the
+# export lines goes to stderr.
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+export IRONIC_DIR=${IRONIC_DIR:-/tmp/ingot-ironic-test}
+export PORT=${PORT:-16387}
+export CONDUCTOR_GROUP=${CONDUCTOR_GROUP:-ingot}
+"$HERE/install.sh" >&2
+"$HERE/stop.sh" >&2
+url=$(FRESH=1 "$HERE/start.sh")
+echo "export INGOT_IRONIC_URL=$url INGOT_IRONIC_CONDUCTOR_GROUP=$CONDUCTOR_GROUP IRONIC_DIR=$IRONIC_DIR"
