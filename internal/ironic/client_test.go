@@ -521,6 +521,7 @@ func TestAsyncTransitions(t *testing.T) {
 	want := [][3]string{
 		{"deleting", "available", "fake-conductor"},
 		{"cleaning", "available", "fake-conductor"},
+		{"available", "", "fake-conductor"}, // shown before the lock is released
 		{"available", "", ""},
 	}
 	if diff := cmp.Diff(want, seen); diff != "" {

@@ -119,15 +119,25 @@ func (s *Server) handlePutProvision(w http.ResponseWriter, r *http.Request, v ir
 	return nil
 }
 
-// step moves n to its next provision step.
+// step moves n to its next provision step. With WithAsync, a real Ironic's habit is kept:
+// the stable state shows while the conductor still holds the node, and one more Advance
+// releases it (a write in between gets 409).
 func (s *Server) step(n *node) {
 	if len(n.steps) == 0 {
 		return
 	}
 	st := n.steps[0]
 	n.steps = n.steps[1:]
+	if n.ProvisionState == st.state && n.TargetProvisionState == st.target {
+		// The release step: nothing visible changes but the lock.
+		s.syncReservation(n)
+		return
+	}
 	n.ProvisionState, n.TargetProvisionState = st.state, st.target
 	n.ProvisionUpdatedAt = s.now()
+	if len(n.steps) == 0 && s.async {
+		n.steps = []step{st}
+	}
 	s.syncReservation(n)
 }
 

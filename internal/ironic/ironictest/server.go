@@ -77,8 +77,9 @@ func WithBasicAuth(user, password string) Option {
 }
 
 // WithAsync holds provision and power transitions in their transient states (deploying,
-// cleaning, ...; node locked) until Advance or AdvanceAll. By default they complete
-// before the 202 answer.
+// cleaning, ...; node locked) until Advance or AdvanceAll, one step per Advance; as on a
+// real Ironic, the stable state then shows one step before the node's lock is released.
+// By default transitions complete before the 202 answer.
 func WithAsync() Option { return func(s *Server) { s.async = true } }
 
 // WithClock sets the clock for timestamps (default time.Now).
