@@ -452,9 +452,13 @@ func runContract(t *testing.T, tg target) {
 	t.Run("Power", func(t *testing.T) {
 		id := uuids[5]
 		wantErr(t, "SetPowerState(on)", c.SetPowerState(ctx, id, ironic.PowerOn, 0), nil)
-		waitFor(t, c, id, func(n ironic.Node) bool { return n.PowerState == ironic.PowerOn && n.TargetPowerState == "" && n.Reservation == "" })
+		waitFor(t, c, id, func(n ironic.Node) bool {
+			return n.PowerState == ironic.PowerOn && n.TargetPowerState == "" && n.Reservation == ""
+		})
 		wantErr(t, "SetPowerState(off)", c.SetPowerState(ctx, id, ironic.PowerOff, 0), nil)
-		waitFor(t, c, id, func(n ironic.Node) bool { return n.PowerState == ironic.PowerOff && n.TargetPowerState == "" && n.Reservation == "" })
+		waitFor(t, c, id, func(n ironic.Node) bool {
+			return n.PowerState == ironic.PowerOff && n.TargetPowerState == "" && n.Reservation == ""
+		})
 		err := c.SetPowerState(ctx, id, "bogus", 0)
 		wantErr(t, "SetPowerState(bogus)", err, ironic.ErrInvalid)
 	})
