@@ -10,6 +10,8 @@ set -eu
 missing=""
 [ -x /usr/bin/ironic ] && [ -x /usr/bin/ironic-dbsync ] || missing="$missing ironic-common"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
+# start.sh hashes the http_basic password with bcrypt (Ironic's user file format).
+/usr/bin/python3 -c 'import bcrypt' 2>/dev/null || missing="$missing python3-bcrypt"
 
 if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
