@@ -4,7 +4,8 @@
 #   eval "$(scripts/ironic/env.sh)"    # exports INGOT_IRONIC_URL, ..._CONDUCTOR_GROUP, IRONIC_DIR
 #   go test -race ./...                 # now also runs TestContract/real
 #   scripts/ironic/stop.sh              # with the exported IRONIC_DIR
-# Uses IRONIC_DIR=/tmp/ingot-ironic-test and port 16387 unless set. Everything but the
+# Uses IRONIC_DIR=/tmp/ingot-ironic-test and port 16387 unless set; AUTH=http_basic also
+# exports INGOT_IRONIC_USER and INGOT_IRONIC_PASSWORD. Everything but the
 # export lines goes to stderr.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -15,3 +16,6 @@ export CONDUCTOR_GROUP=${CONDUCTOR_GROUP:-ingot}
 "$HERE/stop.sh" >&2
 url=$(FRESH=1 "$HERE/start.sh")
 echo "export INGOT_IRONIC_URL=$url INGOT_IRONIC_CONDUCTOR_GROUP=$CONDUCTOR_GROUP IRONIC_DIR=$IRONIC_DIR"
+if [ "${AUTH:-noauth}" = http_basic ]; then
+	echo "export INGOT_IRONIC_USER=${BASIC_USER:-ingot} INGOT_IRONIC_PASSWORD=${BASIC_PASSWORD:-ingot}"
+fi
