@@ -23,7 +23,7 @@
 #   OUT            result dir [bench/results/<UTC date>-<host>-<cores>cores]
 #   INGOT_BIN      [bin/ingot, built with go build ./cmd/ingot unless BUILD_INGOT=0]
 #   INGOT_POSTGRES_DSN  postgres://... enables ingot-pg
-#   PLACEMENT_PORT [18778]   INGOT_PORT [18779]
+#   PLACEMENT_PORT [18778]   INGOT_PORT [18779]   START_TIMEOUT  seconds to wait for ingot [120]
 #   REQUIRE_INGOT=1  fail instead of skipping ingot when it cannot be built or started
 #   ORDER          by-size: for each size, every server in turn, so that they run close together in
 #                  time and see similar background load on a shared machine [by-size] |
@@ -94,8 +94,10 @@ build_ingot() {
   if [ "${BUILD_INGOT:-1}" = 1 ] && [ -d ./cmd/ingot ]; then
     go build -o "$ROOT/bin/ingot" ./cmd/ingot 2>"$TMP/ingot-build.log" || cat "$TMP/ingot-build.log" >&2
   fi
-  [ -x "$INGOT_BIN" ] && return 0
-  skip_ingot "$INGOT_BIN does not exist (ingot not buildable yet?)"
+  [ -x "$INGOT_BIN" ] || { skip_ingot "$INGOT_BIN does not exist (ingot not buildable yet?)"; return 0; }
+  # a private copy: others may rebuild bin/ingot while the benchmark runs
+  cp "$INGOT_BIN" "$TMP/ingot"
+  INGOT_BIN="$TMP/ingot"
 }
 
 # skip_ingot REASON: run without ingot, unless REQUIRE_INGOT=1
@@ -105,11 +107,11 @@ skip_ingot() {
   SERVERS=$(echo "$SERVERS" | tr ' ' '\n' | grep -v '^ingot' | tr '\n' ' ')
 }
 
-wait_http() { # wait_http PORT PID: until GET / answers, at most 60 s, while PID lives
+wait_http() { # wait_http PORT PID: until GET / answers, at most START_TIMEOUT s, while PID lives
   i=0
   until curl -fs -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; do
     i=$((i + 1))
-    if [ "$i" -gt 300 ] || ! kill -0 "$2" 2>/dev/null; then return 1; fi
+    if [ "$i" -gt $((${START_TIMEOUT:-120} * 5)) ] || ! kill -0 "$2" 2>/dev/null; then return 1; fi
     sleep 0.2
   done
 }
