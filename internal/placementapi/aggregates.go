@@ -28,19 +28,16 @@ type aggregatesBody struct {
 
 func (s *Server) handleSetAggregates(rq *request) error {
 	uuid := rq.param("uuid")
-	if _, err := s.db.GetProvider(rq.ctx, uuid); err != nil {
-		return err
-	}
 	var aggs []string
 	var gen *int64
 	if rq.v.aggregateGeneration() {
 		var body aggregatesBody
 		if err := rq.decodeBody(schemaPutAggregates119, &body); err != nil {
-			return err
+			return s.providerFirst(rq, uuid, err)
 		}
 		aggs, gen = body.Aggregates, &body.Generation
 	} else if err := rq.decodeBody(schemaPutAggregates, &aggs); err != nil {
-		return err
+		return s.providerFirst(rq, uuid, err)
 	}
 	if aggs == nil {
 		aggs = []string{}

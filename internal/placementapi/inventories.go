@@ -113,12 +113,9 @@ type inventoriesBody struct {
 
 func (s *Server) handleSetInventories(rq *request) error {
 	uuid := rq.param("uuid")
-	if _, err := s.db.GetProvider(rq.ctx, uuid); err != nil {
-		return err
-	}
 	var body inventoriesBody
 	if err := rq.decodeBody(schemaPutInventories, &body); err != nil {
-		return err
+		return s.providerFirst(rq, uuid, err)
 	}
 	invs := make(map[string]placement.Inventory, len(body.Inventories))
 	for class, b := range body.Inventories {
@@ -133,12 +130,9 @@ func (s *Server) handleSetInventories(rq *request) error {
 
 func (s *Server) handleCreateInventory(rq *request) error {
 	uuid := rq.param("uuid")
-	if _, err := s.db.GetProvider(rq.ctx, uuid); err != nil {
-		return err
-	}
 	var body inventoryBody
 	if err := rq.decodeBody(schemaPostInventory, &body); err != nil {
-		return err
+		return s.providerFirst(rq, uuid, err)
 	}
 	ci, gen, err := s.db.AddInventory(rq.ctx, uuid, body.ResourceClass, body.inventory(), rq.capacityRule())
 	if err != nil {
@@ -150,12 +144,9 @@ func (s *Server) handleCreateInventory(rq *request) error {
 
 func (s *Server) handleUpdateInventory(rq *request) error {
 	uuid, class := rq.param("uuid"), rq.param("resource_class")
-	if _, err := s.db.GetProvider(rq.ctx, uuid); err != nil {
-		return err
-	}
 	var body inventoryBody
 	if err := rq.decodeBody(schemaPutInventory, &body); err != nil {
-		return err
+		return s.providerFirst(rq, uuid, err)
 	}
 	ci, gen, err := s.db.UpdateInventory(rq.ctx, uuid, *body.ResourceProviderGeneration, class, body.inventory(), rq.capacityRule())
 	if err != nil {
@@ -166,9 +157,6 @@ func (s *Server) handleUpdateInventory(rq *request) error {
 
 func (s *Server) handleDeleteInventory(rq *request) error {
 	uuid := rq.param("uuid")
-	if _, err := s.db.GetProvider(rq.ctx, uuid); err != nil {
-		return err
-	}
 	if err := s.db.DeleteInventory(rq.ctx, uuid, rq.param("resource_class")); err != nil {
 		return err
 	}
@@ -177,9 +165,6 @@ func (s *Server) handleDeleteInventory(rq *request) error {
 
 func (s *Server) handleDeleteInventories(rq *request) error {
 	uuid := rq.param("uuid")
-	if _, err := s.db.GetProvider(rq.ctx, uuid); err != nil {
-		return err
-	}
 	if err := s.db.DeleteInventories(rq.ctx, uuid); err != nil {
 		return err
 	}

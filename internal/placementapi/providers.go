@@ -182,20 +182,17 @@ func (s *Server) handleCreateProvider(rq *request) error {
 
 func (s *Server) handleUpdateProvider(rq *request) error {
 	uuid := rq.param("uuid")
-	if _, err := s.db.GetProvider(rq.ctx, uuid); err != nil {
-		return err
-	}
 	schema := schemaPutProvider
 	if rq.v.nested() {
 		schema = schemaPutProvider114
 	}
 	raw, err := rq.readBody()
 	if err != nil {
-		return err
+		return s.providerFirst(rq, uuid, err)
 	}
 	var body providerBody
 	if err := decodeJSON(raw, schema, &body); err != nil {
-		return err
+		return s.providerFirst(rq, uuid, err)
 	}
 	var keys map[string]json.RawMessage
 	_ = json.Unmarshal(raw, &keys)

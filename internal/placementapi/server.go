@@ -323,3 +323,14 @@ func (rq *request) setLocation(path string) {
 	}
 	rq.w.Header().Set("Location", scheme+"://"+rq.r.Host+path)
 }
+
+// providerFirst returns the provider's not-found error if it does not exist, else err.
+// Upstream looks the provider up before it reads the body, so a request that is wrong in
+// both ways gets the 404; ingot reads the body first (saving a query on every successful
+// write) and checks the provider only on this error path, with the same outcome.
+func (s *Server) providerFirst(rq *request, uuid string, err error) error {
+	if _, perr := s.db.GetProvider(rq.ctx, uuid); perr != nil {
+		return perr
+	}
+	return err
+}

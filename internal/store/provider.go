@@ -70,12 +70,10 @@ func (t *tx) getProvider(uuid string) (int64, placement.Provider, error) {
 
 // GetProvider returns the provider or a placement.KindNotFound error.
 func (db *DB) GetProvider(ctx context.Context, uuid string) (placement.Provider, error) {
-	var p placement.Provider
-	err := db.read(ctx, func(t *tx) error {
-		var err error
-		_, p, err = t.getProvider(uuid)
-		return err
-	})
+	_, p, err := scanProvider(db.readRow(ctx, `SELECT `+providerColumns+providerFrom+` WHERE p.uuid = ?`, uuid))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = placement.ProviderNotFound(uuid)
+	}
 	if err != nil {
 		return p, fmt.Errorf("get provider %s: %w", uuid, err)
 	}
@@ -108,9 +106,6 @@ func (db *DB) CreateProvider(ctx context.Context, np NewProvider) (placement.Pro
 func (t *tx) createProvider(np NewProvider) (placement.Provider, error) {
 	fail := func(reason string) error {
 		return placement.Invalidf("Unable to create resource provider \"%s\", %s: Object action create failed because: %s", np.Name, np.UUID, reason)
-	}
-	if err := t.checkProviderUnique(np.UUID, np.Name); err != nil {
-		return placement.Provider{}, err
 	}
 	var parentID, rootID sql.NullInt64
 	rootUUID := np.UUID

@@ -28,16 +28,23 @@ const (
 
 // DB is an open ingot database. It is safe for concurrent use.
 type DB struct {
-	// r serves reads, w serves writes. On SQLite w has exactly one connection, so writers
-	// queue in Go instead of spinning on SQLITE_BUSY, while WAL lets readers proceed; on
-	// PostgreSQL both are the same pool.
-	r, w    *sql.DB
-	dialect dialect
+	// r serves reads, w serves writes. On SQLite every write runs on one writer goroutine
+	// (group commit, see batch.go) while WAL lets readers proceed; on PostgreSQL both are
+	// the same pool and writers run concurrently.
+	r, w *sql.DB
+	// writes feeds the SQLite writer goroutine; nil on PostgreSQL.
+	writes     chan *writeReq
+	quit       chan struct{}
+	writerDone chan struct{}
+	dialect    dialect
 	// Now returns the current time; tests may replace it before first use.
 	Now func() time.Time
 
 	queries sync.Map // SQL written with '?' -> SQL for this dialect
 	view    viewCache
+	// wStmts caches prepared statements for SQLite writes (see tx.stmt); rStmts for
+	// single-statement SQLite reads outside transactions (see readRow).
+	wStmts, rStmts *stmtCache
 }
 
 // Open opens the database named by dsn and applies any pending migrations:
@@ -65,8 +72,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if db.w, err = sql.Open("sqlite", sqliteDSN(path, true)); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
-		db.w.SetMaxOpenConns(1)
-		db.w.SetMaxIdleConns(1)
+		// Writes run one transaction at a time on the writer goroutine; the second
+		// connection lets statements be prepared for the cache while a transaction holds
+		// the first.
+		db.w.SetMaxOpenConns(2)
+		db.w.SetMaxIdleConns(2)
 		db.w.SetConnMaxLifetime(0)
 		db.w.SetConnMaxIdleTime(0)
 		if db.r, err = sql.Open("sqlite", sqliteDSN(path, false)); err != nil {
@@ -78,6 +88,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.r.SetConnMaxIdleTime(0)
 		db.r.SetConnMaxLifetime(0)
 		db.dialect = dialectSQLite
+		db.wStmts, db.rStmts = newStmtCache(db.w), newStmtCache(db.r)
+		db.startWriter()
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		p, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -126,6 +138,11 @@ func sqliteDSN(path string, writer bool) string {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.stopWriter()
+	if db.wStmts != nil {
+		db.wStmts.close()
+		db.rStmts.close()
+	}
 	var errs []error
 	if db.w != nil {
 		errs = append(errs, db.w.Close())
@@ -213,4 +230,16 @@ func isRetryable(err error) bool {
 		return pe.Code == "40001" || pe.Code == "40P01"
 	}
 	return false
+}
+
+// readRow runs a single-row query outside any transaction. On SQLite it uses a statement
+// prepared once per connection: no transaction holds a read connection while another is
+// prepared, so preparing cannot wait on itself.
+func (db *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if db.rStmts != nil {
+		if st := db.rStmts.get(ctx, query); st != nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return db.r.QueryRowContext(ctx, db.q(query), args...)
 }

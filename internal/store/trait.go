@@ -263,8 +263,11 @@ func (db *DB) SetProviderTraits(ctx context.Context, uuid string, gen int64, nam
 		if newGen, err = t.bumpGeneration(id, cur); err != nil {
 			return err
 		}
-		traits, err = t.providerTraits(id)
-		return err
+		traits = make([]Trait, 0, len(ids))
+		for _, name := range sortedKeys(ids) {
+			traits = append(traits, Trait{Name: name, UpdatedAt: time.UnixMicro(t.now).UTC()})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("set traits of %s: %w", uuid, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // tx is one transaction. It captures one timestamp at BEGIN, so every row written in the
@@ -15,21 +16,49 @@ type tx struct {
 	*sql.Tx
 	ctx     context.Context
 	db      *DB
+	pool    *stmtCache // nil: do not cache statements
 	now     int64
 	touched map[int64]struct{}
 	catalog bool
 }
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(query); st != nil {
+		return st.ExecContext(t.ctx, args...)
+	}
 	return t.ExecContext(t.ctx, t.db.q(query), args...)
 }
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(query); st != nil {
+		return st.QueryContext(t.ctx, args...)
+	}
 	return t.QueryContext(t.ctx, t.db.q(query), args...)
 }
 
 func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	if st := t.stmt(query); st != nil {
+		return st.QueryRowContext(t.ctx, args...)
+	}
 	return t.QueryRowContext(t.ctx, t.db.q(query), args...)
+}
+
+// stmt returns the transaction's handle on a prepared statement for query, or nil when
+// statements are not cached (reads, and PostgreSQL, where pgx caches them itself) or the
+// cache is full. SQLite spends most of a small statement's time parsing it, and
+// database/sql reuses a statement prepared on the transaction's connection, so each write
+// connection parses each query once. Preparing the pool-level statement needs a free
+// connection; SQLite writes all run on the writer goroutine and the write pool has two
+// connections, so one is free.
+func (t *tx) stmt(query string) *sql.Stmt {
+	if t.pool == nil {
+		return nil
+	}
+	st := t.pool.get(t.ctx, query)
+	if st == nil {
+		return nil
+	}
+	return t.StmtContext(t.ctx, st)
 }
 
 // touch records that the transaction changed provider id (its row, inventories, traits,
@@ -64,6 +93,9 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 }
 
 func (db *DB) writeOnce(ctx context.Context, fn func(t *tx) error) error {
+	if db.writes != nil {
+		return db.submit(ctx, fn)
+	}
 	sqlTx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -175,4 +207,43 @@ func anys[T any](xs []T) []any {
 		out[i] = x
 	}
 	return out
+}
+
+// stmtCache holds statements prepared on one pool, by query text.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// maxCachedStatements bounds the cache; queries built with variable IN lists have many
+// shapes, and past the bound they are simply not cached.
+const maxCachedStatements = 512
+
+func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[string]*sql.Stmt{}} }
+
+func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st
+	}
+	if len(c.m) >= maxCachedStatements {
+		return nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the caller runs the query unprepared and reports its error
+	}
+	c.m[query] = st
+	return st
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = map[string]*sql.Stmt{}
 }

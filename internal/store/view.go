@@ -166,7 +166,7 @@ func (db *DB) View(ctx context.Context) (*View, error) {
 
 func (db *DB) changeSeq(ctx context.Context) (int64, error) {
 	var seq int64
-	err := db.r.QueryRowContext(ctx, `SELECT seq FROM change_version WHERE id = 1`).Scan(&seq)
+	err := db.readRow(ctx, `SELECT seq FROM change_version WHERE id = 1`).Scan(&seq)
 	return seq, err
 }
 

@@ -105,4 +105,3 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 
 // Backends lists the backend names, for tests that open databases themselves.
 func Backends() []string { return []string{SQLite, Postgres} }
-
