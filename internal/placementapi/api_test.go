@@ -102,12 +102,12 @@ func TestProviderLifecycle(t *testing.T) {
 		// The class does not exist yet: refused.
 		c.must(400, "PUT", "/resource_providers/"+rp1+"/inventories", map[string]any{
 			"resource_provider_generation": 0,
-			"inventories": map[string]any{"CUSTOM_BAREMETAL_GOLD": map[string]any{"total": 1}},
+			"inventories":                  map[string]any{"CUSTOM_BAREMETAL_GOLD": map[string]any{"total": 1}},
 		})
 		c.must(201, "PUT", "/resource_classes/CUSTOM_BAREMETAL_GOLD", nil)
 		c.must(200, "PUT", "/resource_providers/"+rp1+"/inventories", map[string]any{
 			"resource_provider_generation": 0,
-			"inventories": map[string]any{"CUSTOM_BAREMETAL_GOLD": map[string]any{"total": 1, "max_unit": 1}},
+			"inventories":                  map[string]any{"CUSTOM_BAREMETAL_GOLD": map[string]any{"total": 1, "max_unit": 1}},
 		})
 		c.must(201, "PUT", "/traits/CUSTOM_RACK_R01", nil)
 		c.must(200, "PUT", "/resource_providers/"+rp1+"/traits", map[string]any{
@@ -119,8 +119,8 @@ func TestProviderLifecycle(t *testing.T) {
 		}
 		consumer := "22222222-2222-4222-8222-222222222222"
 		c.must(204, "PUT", "/allocations/"+consumer, map[string]any{
-			"allocations":         map[string]any{rp1: map[string]any{"resources": map[string]any{"CUSTOM_BAREMETAL_GOLD": 1}}},
-			"project_id":          "p", "user_id": "u", "consumer_generation": nil, "consumer_type": "INSTANCE",
+			"allocations": map[string]any{rp1: map[string]any{"resources": map[string]any{"CUSTOM_BAREMETAL_GOLD": 1}}},
+			"project_id":  "p", "user_id": "u", "consumer_generation": nil, "consumer_type": "INSTANCE",
 		})
 		// The provider is now full: it drops out of the capacity filter.
 		list = c.must(200, "GET", "/resource_providers?resources=CUSTOM_BAREMETAL_GOLD:1", nil).json(t)
@@ -166,7 +166,7 @@ func TestBadInputIsRefusedWhole(t *testing.T) {
 		{"POST", "/resource_providers", map[string]any{"name": "x", "uuid": "not-a-uuid"}, 400},
 		{"PUT", "/resource_providers/" + rp1 + "/inventories", map[string]any{
 			"resource_provider_generation": 1,
-			"inventories": map[string]any{"VCPU": map[string]any{"total": 8}, "NOT_A_CLASS": map[string]any{"total": 1}},
+			"inventories":                  map[string]any{"VCPU": map[string]any{"total": 8}, "NOT_A_CLASS": map[string]any{"total": 1}},
 		}, 400},
 		{"PUT", "/resource_providers/" + rp1 + "/inventories", map[string]any{
 			"resource_provider_generation": 0, "inventories": map[string]any{},

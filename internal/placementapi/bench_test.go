@@ -26,7 +26,7 @@ func BenchmarkCreateProviderHTTP(b *testing.B) {
 					c.must(200, "POST", "/resource_providers", map[string]any{"uuid": u, "name": u})
 					c.must(200, "PUT", "/resource_providers/"+u+"/inventories", map[string]any{
 						"resource_provider_generation": 0,
-						"inventories": map[string]any{"CUSTOM_GOLD": map[string]any{"total": 1, "max_unit": 1}}})
+						"inventories":                  map[string]any{"CUSTOM_GOLD": map[string]any{"total": 1, "max_unit": 1}}})
 					c.must(200, "PUT", "/resource_providers/"+u+"/traits", map[string]any{
 						"resource_provider_generation": 1, "traits": []string{"CUSTOM_RACK", "HW_CPU_X86_AVX2"}})
 					c.must(200, "PUT", "/resource_providers/"+u+"/aggregates", map[string]any{
