@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"ingot/internal/fleet"
 	"ingot/internal/placement"
 	"ingot/internal/store"
 )
@@ -90,7 +91,7 @@ func (s *Server) handleListProviders(rq *request) error {
 	if err := rq.validateQuery(schema); err != nil {
 		return err
 	}
-	var f store.ProviderFilter
+	var f fleet.ProviderFilter
 	if vals, ok := rq.query["member_of"]; ok {
 		q, err := parseMemberOf(vals, "", rq.v)
 		if err != nil {
