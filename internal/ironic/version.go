@@ -2,14 +2,14 @@ package ironic
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
+
+	"ingot/internal/microversion"
 )
 
-// Version is an Ironic API microversion such as 1.82.
-type Version struct {
-	Major, Minor int
-}
+// Version is an Ironic API microversion such as 1.82: internal/microversion's Version, with
+// the Ironic feature predicates (HasShard, ...) as methods.
+type Version microversion.Version
 
 // Baseline is the oldest microversion ingot accepts from a server. It is 1.37, the version
 // that added node traits, because every sync pass mirrors traits into Placement; everything
@@ -42,37 +42,29 @@ var (
 	versionProvisionFilter = Version{1, 9}
 )
 
-// ParseVersion parses "1.82". It rejects "latest" and anything that is not two
-// non-negative integers.
+// ParseVersion parses "1.82" (surrounding spaces allowed) with microversion.Parse. It
+// rejects "latest" and anything that is not two non-negative integers.
 func ParseVersion(s string) (Version, error) {
-	maj, min, ok := strings.Cut(strings.TrimSpace(s), ".")
-	if !ok {
-		return Version{}, fmt.Errorf("parse microversion %q: want MAJOR.MINOR", s)
+	v, err := microversion.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return Version{}, fmt.Errorf("parse microversion %q: want MAJOR.MINOR: %w", s, err)
 	}
-	a, err1 := strconv.Atoi(maj)
-	b, err2 := strconv.Atoi(min)
-	if err1 != nil || err2 != nil || a < 0 || b < 0 {
-		return Version{}, fmt.Errorf("parse microversion %q: want MAJOR.MINOR", s)
-	}
-	return Version{a, b}, nil
+	return Version(v), nil
 }
 
 // String returns "MAJOR.MINOR".
-func (v Version) String() string { return strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor) }
+func (v Version) String() string { return microversion.Version(v).String() }
 
 // IsZero reports whether v is the zero Version (not negotiated).
-func (v Version) IsZero() bool { return v == Version{} }
+func (v Version) IsZero() bool { return microversion.Version(v).IsZero() }
 
 // Less reports whether v is older than w.
-func (v Version) Less(w Version) bool {
-	if v.Major != w.Major {
-		return v.Major < w.Major
-	}
-	return v.Minor < w.Minor
-}
+func (v Version) Less(w Version) bool { return microversion.Version(v).Less(microversion.Version(w)) }
 
 // AtLeast reports whether v is w or newer.
-func (v Version) AtLeast(w Version) bool { return !v.Less(w) }
+func (v Version) AtLeast(w Version) bool {
+	return microversion.Version(v).AtLeast(microversion.Version(w))
+}
 
 // HasFields reports whether listings can ask for a subset of fields (1.8).
 func (v Version) HasFields() bool { return v.AtLeast(versionFields) }
