@@ -1,0 +1,394 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"ingot/internal/placement"
+)
+
+// The Ironic resource tracker (internal/reconcile) keeps one record per Ironic node in the
+// ironic_nodes table and writes the node's provider and its record together, many nodes
+// per transaction, with WriteNodes. The tracker is the only writer of these records.
+
+// IronicNode is the tracker's record of one Ironic node.
+type IronicNode struct {
+	NodeUUID     string
+	ProviderUUID string // the provider the tracker maintains for the node
+	// Scope names the tracker that owns the node (its conductor group and shards); a
+	// tracker acts only on records of its own scope, or takes a record over when the node
+	// shows up in its own listing.
+	Scope string
+	// State is the tracker's state of the node: "managed", "withdrawn", "released" or
+	// "orphaned" (see package reconcile).
+	State string
+	// Generation is incremented by every write of the record; writes compare it.
+	Generation int64
+
+	// What the tracker last saw of the node.
+	ResourceClass  string // as Ironic reports it, not normalized
+	ProvisionState string
+	PowerState     string
+	Maintenance    bool
+	InstanceUUID   string
+	ConductorGroup string
+	Shard          string
+	Owner          string
+
+	// Traits and Aggregates are those the tracker added to the provider, sorted; it
+	// removes only these, so traits and aggregates that others set are kept.
+	Traits     []string
+	Aggregates []string
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+const ironicNodeColumns = `node_uuid, provider_uuid, scope, state, generation, resource_class, provision_state,
+	power_state, maintenance, instance_uuid, conductor_group, shard, owner, traits, aggregates, created_at, updated_at`
+
+func scanIronicNode(s interface{ Scan(...any) error }) (IronicNode, error) {
+	var n IronicNode
+	var traits, aggs string
+	var c, u sql.NullInt64
+	err := s.Scan(&n.NodeUUID, &n.ProviderUUID, &n.Scope, &n.State, &n.Generation, &n.ResourceClass,
+		&n.ProvisionState, &n.PowerState, &n.Maintenance, &n.InstanceUUID, &n.ConductorGroup, &n.Shard,
+		&n.Owner, &traits, &aggs, &c, &u)
+	if err != nil {
+		return n, err
+	}
+	n.Traits, n.Aggregates = splitLines(traits), splitLines(aggs)
+	n.CreatedAt, n.UpdatedAt = fromMicros(c), fromMicros(u)
+	return n, nil
+}
+
+// splitLines decodes a stored list (one item per line; "" is the empty list).
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// joinLines encodes a list for storage, sorted so that equal sets are stored alike.
+func joinLines(xs []string) string {
+	if len(xs) == 0 {
+		return ""
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return strings.Join(slices.Compact(s), "\n")
+}
+
+// IronicNodes returns every tracker record, sorted by node UUID. It is one read, cheap
+// enough to run every pass (a few milliseconds per thousand records).
+func (db *DB) IronicNodes(ctx context.Context) ([]IronicNode, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+ironicNodeColumns+` FROM ironic_nodes ORDER BY node_uuid`)
+	if err != nil {
+		return nil, fmt.Errorf("ironic nodes: %w", err)
+	}
+	defer rows.Close()
+	var out []IronicNode
+	for rows.Next() {
+		n, err := scanIronicNode(rows)
+		if err != nil {
+			return nil, fmt.Errorf("ironic nodes: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ironic nodes: %w", err)
+	}
+	return out, nil
+}
+
+// IronicNode returns the tracker's record of the node, or a KindNotFound error.
+func (db *DB) IronicNode(ctx context.Context, nodeUUID string) (IronicNode, error) {
+	n, err := scanIronicNode(db.r.QueryRowContext(ctx,
+		db.q(`SELECT `+ironicNodeColumns+` FROM ironic_nodes WHERE node_uuid = ?`), nodeUUID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, placement.NotFoundf("No record of Ironic node %s.", nodeUUID)
+	}
+	if err != nil {
+		return n, fmt.Errorf("ironic node %s: %w", nodeUUID, err)
+	}
+	return n, nil
+}
+
+// DeleteIronicNode removes the tracker's record of the node unconditionally and leaves
+// its provider alone: the tracker then treats the node as new on its next pass. It is an
+// operator's tool (and the tests'); the tracker itself deletes records with WriteNodes.
+// It is a KindNotFound error if there is no record.
+func (db *DB) DeleteIronicNode(ctx context.Context, nodeUUID string) error {
+	err := db.write(ctx, func(t *tx) error {
+		res, err := t.exec(`DELETE FROM ironic_nodes WHERE node_uuid = ?`, nodeUUID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return placement.NotFoundf("No record of Ironic node %s.", nodeUUID)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete ironic node %s: %w", nodeUUID, err)
+	}
+	return nil
+}
+
+// ProviderOp is what a NodeWrite does to the node's provider.
+type ProviderOp uint8
+
+// Provider operations.
+const (
+	ProviderKeep   ProviderOp = iota // leave the provider alone
+	ProviderCreate                   // create it (UUID and name), then set what the write sets
+	ProviderModify                   // change what the write sets, if the generation still matches
+	ProviderDelete                   // delete it, if the generation still matches and nothing is allocated
+)
+
+// RecordOp is what a NodeWrite does to the node's tracker record.
+type RecordOp uint8
+
+// Record operations.
+const (
+	RecordKeep   RecordOp = iota // leave the record alone
+	RecordPut                    // insert or replace it, if its generation still matches
+	RecordDelete                 // delete it, if its generation still matches
+)
+
+// NodeWrite is one node's change: its provider and its tracker record, written together
+// or not at all.
+type NodeWrite struct {
+	NodeUUID     string
+	ProviderUUID string
+
+	Provider ProviderOp
+	// Name is the provider's name for ProviderCreate.
+	Name string
+	// Generation is the provider generation ProviderModify and ProviderDelete expect.
+	Generation int64
+	// The collections to replace (ProviderCreate and ProviderModify): with Set... false
+	// the collection is left alone. Inventories replace the whole inventory; Traits and
+	// Aggregates the whole set. A change to any of them increments the generation once.
+	SetInventories bool
+	Inventories    map[string]placement.Inventory
+	SetTraits      bool
+	Traits         []string
+	SetAggregates  bool
+	Aggregates     []string
+
+	Record RecordOp
+	// RecordGeneration is the record generation RecordPut and RecordDelete expect; 0 means
+	// the record must not exist yet (RecordPut inserts it).
+	RecordGeneration int64
+	// Node is the record RecordPut writes; its Generation and times are set by the store.
+	Node IronicNode
+}
+
+// MaxNodeWrites bounds the writes of one WriteNodes call, which is one transaction: on
+// SQLite every other write waits for it, so callers keep batches to a few hundred.
+const MaxNodeWrites = 1000
+
+// WriteNodes applies the writes in one transaction, each all-or-nothing on its own
+// (a savepoint each): errs[i] is nil when ws[i] was applied, or why it was not. A stale
+// provider or record generation is placement.ErrConcurrentUpdate; deleting a provider
+// that has allocations is a KindConflict error with code placement.resource_provider.inuse
+// (as is removing an inventory class that has allocations, code
+// placement.inventory.inuse); updating a provider that no longer exists is KindNotFound;
+// creating one whose UUID or name exists is a KindConflict error. Deleting a provider that
+// no longer exists succeeds. Unknown resource classes and traits are KindInvalid: the
+// caller creates custom ones first (EnsureResourceClass, EnsureTrait). The returned error
+// is for the transaction as a whole (nothing was applied).
+func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err error) {
+	if len(ws) > MaxNodeWrites {
+		return nil, fmt.Errorf("write nodes: %d writes, at most %d per call", len(ws), MaxNodeWrites)
+	}
+	if len(ws) == 0 {
+		return nil, nil
+	}
+	var traitNames []string
+	for i := range ws {
+		if ws[i].SetTraits {
+			traitNames = append(traitNames, ws[i].Traits...)
+		}
+	}
+	slices.Sort(traitNames)
+	traitNames = slices.Compact(traitNames)
+	errs = make([]error, len(ws))
+	err = db.write(ctx, func(t *tx) error {
+		clear(errs)
+		traitIDs, _, err := t.traitIDs(traitNames)
+		if err != nil {
+			return err
+		}
+		for i := range ws {
+			touched := maps.Clone(t.touched)
+			if _, err := t.exec(`SAVEPOINT node`); err != nil {
+				return err
+			}
+			if werr := t.writeNode(&ws[i], traitIDs); werr != nil {
+				if _, err := t.exec(`ROLLBACK TO node`); err != nil {
+					return fmt.Errorf("rollback to savepoint: %w", err)
+				}
+				t.touched = touched
+				errs[i] = werr
+			}
+			if _, err := t.exec(`RELEASE node`); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("write nodes: %w", err)
+	}
+	for i, e := range errs {
+		if e != nil {
+			errs[i] = fmt.Errorf("write node %s: %w", ws[i].NodeUUID, e)
+		}
+	}
+	return errs, nil
+}
+
+// writeNode applies one NodeWrite inside t.
+func (t *tx) writeNode(w *NodeWrite, traitIDs map[string]int64) error {
+	switch w.Record {
+	case RecordPut:
+		if err := t.putIronicNode(w); err != nil {
+			return err
+		}
+	case RecordDelete:
+		res, err := t.exec(`DELETE FROM ironic_nodes WHERE node_uuid = ? AND generation = ?`, w.NodeUUID, w.RecordGeneration)
+		if err != nil {
+			return err
+		}
+		if err := oneRow(res, w.NodeUUID); err != nil {
+			return err
+		}
+	}
+
+	switch w.Provider {
+	case ProviderKeep:
+		return nil
+	case ProviderDelete:
+		id, cur, err := t.providerIDGen(w.ProviderUUID)
+		if errors.Is(err, placement.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if cur != w.Generation {
+			return staleProvider(w.ProviderUUID)
+		}
+		return t.deleteProvider(id, w.ProviderUUID)
+	case ProviderCreate:
+		if _, err := t.createProvider(NewProvider{UUID: w.ProviderUUID, Name: w.Name}); err != nil {
+			return err
+		}
+	case ProviderModify:
+	default:
+		return fmt.Errorf("unknown provider operation %d", w.Provider)
+	}
+
+	id, cur, err := t.providerIDGen(w.ProviderUUID)
+	if err != nil {
+		return err
+	}
+	if w.Provider == ProviderModify && cur != w.Generation {
+		return staleProvider(w.ProviderUUID)
+	}
+	bumped := false
+	if w.SetInventories {
+		_, err := t.replaceInventories(id, w.ProviderUUID, cur, w.Inventories, func(missing string) error {
+			return placement.Invalidf("No such resource class %s.", missing)
+		}, func(inUse string) error {
+			return placement.Errorf(placement.KindConflict, placement.CodeInventoryInUse, "%s", inUse)
+		})
+		if err != nil {
+			return err
+		}
+		bumped = true
+	}
+	if w.SetTraits {
+		want := make(map[string]int64, len(w.Traits))
+		var missing []string
+		for _, name := range w.Traits {
+			id, ok := traitIDs[name]
+			if !ok {
+				missing = append(missing, name)
+				continue
+			}
+			want[name] = id
+		}
+		if len(missing) > 0 {
+			return placement.Invalidf("No such trait %s", strings.Join(missing, ", "))
+		}
+		if err := t.replaceProviderTraits(id, want); err != nil {
+			return err
+		}
+	}
+	if w.SetAggregates {
+		if err := t.replaceProviderAggregates(id, w.Aggregates); err != nil {
+			return err
+		}
+	}
+	if !bumped && (w.SetTraits || w.SetAggregates) {
+		if _, err := t.bumpGeneration(id, cur); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putIronicNode inserts or replaces the record of w, comparing its generation.
+func (t *tx) putIronicNode(w *NodeWrite) error {
+	n := &w.Node
+	if w.RecordGeneration == 0 {
+		res, err := t.exec(`INSERT INTO ironic_nodes (`+ironicNodeColumns+`)
+			VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node_uuid) DO NOTHING`,
+			w.NodeUUID, n.ProviderUUID, n.Scope, n.State, n.ResourceClass, n.ProvisionState, n.PowerState,
+			n.Maintenance, n.InstanceUUID, n.ConductorGroup, n.Shard, n.Owner, joinLines(n.Traits),
+			joinLines(n.Aggregates), t.now, t.now)
+		if err != nil {
+			return err
+		}
+		return oneRow(res, w.NodeUUID)
+	}
+	res, err := t.exec(`UPDATE ironic_nodes SET provider_uuid = ?, scope = ?, state = ?, generation = generation + 1,
+		resource_class = ?, provision_state = ?, power_state = ?, maintenance = ?, instance_uuid = ?,
+		conductor_group = ?, shard = ?, owner = ?, traits = ?, aggregates = ?, updated_at = ?
+		WHERE node_uuid = ? AND generation = ?`,
+		n.ProviderUUID, n.Scope, n.State, n.ResourceClass, n.ProvisionState, n.PowerState, n.Maintenance,
+		n.InstanceUUID, n.ConductorGroup, n.Shard, n.Owner, joinLines(n.Traits), joinLines(n.Aggregates),
+		t.now, w.NodeUUID, w.RecordGeneration)
+	if err != nil {
+		return err
+	}
+	return oneRow(res, w.NodeUUID)
+}
+
+// oneRow returns ErrConcurrentUpdate unless res affected exactly one record.
+func oneRow(res sql.Result, nodeUUID string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return placement.ConcurrentUpdatef("The record of Ironic node %s was changed concurrently.", nodeUUID)
+	}
+	return nil
+}
+
+func staleProvider(uuid string) error {
+	return placement.ConcurrentUpdatef("resource provider %s generation conflict", uuid)
+}

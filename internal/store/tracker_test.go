@@ -1,0 +1,192 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"ingot/internal/placement"
+	"ingot/internal/store"
+	"ingot/internal/store/storetest"
+)
+
+func nodeInventory(reserved int64) map[string]placement.Inventory {
+	return map[string]placement.Inventory{"CUSTOM_GOLD": {Total: 1, Reserved: reserved, MinUnit: 1, MaxUnit: 1, StepSize: 1, AllocationRatio: 1}}
+}
+
+func writeNodes(t *testing.T, db *store.DB, ws ...store.NodeWrite) []error {
+	t.Helper()
+	errs, err := db.WriteNodes(context.Background(), ws)
+	if err != nil {
+		t.Fatalf("WriteNodes: %v", err)
+	}
+	return errs
+}
+
+func TestWriteNodes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		for _, name := range []string{"CUSTOM_GOLD"} {
+			if _, err := db.EnsureResourceClass(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := db.EnsureTrait(ctx, "CUSTOM_RACK_1"); err != nil {
+			t.Fatal(err)
+		}
+		agg := "11111111-0000-5000-8000-000000000001"
+		create := store.NodeWrite{
+			NodeUUID: uuidA, ProviderUUID: uuidA, Provider: store.ProviderCreate, Name: uuidA,
+			SetInventories: true, Inventories: nodeInventory(0),
+			SetTraits: true, Traits: []string{"CUSTOM_RACK_1", "HW_CPU_X86_AVX2"},
+			SetAggregates: true, Aggregates: []string{agg},
+			Record: store.RecordPut, Node: store.IronicNode{ProviderUUID: uuidA, Scope: "all", State: "managed",
+				ResourceClass: "gold", Maintenance: true, Traits: []string{"HW_CPU_X86_AVX2", "CUSTOM_RACK_1"}, Aggregates: []string{agg}},
+		}
+		// A record-only write for a second node, and a create that fails (unknown trait):
+		// the batch applies the first two and not the third.
+		bad := store.NodeWrite{NodeUUID: uuidC, ProviderUUID: uuidC, Provider: store.ProviderCreate, Name: uuidC,
+			SetTraits: true, Traits: []string{"CUSTOM_NOPE"},
+			Record: store.RecordPut, Node: store.IronicNode{ProviderUUID: uuidC, Scope: "all", State: "managed"}}
+		recordOnly := store.NodeWrite{NodeUUID: uuidB, ProviderUUID: uuidB, Record: store.RecordPut,
+			Node: store.IronicNode{ProviderUUID: uuidB, Scope: "all", State: "released"}}
+		v0, err := db.View(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := writeNodes(t, db, create, recordOnly, bad)
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("errs = %v", errs)
+		}
+		wantKind(t, errs[2], placement.KindInvalid, "")
+		if _, err := db.GetProvider(ctx, uuidC); !errors.Is(err, placement.ErrNotFound) {
+			t.Errorf("failed create left provider %s: %v", uuidC, err)
+		}
+		if _, err := db.IronicNode(ctx, uuidC); !errors.Is(err, placement.ErrNotFound) {
+			t.Errorf("failed create left record %s: %v", uuidC, err)
+		}
+
+		v, err := db.View(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Seq != v0.Seq+1 {
+			t.Errorf("view seq %d -> %d; want one committed change", v0.Seq, v.Seq)
+		}
+		p, ok := v.Provider(uuidA)
+		if !ok {
+			t.Fatal("provider not in the view")
+		}
+		gold, _ := v.ClassID("CUSTOM_GOLD")
+		if inv, ok := p.Inventory(gold); !ok || inv.Total != 1 || inv.Reserved != 0 || p.Name != uuidA || p.Generation != 1 {
+			t.Errorf("provider = %+v", p)
+		}
+		if len(p.Traits) != 2 || len(p.Aggregates) != 1 || p.Aggregates[0] != agg {
+			t.Errorf("traits %v aggregates %v", p.Traits, p.Aggregates)
+		}
+
+		recs, err := db.IronicNodes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.IronicNode{
+			{NodeUUID: uuidA, ProviderUUID: uuidA, Scope: "all", State: "managed", Generation: 1, ResourceClass: "gold",
+				Maintenance: true, Traits: []string{"CUSTOM_RACK_1", "HW_CPU_X86_AVX2"}, Aggregates: []string{agg}},
+			{NodeUUID: uuidB, ProviderUUID: uuidB, Scope: "all", State: "released", Generation: 1},
+		}
+		if diff := cmp.Diff(want, recs, cmpopts.IgnoreFields(store.IronicNode{}, "CreatedAt", "UpdatedAt")); diff != "" {
+			t.Errorf("records (-want +got):\n%s", diff)
+		}
+
+		t.Run("stale generations", func(t *testing.T) {
+			up := store.NodeWrite{NodeUUID: uuidA, ProviderUUID: uuidA, Provider: store.ProviderModify, Generation: 0,
+				SetInventories: true, Inventories: nodeInventory(1)}
+			staleRec := store.NodeWrite{NodeUUID: uuidB, ProviderUUID: uuidB, Record: store.RecordPut, RecordGeneration: 7,
+				Node: store.IronicNode{ProviderUUID: uuidB, Scope: "x", State: "managed"}}
+			dupRec := store.NodeWrite{NodeUUID: uuidB, ProviderUUID: uuidB, Record: store.RecordPut,
+				Node: store.IronicNode{ProviderUUID: uuidB, Scope: "x", State: "managed"}}
+			for i, err := range writeNodes(t, db, up, staleRec, dupRec) {
+				if !errors.Is(err, placement.ErrConcurrentUpdate) {
+					t.Errorf("write %d: %v; want a concurrent update", i, err)
+				}
+			}
+		})
+
+		t.Run("update keeps others' traits only when asked", func(t *testing.T) {
+			up := store.NodeWrite{NodeUUID: uuidA, ProviderUUID: uuidA, Provider: store.ProviderModify, Generation: 1,
+				SetInventories: true, Inventories: nodeInventory(1),
+				SetTraits: true, Traits: []string{"CUSTOM_RACK_1"},
+				Record: store.RecordPut, RecordGeneration: 1, Node: recs[0]}
+			up.Node.Traits = []string{"CUSTOM_RACK_1"}
+			if errs := writeNodes(t, db, up); errs[0] != nil {
+				t.Fatal(errs[0])
+			}
+			invs, gen, err := db.Inventories(ctx, uuidA)
+			if err != nil || gen != 2 || len(invs) != 1 || invs[0].Reserved != 1 {
+				t.Fatalf("inventories %+v generation %d: %v; want reserved 1 at generation 2 (one bump)", invs, gen, err)
+			}
+			traits, _, _ := db.ProviderTraits(ctx, uuidA)
+			if len(traits) != 1 || traits[0].Name != "CUSTOM_RACK_1" {
+				t.Errorf("traits = %v", traits)
+			}
+			rec, err := db.IronicNode(ctx, uuidA)
+			if err != nil || rec.Generation != 2 || len(rec.Traits) != 1 {
+				t.Errorf("record = %+v, %v", rec, err)
+			}
+		})
+
+		t.Run("no delete while allocated", func(t *testing.T) {
+			setInventory(t, db, uuidA, nodeInventory(0))
+			write(t, db, "c0000000-0000-4000-8000-000000000001", nil,
+				placement.Allocation{ProviderUUID: uuidA, ResourceClass: "CUSTOM_GOLD", Used: 1})
+			p, _ := db.GetProvider(ctx, uuidA)
+			del := store.NodeWrite{NodeUUID: uuidA, ProviderUUID: uuidA, Provider: store.ProviderDelete, Generation: p.Generation,
+				Record: store.RecordDelete, RecordGeneration: 2}
+			errs := writeNodes(t, db, del)
+			wantKind(t, errs[0], placement.KindConflict, placement.CodeProviderInUse)
+			if _, err := db.IronicNode(ctx, uuidA); err != nil {
+				t.Errorf("the refused delete removed the record: %v", err)
+			}
+			// Changing the class away from an allocated one is refused too.
+			if _, err := db.EnsureResourceClass(ctx, "CUSTOM_SILVER"); err != nil {
+				t.Fatal(err)
+			}
+			move := store.NodeWrite{NodeUUID: uuidA, ProviderUUID: uuidA, Provider: store.ProviderModify, Generation: p.Generation,
+				SetInventories: true, Inventories: map[string]placement.Inventory{"CUSTOM_SILVER": nodeInventory(0)["CUSTOM_GOLD"]}}
+			wantKind(t, writeNodes(t, db, move)[0], placement.KindConflict, placement.CodeInventoryInUse)
+
+			if err := db.DeleteConsumerAllocations(ctx, "c0000000-0000-4000-8000-000000000001"); err != nil {
+				t.Fatal(err)
+			}
+			p, _ = db.GetProvider(ctx, uuidA)
+			del.Generation = p.Generation
+			if errs := writeNodes(t, db, del); errs[0] != nil {
+				t.Fatal(errs[0])
+			}
+			if _, err := db.GetProvider(ctx, uuidA); !errors.Is(err, placement.ErrNotFound) {
+				t.Errorf("provider still there: %v", err)
+			}
+			// Deleting a provider that is already gone succeeds.
+			del.Record = store.RecordKeep
+			if errs := writeNodes(t, db, del); errs[0] != nil {
+				t.Errorf("second delete: %v", errs[0])
+			}
+		})
+
+		t.Run("operator forgets a record", func(t *testing.T) {
+			if err := db.DeleteIronicNode(ctx, uuidB); err != nil {
+				t.Fatal(err)
+			}
+			wantKind(t, db.DeleteIronicNode(ctx, uuidB), placement.KindNotFound, "")
+		})
+
+		t.Run("batch bound", func(t *testing.T) {
+			if _, err := db.WriteNodes(ctx, make([]store.NodeWrite, store.MaxNodeWrites+1)); err == nil {
+				t.Error("an oversized batch was accepted")
+			}
+		})
+	})
+}
