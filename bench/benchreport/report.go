@@ -189,11 +189,15 @@ func target(dataset string, n int, metric string) float64 {
 func (rep report) markdown() string {
 	var b strings.Builder
 	others := slices.DeleteFunc(slices.Clone(rep.Servers), func(s string) bool { return s == rep.Baseline })
+	servers := others
+	if slices.Contains(rep.Servers, rep.Baseline) {
+		servers = append(slices.Clone(others), rep.Baseline) // baseline last, next to the ratios
+	}
 	fmt.Fprintf(&b, "# %s\n\n", rep.Title)
 	fmt.Fprintf(&b, "Ratio = speed-up over %s: server/%s for throughputs (/s), %s/server for latencies (ms). "+
 		"Target = speed-up an issue requires. Candidate and provider counts must match (≠ marks a difference).\n\n",
 		rep.Baseline, rep.Baseline, rep.Baseline)
-	header := append([]string{"data set", "metric"}, rep.Servers...)
+	header := append([]string{"data set", "metric"}, servers...)
 	for _, s := range others {
 		header = append(header, "ratio "+s)
 	}
@@ -201,9 +205,9 @@ func (rep report) markdown() string {
 	writeRow(&b, header)
 	writeRow(&b, slices.Repeat([]string{"---"}, len(header)))
 	for _, r := range rep.Rows {
-		writeRow(&b, r.cells(rep.Servers, others))
+		writeRow(&b, r.cells(servers, others))
 	}
-	rep.writePhases(&b)
+	rep.writePhases(&b, servers)
 	if len(rep.Errors) > 0 {
 		b.WriteString("\nUnexpected answers during measurements:\n\n")
 		for _, e := range rep.Errors {
@@ -247,17 +251,17 @@ func (r row) cells(servers, others []string) []string {
 }
 
 // writePhases renders the phase timings.
-func (rep report) writePhases(b *strings.Builder) {
+func (rep report) writePhases(b *strings.Builder, servers []string) {
 	if len(rep.Phases) == 0 {
 		return
 	}
 	b.WriteString("\nPhase wall-clock time (s):\n\n")
-	header := append([]string{"data set", "phase"}, rep.Servers...)
+	header := append([]string{"data set", "phase"}, servers...)
 	writeRow(b, header)
 	writeRow(b, slices.Repeat([]string{"---"}, len(header)))
 	for _, p := range rep.Phases {
 		cells := []string{fmt.Sprintf("%s %d", p.Dataset, p.N), p.Phase}
-		for _, s := range rep.Servers {
+		for _, s := range servers {
 			cells = append(cells, formatValue(p.Seconds, s))
 		}
 		writeRow(b, cells)

@@ -94,6 +94,20 @@ func TestRunJoinsServers(t *testing.T) {
 	}
 }
 
+func TestBaselineColumnComesLast(t *testing.T) {
+	dir := t.TempDir()
+	i, p := filepath.Join(dir, "i.json"), filepath.Join(dir, "p.json")
+	os.WriteFile(i, []byte(ingotDoc), 0o644)
+	os.WriteFile(p, []byte(placementDoc), 0o644)
+	var out strings.Builder
+	if err := run("placement", "", "", "T", []string{"placement=" + p, "ingot=" + i}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| data set | metric | ingot | placement | ratio ingot | target |"; !strings.Contains(out.String(), want) {
+		t.Errorf("report lacks header %q:\n%s", want, out.String())
+	}
+}
+
 func TestRunRejectsBadArguments(t *testing.T) {
 	var out strings.Builder
 	if err := run("placement", "", "", "T", []string{"no-label.json"}, &out); err == nil {
