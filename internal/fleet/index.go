@@ -9,15 +9,15 @@ const ShareTrait = "MISC_SHARES_VIA_AGGREGATE"
 // index holds what the view derives from tree positions, traits, aggregates and inventory
 // classes. It is built on first use and shared by successor views while those do not change.
 type index struct {
-	roots     []int32           // slots of root providers, in slot order
-	tree      map[int32][]int32 // root slot -> slots of every provider in the tree, in slot order
+	roots     []int32   // slots of root providers, in slot order
+	tree      [][]int32 // root slot -> slots of every provider in the tree, in slot order
 	hasTrees  bool              // some provider has a parent
 	byClass   map[int64][]int32 // class id -> slots of providers with inventory of it
 	sharing   []int32           // slots of sharing providers
 	isSharing map[int32]bool
 	// sharedWith: anchor (root) slot -> sharing provider slots usable by that tree;
 	// anchorsOf: sharing provider slot -> anchor slots (its own root included).
-	sharedWith map[int32][]int32
+	sharedWith [][]int32 // by anchor slot
 	anchorsOf  map[int32][]int32
 }
 
@@ -33,8 +33,8 @@ func (v *View) index() *index {
 }
 
 func (v *View) buildIndex() *index {
-	x := &index{tree: map[int32][]int32{}, byClass: map[int64][]int32{}, isSharing: map[int32]bool{},
-		sharedWith: map[int32][]int32{}, anchorsOf: map[int32][]int32{}}
+	x := &index{tree: make([][]int32, len(v.providers)), byClass: map[int64][]int32{}, isSharing: map[int32]bool{},
+		sharedWith: make([][]int32, len(v.providers)), anchorsOf: map[int32][]int32{}}
 	shareTrait, haveShareTrait := v.TraitID(ShareTrait)
 	aggMembers := map[string][]int32{}
 	for s, p := range v.providers {

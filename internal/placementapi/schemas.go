@@ -274,12 +274,12 @@ func withConsumerGeneration(s *js.Schema) *js.Schema {
 
 func mappingsSchema() *js.Schema {
 	return &js.Schema{
-		Type:  "object",
-		Extra: map[string]any{"minProperites": 1},
+		Type:          "object",
+		MinProperties: n(1),
 		PatternProperties: []js.Property{js.Prop(groupPattern133, &js.Schema{
 			Type: "array", MinItems: n(1), Items: uuidStr(),
 		})},
-		Order: []string{"type", "minProperites", "patternProperties"},
+		Order: []string{"type", "minProperties", "patternProperties"},
 	}
 }
 
@@ -390,4 +390,74 @@ func usagesSchema(consumerType bool) *js.Schema {
 var (
 	schemaUsages    = js.MustCompile(usagesSchema(false))
 	schemaUsages138 = js.MustCompile(usagesSchema(true))
+)
+
+// Allocation candidates (query strings).
+
+func candidatesSchema110() *js.Schema {
+	return &js.Schema{
+		Type:                 "object",
+		Properties:           []js.Property{js.Prop("resources", str())},
+		Required:             []string{"resources"},
+		AdditionalProperties: js.Bool(false),
+	}
+}
+
+func candidatesSchemaAt(minor int) *js.Schema {
+	s := candidatesSchema110()
+	listStr := func() *js.Schema { return &js.Schema{Types: []string{"string"}} }
+	if minor >= 16 {
+		s.Properties = append(s.Properties, js.Prop("limit", &js.Schema{
+			Types: []string{"integer", "string"}, Pattern: "^[1-9][0-9]*$", Minimum: js.Int(1), MinLength: n(1),
+			Order: []string{"type", "pattern", "minimum", "minLength"},
+		}))
+	}
+	if minor >= 17 {
+		s.Properties = append(s.Properties, js.Prop("required", listStr()))
+	}
+	if minor >= 21 {
+		s.Properties = append(s.Properties, js.Prop("member_of", listStr()))
+	}
+	if minor < 25 {
+		return s
+	}
+	var props []js.Property
+	for _, p := range s.Properties {
+		if p.Name != "resources" && p.Name != "required" && p.Name != "member_of" {
+			props = append(props, p)
+		}
+	}
+	s.Properties = append(props, js.Prop("group_policy", &js.Schema{Type: "string", Enum: []any{"none", "isolate"}}))
+	s.Required = nil
+	group := "[1-9][0-9]*"
+	if minor >= 33 {
+		group = groupPattern133
+	}
+	keys := []string{"resources", "required", "member_of"}
+	if minor >= 31 {
+		keys = append(keys, "in_tree")
+	}
+	for _, k := range keys {
+		s.PatternProperties = append(s.PatternProperties, js.Prop("^"+k+"("+group+")?$", str()))
+	}
+	if minor >= 35 {
+		s.Properties = append(s.Properties, js.Prop("root_required", listStr()))
+	}
+	if minor >= 36 {
+		s.Properties = append(s.Properties, js.Prop("same_subtree", listStr()))
+	}
+	s.Order = []string{"type", "properties", "additionalProperties", "patternProperties"}
+	return s
+}
+
+var (
+	schemaCandidates110 = js.MustCompile(candidatesSchema110())
+	schemaCandidates116 = js.MustCompile(candidatesSchemaAt(16))
+	schemaCandidates117 = js.MustCompile(candidatesSchemaAt(17))
+	schemaCandidates121 = js.MustCompile(candidatesSchemaAt(21))
+	schemaCandidates125 = js.MustCompile(candidatesSchemaAt(25))
+	schemaCandidates131 = js.MustCompile(candidatesSchemaAt(31))
+	schemaCandidates133 = js.MustCompile(candidatesSchemaAt(33))
+	schemaCandidates135 = js.MustCompile(candidatesSchemaAt(35))
+	schemaCandidates136 = js.MustCompile(candidatesSchemaAt(36))
 )

@@ -31,6 +31,8 @@ type Options struct {
 	CORS CORS
 	// MaxBodyBytes bounds request bodies (default 16 MiB).
 	MaxBodyBytes int64
+	// Candidates tunes GET /allocation_candidates.
+	Candidates CandidateOptions
 }
 
 // CORS is the cross-origin configuration.
@@ -49,12 +51,15 @@ type Server struct {
 	log     *slog.Logger
 	cors    CORS
 	maxBody int64
-	routes  []*route
+	// candidates tunes GET /allocation_candidates.
+	candidates CandidateOptions
+	routes     []*route
 }
 
 // New returns the Placement API over db.
 func New(db *store.DB, opts Options) *Server {
-	s := &Server{db: db, policy: opts.Policy, log: opts.Logger, cors: opts.CORS, maxBody: opts.MaxBodyBytes}
+	s := &Server{db: db, policy: opts.Policy, log: opts.Logger, cors: opts.CORS, maxBody: opts.MaxBodyBytes,
+		candidates: opts.Candidates}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

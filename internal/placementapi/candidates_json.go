@@ -1,0 +1,201 @@
+package placementapi
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"ingot/internal/candidates"
+	"ingot/internal/fleet"
+)
+
+// renderCandidates writes the GET /allocation_candidates body for the microversion: the
+// allocation requests (a list before 1.12, a dict keyed by provider from 1.12, with mappings
+// from 1.34) and the provider summaries (requested classes only before 1.27, traits from
+// 1.17, parent and root from 1.29). It is written by hand because with thousands of
+// candidates encoding dominates the request.
+func renderCandidates(v *fleet.View, res candidates.Result, requested map[int64]bool, ver version) []byte {
+	b := make([]byte, 0, 256+len(res.Candidates)*160+len(res.Summaries)*200)
+	b = append(b, `{"allocation_requests": [`...)
+	for i, c := range res.Candidates {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendCandidate(b, v, c, ver)
+	}
+	b = append(b, `], "provider_summaries": {`...)
+	for i, slot := range res.Summaries {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendSummary(b, v, slot, requested, ver)
+	}
+	b = append(b, "}}"...)
+	return b
+}
+
+func appendCandidate(b []byte, v *fleet.View, c candidates.Candidate, ver version) []byte {
+	// Allocs are sorted by slot, so each provider's classes are contiguous.
+	if !ver.allocationsDict() {
+		b = append(b, `{"allocations": [`...)
+		for i := 0; i < len(c.Allocs); {
+			j := i
+			for j < len(c.Allocs) && c.Allocs[j].Slot == c.Allocs[i].Slot {
+				j++
+			}
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, `{"resource_provider": {"uuid": `...)
+			b = appendString(b, v.Slot(c.Allocs[i].Slot).UUID)
+			b = append(b, `}, "resources": `...)
+			b = appendResources(b, v, c.Allocs[i:j])
+			b = append(b, '}')
+			i = j
+		}
+		return append(b, "]}"...)
+	}
+	b = append(b, `{"allocations": {`...)
+	for i := 0; i < len(c.Allocs); {
+		j := i
+		for j < len(c.Allocs) && c.Allocs[j].Slot == c.Allocs[i].Slot {
+			j++
+		}
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendString(b, v.Slot(c.Allocs[i].Slot).UUID)
+		b = append(b, `: {"resources": `...)
+		b = appendResources(b, v, c.Allocs[i:j])
+		b = append(b, '}')
+		i = j
+	}
+	b = append(b, '}')
+	if ver.mappings() {
+		b = append(b, `, "mappings": {`...)
+		for i, m := range c.Mappings {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendString(b, m.Suffix)
+			b = append(b, ": ["...)
+			for k, slot := range m.Slots {
+				if k > 0 {
+					b = append(b, ", "...)
+				}
+				b = appendString(b, v.Slot(slot).UUID)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+func appendResources(b []byte, v *fleet.View, allocs []candidates.Alloc) []byte {
+	b = append(b, '{')
+	for i, a := range allocs {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendString(b, v.ClassName(a.Class))
+		b = append(b, ": "...)
+		b = strconv.AppendInt(b, a.N, 10)
+	}
+	return append(b, '}')
+}
+
+func appendSummary(b []byte, v *fleet.View, slot int32, requested map[int64]bool, ver version) []byte {
+	p := v.Slot(slot)
+	b = appendString(b, p.UUID)
+	b = append(b, `: {"resources": {`...)
+	first := true
+	for _, inv := range p.Inventories {
+		if !ver.at(27) && !requested[inv.ClassID] {
+			continue
+		}
+		if !first {
+			b = append(b, ", "...)
+		}
+		first = false
+		b = appendString(b, v.ClassName(inv.ClassID))
+		b = append(b, `: {"capacity": `...)
+		b = strconv.AppendInt(b, inv.Capacity(), 10)
+		b = append(b, `, "used": `...)
+		b = strconv.AppendInt(b, inv.Used, 10)
+		b = append(b, '}')
+	}
+	b = append(b, '}')
+	if ver.at(17) {
+		b = append(b, `, "traits": [`...)
+		// Trait id order, as upstream lists them (standard traits first).
+		for i, t := range p.Traits {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendString(b, v.TraitName(t))
+		}
+		b = append(b, ']')
+	}
+	if ver.at(29) {
+		b = append(b, `, "parent_provider_uuid": `...)
+		if p.ParentID == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = appendString(b, v.ProviderUUID(p.ParentID))
+		}
+		b = append(b, `, "root_provider_uuid": `...)
+		b = appendString(b, v.ProviderUUID(p.RootID))
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, `\n`...)
+		case '\r':
+			b = append(b, `\r`...)
+		case '\t':
+			b = append(b, `\t`...)
+		default:
+			const hex = "0123456789abcdef"
+			b = append(b, `\u00`...)
+			b = append(b, hex[c>>4], hex[c&0xf])
+		}
+		i++
+	}
+	return append(b, '"')
+}
+
+// sendRawJSON writes an already encoded JSON body.
+func (rq *request) sendRawJSON(status int, body []byte, modified time.Time) error {
+	rq.w.Header().Set("Content-Type", "application/json")
+	rq.cacheHeaders(modified)
+	rq.writeVersionHeaders()
+	rq.status = status
+	rq.w.WriteHeader(status)
+	_, err := rq.w.Write(body)
+	return err
+}
