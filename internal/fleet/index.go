@@ -9,8 +9,8 @@ const ShareTrait = "MISC_SHARES_VIA_AGGREGATE"
 // index holds what the view derives from tree positions, traits, aggregates and inventory
 // classes. It is built on first use and shared by successor views while those do not change.
 type index struct {
-	roots     []int32   // slots of root providers, in slot order
-	tree      [][]int32 // root slot -> slots of every provider in the tree, in slot order
+	roots     []int32           // slots of root providers, in slot order
+	tree      [][]int32         // root slot -> slots of every provider in the tree, in slot order
 	hasTrees  bool              // some provider has a parent
 	byClass   map[int64][]int32 // class id -> slots of providers with inventory of it
 	sharing   []int32           // slots of sharing providers

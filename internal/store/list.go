@@ -20,4 +20,3 @@ func (db *DB) ListProviders(ctx context.Context, f fleet.ProviderFilter) ([]*fle
 	}
 	return ps, v, nil
 }
-
