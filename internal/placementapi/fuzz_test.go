@@ -105,3 +105,30 @@ func sendableHeaderValue(v string) bool {
 	}
 	return true
 }
+
+// FuzzCandidatesQuery feeds arbitrary GET /allocation_candidates queries: suffixed groups
+// (resourcesN, requiredN, member_ofN, in_treeN), same_subtree, group_policy, root_required,
+// limit, at arbitrary microversions. No input may cause a 5xx.
+func FuzzCandidatesQuery(f *testing.F) {
+	seeds := []struct{ k1, v1, k2, v2, mv string }{
+		{"resources", "VCPU:1", "limit", "5", "1.39"},
+		{"resources_A", "VCPU:1", "same_subtree", "_A,_B", "1.36"},
+		{"required_B", "in:HW_CPU_X86_AVX2,!X", "resources_B", "VCPU:1", "1.39"},
+		{"member_of1", "!in:" + rp1, "group_policy", "isolate", "1.32"},
+		{"root_required", "!!HW_CPU_X86_AVX2,HW_CPU_X86_AVX2", "resources", "VCPU:2", "1.35"},
+		{"in_tree2", "x", "resources2", "DISK_GB:1,VCPU:0", "1.31"},
+		{"same_subtree", ",", "resources", ":", "1.36"},
+	}
+	for _, s := range seeds {
+		f.Add(s.k1, s.v1, s.k2, s.v2, s.mv)
+	}
+	c := newServer(f, storetest.Open(f, storetest.SQLite))
+	seedForFuzz(f, c)
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, mv string) {
+		c := *c
+		c.t = t
+		q := url.Values{k1: {v1}, k2: {v2}}
+		fuzzGet(t, &c, "/allocation_candidates", q.Encode(), mv)
+		fuzzGet(t, &c, "/allocation_candidates", q.Encode()+"&resources=VCPU:1", mv)
+	})
+}
