@@ -86,6 +86,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&allowHeaders, "cors-allow-headers", "", "comma-separated request headers allowed by CORS")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
+	fs.IntVar(&cfg.MaxAllocationCandidates, "max-allocation-candidates", cfg.MaxAllocationCandidates, "stop computing allocation candidates after this many (0: no cap)")
+	fs.BoolVar(&cfg.RandomizeAllocationCandidates, "randomize-allocation-candidates", cfg.RandomizeAllocationCandidates, "return a random sample of allocation candidates")
+	fs.StringVar(&cfg.AllocationCandidatesStrategy, "allocation-candidates-generation-strategy", cfg.AllocationCandidatesStrategy, "breadth-first (one candidate per tree in turn) or depth-first")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "time allowed for in-flight requests at shutdown")
 
 	// Environment first, so that flags on the command line win.

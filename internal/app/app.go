@@ -39,6 +39,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		Policy: enforcer,
 		Logger: log.With("component", "placementapi"),
 		CORS:   placementapi.CORS{AllowedOrigins: cfg.CORSAllowedOrigins, AllowHeaders: cfg.CORSAllowHeaders},
+		Candidates: placementapi.CandidateOptions{
+			Max:        cfg.MaxAllocationCandidates,
+			Randomize:  cfg.RandomizeAllocationCandidates,
+			DepthFirst: cfg.AllocationCandidatesStrategy == "depth-first",
+		},
 	})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

@@ -28,6 +28,14 @@ type Config struct {
 	// CORSAllowedOrigins and CORSAllowHeaders configure CORS; empty origins disable it.
 	CORSAllowedOrigins []string
 	CORSAllowHeaders   []string
+	// MaxAllocationCandidates caps the candidates one GET /allocation_candidates computes
+	// (0: no cap), as upstream's [placement] max_allocation_candidates.
+	MaxAllocationCandidates int
+	// RandomizeAllocationCandidates returns a random sample of candidates.
+	RandomizeAllocationCandidates bool
+	// AllocationCandidatesStrategy is "breadth-first" (one candidate per tree in turn) or
+	// "depth-first" (exhaust one tree, then the next).
+	AllocationCandidatesStrategy string
 	// ShutdownTimeout bounds how long in-flight requests may finish at shutdown.
 	ShutdownTimeout time.Duration
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
@@ -55,8 +63,12 @@ func DefaultConfig() Config {
 		Auth:               "noauth2",
 		EnforceNewDefaults: true,
 		ShutdownTimeout:    10 * time.Second,
-		LogLevel:           "info",
-		LogFormat:          "text",
+		// A bare-metal fleet has few candidates per host; the cap only bounds wide
+		// nested trees (upstream suggests up to 100000 when limiting).
+		MaxAllocationCandidates:      100000,
+		AllocationCandidatesStrategy: "breadth-first",
+		LogLevel:                     "info",
+		LogFormat:                    "text",
 	}
 }
 
@@ -98,6 +110,14 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
+	}
+	if c.MaxAllocationCandidates < 0 {
+		errs = append(errs, fmt.Errorf("--max-allocation-candidates %d: must be 0 (no cap) or positive", c.MaxAllocationCandidates))
+	}
+	switch c.AllocationCandidatesStrategy {
+	case "breadth-first", "depth-first":
+	default:
+		errs = append(errs, fmt.Errorf("--allocation-candidates-generation-strategy %q: want breadth-first or depth-first", c.AllocationCandidatesStrategy))
 	}
 	if len(c.CORSAllowHeaders) > 0 && len(c.CORSAllowedOrigins) == 0 {
 		errs = append(errs, errors.New("--cors-allow-headers needs --cors-allowed-origin"))
