@@ -74,7 +74,8 @@ func serve(args []string, stderr io.Writer) int {
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (app.Config, error) {
 	cfg := app.DefaultConfig()
 	fs := flag.NewFlagSet("ingot serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// Errors are reported in one line by the caller; usage only on -h.
+	fs.SetOutput(io.Discard)
 	var origins, allowHeaders string
 	fs.StringVar(&cfg.ListenAddr, "listen", cfg.ListenAddr, "address of the Placement API")
 	fs.StringVar(&cfg.DatabaseURL, "database", cfg.DatabaseURL, "sqlite:PATH or postgres://URL")
@@ -105,6 +106,11 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return cfg, envErr
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "usage: ingot serve [flags]   (every flag can also be set as INGOT_<NAME>)")
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+		}
 		return cfg, err
 	}
 	if fs.NArg() > 0 {

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func TestFlagsAndEnvironment(t *testing.T) {
+	env := map[string]string{
+		"INGOT_LISTEN":               "127.0.0.1:9999",
+		"INGOT_DATABASE":             "sqlite:/tmp/x.db",
+		"INGOT_ENFORCE_NEW_DEFAULTS": "false",
+	}
+	var stderr bytes.Buffer
+	cfg, err := parseServeFlags([]string{"--listen", "127.0.0.1:7777", "--cors-allowed-origin", "http://a, http://b"},
+		func(k string) string { return env[k] }, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ListenAddr != "127.0.0.1:7777" {
+		t.Errorf("ListenAddr = %q; the flag should win over INGOT_LISTEN", cfg.ListenAddr)
+	}
+	if cfg.DatabaseURL != "sqlite:/tmp/x.db" || cfg.EnforceNewDefaults {
+		t.Errorf("environment not applied: %+v", cfg)
+	}
+	if len(cfg.CORSAllowedOrigins) != 2 || cfg.CORSAllowedOrigins[1] != "http://b" {
+		t.Errorf("CORSAllowedOrigins = %q", cfg.CORSAllowedOrigins)
+	}
+}
+
+// TestBadConfigurationIsOneLine runs serve with bad settings: each stops with exit code 2
+// and one line on stderr, before listening.
+func TestBadConfigurationIsOneLine(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--database", "mysql://x"},
+		{"serve", "--listen", "0.0.0.0:8778"}, // noauth2 on a public address
+		{"serve", "--auth", "keystone"},
+		{"serve", "--enforce-new-defaults=maybe"},
+		{"serve", "--policy-file", "/does/not/exist.yaml"},
+		{"serve", "--log-level", "loud"},
+		{"serve", "--database", "sqlite:", "--log-format", "xml"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(args, &stdout, &stderr)
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		if code != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], "ingot: ") {
+			t.Errorf("ingot %s: exit %d, stderr %q; want exit 2 and one line", strings.Join(args, " "), code, stderr.String())
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"version"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "ingot ") {
+		t.Fatalf("version: exit %d, %q", code, stdout.String())
+	}
+}
+
+// TestDeps keeps test-only packages out of the binary.
+func TestDeps(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		switch dep {
+		case "testing", "net/http/httptest", "ingot/internal/store/storetest", "ingot/internal/ironic/ironictest":
+			t.Errorf("the ingot binary depends on %s", dep)
+		}
+	}
+}
