@@ -51,6 +51,10 @@ type Request struct {
 	Limit int
 	// MaxCandidates stops the search after this many results (0: no cap).
 	MaxCandidates int
+	// MaxSteps bounds the search itself, counted in partial choices tried, so that a
+	// request whose partial choices mostly fail late (same_subtree, duplicates) still ends
+	// (0: DefaultMaxSteps). A search stopped this way returns what it found.
+	MaxSteps int
 	// Random, when set, makes the result a uniform random sample of Limit results (or a
 	// random order of all), as randomize_allocation_candidates does.
 	Random *rand.Rand
@@ -83,7 +87,11 @@ type Candidate struct {
 type Result struct {
 	Candidates []Candidate
 	Summaries  []int32
+	truncated  bool
 }
+
+// DefaultMaxSteps is the search budget when Request.MaxSteps is 0: tens of milliseconds.
+const DefaultMaxSteps = 2_000_000
 
 // Find searches v for the candidates of req.
 func Find(v *fleet.View, req Request) Result {
@@ -131,6 +139,7 @@ type search struct {
 	seen       map[string]struct{}
 	key        []byte
 	emitted    int
+	steps      int
 	done       bool
 	out        []Candidate
 }
@@ -245,6 +254,16 @@ func (s *search) anchorResults(dims []dim) iter.Seq[struct{}] {
 		w.dfs(0)
 	}
 }
+
+func (s *search) maxSteps() int {
+	if s.req.MaxSteps > 0 {
+		return s.req.MaxSteps
+	}
+	return DefaultMaxSteps
+}
+
+// Truncated reports whether the search stopped on its step budget.
+func (r Result) Truncated() bool { return r.truncated }
 
 func (s *search) product() int {
 	n := 1
@@ -390,6 +409,10 @@ func (w *walker) dfs(d int) bool {
 	dm := &w.dims[d]
 	g := &s.groups[dm.group]
 	for _, c := range dm.choices {
+		if s.steps++; s.steps > s.maxSteps() {
+			s.done = true
+			return false
+		}
 		if s.req.Isolate && !g.unsuffixed && w.usedBySuffixed(d, c) {
 			continue
 		}
@@ -708,5 +731,5 @@ func (s *search) result() Result {
 		}
 	}
 	slices.Sort(summaries)
-	return Result{Candidates: s.out, Summaries: summaries}
+	return Result{Candidates: s.out, Summaries: summaries, truncated: s.steps > s.maxSteps()}
 }

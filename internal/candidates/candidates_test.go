@@ -335,3 +335,29 @@ func TestRandomSampleIsUniform(t *testing.T) {
 		}
 	}
 }
+
+// TestStepBudget: same_subtree that no candidate meets, on a wide tree, is abandoned once
+// the step budget is spent.
+func TestStepBudget(t *testing.T) {
+	b := newBuilder()
+	b.add("cn", "")
+	for i := range 2 {
+		nm := fmt.Sprintf("numa%d", i)
+		b.add(nm, "cn")
+		for d := range 8 {
+			dev := fmt.Sprintf("%s-dev%d", nm, d)
+			b.add(dev, nm).inv(dev, vf, 1, 0)
+		}
+	}
+	v := b.view()
+	var groups []Group
+	var sfx []string
+	for i := range 9 { // 9 single-unit groups: fits 16 devices, but never under one NUMA node
+		groups = append(groups, Group{Suffix: fmt.Sprint(i), Resources: []Amount{{vf, 1}}})
+		sfx = append(sfx, fmt.Sprint(i))
+	}
+	res := Find(v, Request{Groups: groups, SameSubtree: [][]string{sfx}, NestedAware: true, MaxSteps: 100000})
+	if len(res.Candidates) != 0 || !res.Truncated() {
+		t.Fatalf("%d candidates, truncated %v; want 0 and a truncated search", len(res.Candidates), res.Truncated())
+	}
+}

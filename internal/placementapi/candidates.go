@@ -185,6 +185,10 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 		req.Random = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
 	res := candidates.Find(view, req)
+	if res.Truncated() {
+		s.log.Warn("allocation candidates search stopped at its step budget; the answer may be incomplete",
+			"request_id", rq.id, "query", rq.r.URL.RawQuery, "candidates", len(res.Candidates))
+	}
 	body := renderCandidates(view, res, requested, rq.v)
 	return rq.sendRawJSON(http.StatusOK, body, time.Time{})
 }
