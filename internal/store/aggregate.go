@@ -74,10 +74,13 @@ func (db *DB) SetProviderAggregates(ctx context.Context, uuid string, gen *int64
 		if err := t.replaceProviderAggregates(id, aggs); err != nil {
 			return err
 		}
-		newGen = cur
-		if gen != nil {
-			newGen, err = t.bumpGeneration(id, cur)
+		if gen == nil {
+			// Before 1.19 the generation is left alone; only the update time moves.
+			newGen = cur
+			_, err = t.exec(`UPDATE resource_providers SET updated_at = ? WHERE id = ?`, t.now, id)
+			return err
 		}
+		newGen, err = t.bumpGeneration(id, cur)
 		return err
 	})
 	if err != nil {
@@ -141,9 +144,6 @@ func (t *tx) replaceProviderAggregates(id int64, aggs []string) error {
 				return err
 			}
 		}
-	}
-	if _, err := t.exec(`UPDATE resource_providers SET updated_at = ? WHERE id = ?`, t.now, id); err != nil {
-		return err
 	}
 	t.touch(id)
 	return nil

@@ -122,8 +122,18 @@ func (db *DB) SetInventories(ctx context.Context, uuid string, gen int64, invs m
 		if err != nil {
 			return err
 		}
-		out, err = t.inventories(id)
-		return err
+		// Every inventory was just written: the answer is the request, in class id order.
+		ids, _, err := t.classIDs(sortedKeys(invs))
+		if err != nil {
+			return err
+		}
+		now := time.UnixMicro(t.now).UTC()
+		out = make([]ClassInventory, 0, len(invs))
+		for class, inv := range invs {
+			out = append(out, ClassInventory{ResourceClass: class, Inventory: inv, CreatedAt: now, UpdatedAt: now})
+		}
+		sort.Slice(out, func(i, j int) bool { return ids[out[i].ResourceClass] < ids[out[j].ResourceClass] })
+		return nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("set inventories of %s: %w", uuid, err)
