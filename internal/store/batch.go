@@ -57,17 +57,18 @@ func (db *DB) submit(ctx context.Context, fn func(*tx) error) error {
 	return <-req.done
 }
 
-// Lingering: when writes arrive close together (several clients), the writer waits up to
-// lingerFor after the first write of a batch so that the others share its commit. A lone
-// client does not wait: only a write that follows another within busyGap lingers.
+// Lingering: when several clients write at once, the writer waits up to lingerFor after the
+// first write of a batch so that the others share its commit. It lingers only while there is
+// evidence of concurrent writers, a batch of more than one write within the last
+// concurrentFor, so a lone client, writing one request after another, never waits.
 const (
-	lingerFor = 150 * time.Microsecond
-	busyGap   = 2 * time.Millisecond
+	lingerFor     = 150 * time.Microsecond
+	concurrentFor = 50 * time.Millisecond
 )
 
 func (db *DB) writer() {
 	defer close(db.writerDone)
-	var last time.Time
+	var lastConcurrent time.Time
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
 	for {
@@ -78,8 +79,7 @@ func (db *DB) writer() {
 			return
 		}
 		now := time.Now()
-		busy := now.Sub(last) < busyGap
-		last = now
+		busy := now.Sub(lastConcurrent) < concurrentFor
 		batch := []*writeReq{req}
 		batch = drain(db.writes, batch)
 		if busy && len(batch) < maxBatch {
@@ -94,6 +94,9 @@ func (db *DB) writer() {
 				}
 			}
 			linger.Stop()
+		}
+		if len(batch) > 1 {
+			lastConcurrent = now
 		}
 		db.commitBatch(batch)
 	}

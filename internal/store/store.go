@@ -128,6 +128,10 @@ func sqliteDSN(path string, writer bool) string {
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "foreign_keys(1)")
 	v.Add("_pragma", "synchronous(NORMAL)")
+	// A 64 MiB page cache and memory-mapped reads: a 10,000-provider fleet's working set
+	// stays in memory and reads cost no system calls.
+	v.Add("_pragma", "cache_size(-65536)")
+	v.Add("_pragma", "mmap_size(268435456)")
 	if writer {
 		v.Set("_txlock", "immediate")
 	} else {
