@@ -91,6 +91,14 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.BoolVar(&cfg.RandomizeAllocationCandidates, "randomize-allocation-candidates", cfg.RandomizeAllocationCandidates, "return a random sample of allocation candidates")
 	fs.StringVar(&cfg.AllocationCandidatesStrategy, "allocation-candidates-generation-strategy", cfg.AllocationCandidatesStrategy, "breadth-first (one candidate per tree in turn) or depth-first")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "time allowed for in-flight requests at shutdown")
+	var shards, passwordFile string
+	fs.StringVar(&cfg.IronicURL, "ironic-url", cfg.IronicURL, "Ironic API endpoint; keeps one resource provider per node (none: Placement alone)")
+	fs.DurationVar(&cfg.SyncInterval, "sync-interval", cfg.SyncInterval, "time between two passes of the Ironic resource tracker")
+	fs.StringVar(&cfg.IronicConductorGroup, "ironic-conductor-group", cfg.IronicConductorGroup, "track only the nodes of this conductor group")
+	fs.StringVar(&shards, "ironic-shard", "", "track only the nodes of these shards (comma-separated)")
+	fs.StringVar(&cfg.IronicUsername, "ironic-username", cfg.IronicUsername, "HTTP basic user for Ironic's http_basic mode")
+	fs.StringVar(&cfg.IronicPassword, "ironic-password", cfg.IronicPassword, "HTTP basic password (prefer --ironic-password-file)")
+	fs.StringVar(&passwordFile, "ironic-password-file", "", "file whose first line is the HTTP basic password")
 
 	// Environment first, so that flags on the command line win.
 	var envErr error
@@ -118,6 +126,18 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	cfg.CORSAllowedOrigins = splitList(origins)
 	cfg.CORSAllowHeaders = splitList(allowHeaders)
+	cfg.IronicShards = splitList(shards)
+	if passwordFile != "" {
+		if cfg.IronicPassword != "" {
+			return cfg, errors.New("--ironic-password and --ironic-password-file are exclusive")
+		}
+		b, err := os.ReadFile(passwordFile)
+		if err != nil {
+			return cfg, fmt.Errorf("--ironic-password-file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		cfg.IronicPassword = strings.TrimSuffix(line, "\r")
+	}
 	return cfg, nil
 }
 

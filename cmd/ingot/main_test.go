@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFlagsAndEnvironment(t *testing.T) {
@@ -41,6 +44,11 @@ func TestBadConfigurationIsOneLine(t *testing.T) {
 		{"serve", "--policy-file", "/does/not/exist.yaml"},
 		{"serve", "--log-level", "loud"},
 		{"serve", "--database", "sqlite:", "--log-format", "xml"},
+		{"serve", "--ironic-shard", "s1", "--ironic-username", "u"}, // no --ironic-url
+		{"serve", "--ironic-url", "ftp://ironic"},
+		{"serve", "--ironic-url", "http://ironic:6385", "--sync-interval", "10ms"},
+		{"serve", "--ironic-url", "http://ironic:6385", "--ironic-password", "p"}, // no username
+		{"serve", "--ironic-url", "http://ironic:6385", "--ironic-password-file", "/does/not/exist"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, &stdout, &stderr)
@@ -69,5 +77,41 @@ func TestDeps(t *testing.T) {
 		case "testing", "net/http/httptest", "ingot/internal/store/storetest", "ingot/internal/ironic/ironictest":
 			t.Errorf("the ingot binary depends on %s", dep)
 		}
+	}
+}
+
+func TestIronicFlags(t *testing.T) {
+	pw := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pw, []byte("s3cret\nignored\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"INGOT_IRONIC_URL":             "http://127.0.0.1:6385",
+		"INGOT_IRONIC_USERNAME":        "ingot",
+		"INGOT_IRONIC_PASSWORD_FILE":   pw,
+		"INGOT_IRONIC_CONDUCTOR_GROUP": "rack-a",
+	}
+	var stderr bytes.Buffer
+	cfg, err := parseServeFlags([]string{"--ironic-shard", "s1, s2", "--sync-interval", "30s"},
+		func(k string) string { return env[k] }, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IronicURL != "http://127.0.0.1:6385" || cfg.IronicUsername != "ingot" || cfg.IronicPassword != "s3cret" ||
+		cfg.IronicConductorGroup != "rack-a" || len(cfg.IronicShards) != 2 || cfg.IronicShards[1] != "s2" ||
+		cfg.SyncInterval != 30*time.Second {
+		t.Errorf("config = %+v", cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	// Without --ironic-url, ingot serves Placement alone with the default interval.
+	cfg, err = parseServeFlags(nil, func(string) string { return "" }, &stderr)
+	if err != nil || cfg.IronicURL != "" || cfg.SyncInterval != time.Minute {
+		t.Errorf("defaults: %+v, %v", cfg, err)
+	}
+	if _, err := parseServeFlags([]string{"--ironic-password", "x", "--ironic-password-file", pw},
+		func(string) string { return "" }, &stderr); err == nil {
+		t.Error("a password and a password file were both accepted")
 	}
 }

@@ -10,14 +10,18 @@ import (
 	"net/url"
 	"time"
 
+	"ingot/internal/ironic"
 	"ingot/internal/placementapi"
 	"ingot/internal/policy"
+	"ingot/internal/reconcile"
 	"ingot/internal/store"
 )
 
-// Run serves ingot with cfg until ctx ends, then shuts down in order: stop accepting,
-// drain in-flight requests (up to cfg.ShutdownTimeout), close the database. ready, when
-// not nil, receives the listening address once the API accepts connections.
+// Run serves ingot with cfg until ctx ends, then shuts down in order: stop the Ironic
+// resource tracker, stop accepting, drain in-flight requests (up to cfg.ShutdownTimeout),
+// close the database. The API and the tracker (when cfg.IronicURL is set) run side by
+// side; the first to fail stops the other and Run returns its error. ready, when not nil,
+// receives the listening address once the API accepts connections.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Addr) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -34,6 +38,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		return err
 	}
 	defer db.Close()
+	tracker, err := newTracker(cfg, db, log)
+	if err != nil {
+		return err
+	}
 
 	api := placementapi.New(db, placementapi.Options{
 		Policy: enforcer,
@@ -60,23 +68,75 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	if ready != nil {
 		ready <- ln.Addr()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(placementapi.RewriteInvalidContentLength(ln)) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(placementapi.RewriteInvalidContentLength(ln)) }()
+	trackerCtx, stopTracker := context.WithCancel(ctx)
+	defer stopTracker()
+	tracked := make(chan error, 1)
+	if tracker != nil {
+		go func() { tracked <- tracker.Run(trackerCtx) }()
+	}
+
+	var failure error
+	serving, tracking := true, tracker != nil
 	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+	case err := <-served:
+		serving, failure = false, fmt.Errorf("serve: %w", err)
+	case err := <-tracked:
+		tracking = false
+		if err != nil {
+			failure = fmt.Errorf("ironic tracker: %w", err)
+		} else if ctx.Err() == nil {
+			failure = errors.New("ironic tracker stopped")
+		}
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		log.Warn("shutdown", "error", err)
+	// Shut down in order: the tracker (its pass is abandoned; each node's write is
+	// whole), then the API, then (deferred) the database.
+	stopTracker()
+	if tracking {
+		if err := <-tracked; err != nil && failure == nil {
+			failure = fmt.Errorf("ironic tracker: %w", err)
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	if serving {
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			log.Warn("shutdown", "error", err)
+		}
+		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) && failure == nil {
+			failure = fmt.Errorf("serve: %w", err)
+		}
+	}
+	if failure != nil {
+		return failure
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newTracker returns the Ironic resource tracker cfg asks for, or nil without an Ironic URL.
+func newTracker(cfg Config, db *store.DB, log *slog.Logger) (*reconcile.Reconciler, error) {
+	if cfg.IronicURL == "" {
+		return nil, nil
+	}
+	icfg := ironic.Config{URL: cfg.IronicURL, Logger: log.With("component", "ironic")}
+	if cfg.IronicUsername != "" {
+		icfg.Transport = &ironic.BasicAuth{Username: cfg.IronicUsername, Password: cfg.IronicPassword}
+	}
+	client, err := ironic.New(icfg)
+	if err != nil {
+		return nil, err
+	}
+	scope := reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards}
+	log.Info("tracking Ironic nodes", "ironic_url", redactDSN(cfg.IronicURL), "scope", scope.String(),
+		"sync_interval", cfg.SyncInterval, "ironic_username", cfg.IronicUsername)
+	return reconcile.New(client, db, reconcile.Config{
+		Scope:    scope,
+		Interval: cfg.SyncInterval,
+		Logger:   log.With("component", "reconcile"),
+	}), nil
 }
 
 // redactDSN hides a password in a postgres URL for logging.

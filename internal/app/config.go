@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -38,6 +40,20 @@ type Config struct {
 	AllocationCandidatesStrategy string
 	// ShutdownTimeout bounds how long in-flight requests may finish at shutdown.
 	ShutdownTimeout time.Duration
+
+	// IronicURL is the Ironic API endpoint the resource tracker keeps one provider per
+	// node from; empty serves the Placement API alone.
+	IronicURL string
+	// IronicUsername and IronicPassword are HTTP basic credentials for Ironic's
+	// http_basic mode; without a username ingot sends none (Ironic's noauth).
+	IronicUsername string
+	IronicPassword string
+	// IronicConductorGroup and IronicShards restrict the tracker to the nodes of one
+	// conductor group and of these shards; empty means every node.
+	IronicConductorGroup string
+	IronicShards         []string
+	// SyncInterval is the time between two tracker passes.
+	SyncInterval time.Duration
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string
 	LogFormat string
@@ -63,6 +79,7 @@ func DefaultConfig() Config {
 		Auth:               "noauth2",
 		EnforceNewDefaults: true,
 		ShutdownTimeout:    10 * time.Second,
+		SyncInterval:       60 * time.Second,
 		// A bare-metal fleet has few candidates per host; the cap only bounds wide
 		// nested trees (upstream suggests up to 100000 when limiting).
 		MaxAllocationCandidates:      100000,
@@ -122,7 +139,37 @@ func (c Config) Validate() error {
 	if len(c.CORSAllowHeaders) > 0 && len(c.CORSAllowedOrigins) == 0 {
 		errs = append(errs, errors.New("--cors-allow-headers needs --cors-allowed-origin"))
 	}
+	errs = append(errs, c.validateIronic()...)
 	return errors.Join(errs...)
+}
+
+func (c Config) validateIronic() []error {
+	var errs []error
+	if c.IronicURL == "" {
+		for flag, set := range map[string]bool{
+			"--ironic-username":        c.IronicUsername != "",
+			"--ironic-password":        c.IronicPassword != "",
+			"--ironic-conductor-group": c.IronicConductorGroup != "",
+			"--ironic-shard":           len(c.IronicShards) > 0,
+		} {
+			if set {
+				errs = append(errs, fmt.Errorf("%s needs --ironic-url", flag))
+			}
+		}
+		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+		return errs
+	}
+	if u, err := url.Parse(c.IronicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" {
+		errs = append(errs, fmt.Errorf("--ironic-url %q: want http(s)://host[:port][/path]", c.IronicURL))
+	}
+	if c.IronicPassword != "" && c.IronicUsername == "" {
+		errs = append(errs, errors.New("--ironic-password needs --ironic-username"))
+	}
+	if c.SyncInterval < time.Second {
+		errs = append(errs, fmt.Errorf("--sync-interval %v: must be at least 1s", c.SyncInterval))
+	}
+	return errs
 }
 
 func isLoopback(host string) bool {

@@ -1,0 +1,79 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+
+	"ingot/internal/placement"
+	"ingot/internal/store"
+)
+
+// DefaultBatchSize is how many nodes' changes Apply writes per transaction. On SQLite every
+// write goes through one writer, so a batch delays API writes by its duration: about 100
+// providers are a few milliseconds to a few tens of milliseconds.
+const DefaultBatchSize = 100
+
+// Result is what Apply did with each change.
+type Result struct {
+	Applied   []Change
+	Conflicts []Failure // lost a race (generation, or state changed meanwhile): plan them again
+	Failed    []Failure
+}
+
+// Failure is a change that was not applied, and why.
+type Failure struct {
+	Change Change
+	Err    error
+}
+
+// Apply writes the changes through the store, batchSize nodes per transaction (<= 0 means
+// DefaultBatchSize), each node all-or-nothing. It never touches allocations. A failure of
+// one node's change is reported in the Result and does not stop the others; an error is
+// returned only when the database itself failed (the rest was not attempted).
+func Apply(ctx context.Context, db *store.DB, changes []Change, batchSize int) (Result, error) {
+	if batchSize <= 0 {
+		batchSize = DefaultBatchSize
+	}
+	batchSize = min(batchSize, store.MaxNodeWrites)
+	var res Result
+	for start := 0; start < len(changes); start += batchSize {
+		batch := changes[start:min(start+batchSize, len(changes))]
+		ws := make([]store.NodeWrite, len(batch))
+		for i := range batch {
+			ws[i] = batch[i].Write
+		}
+		errs, err := db.WriteNodes(ctx, ws)
+		if err != nil {
+			return res, err
+		}
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				res.Applied = append(res.Applied, batch[i])
+			case raced(err):
+				res.Conflicts = append(res.Conflicts, Failure{Change: batch[i], Err: err})
+			default:
+				res.Failed = append(res.Failed, Failure{Change: batch[i], Err: err})
+			}
+		}
+	}
+	return res, nil
+}
+
+// raced reports whether a write failed because the state it was planned from changed
+// meanwhile, so that planning again from a fresh picture will do something else: a stale
+// generation, a provider deleted, created or allocated from concurrently.
+func raced(err error) bool {
+	pe, ok := placement.AsError(err)
+	if !ok {
+		return false
+	}
+	switch {
+	case errors.Is(err, placement.ErrConcurrentUpdate), pe.Kind == placement.KindNotFound:
+		return true
+	case pe.Code == placement.CodeProviderInUse, pe.Code == placement.CodeInventoryInUse,
+		pe.Code == placement.CodeDuplicateName:
+		return true
+	}
+	return false
+}

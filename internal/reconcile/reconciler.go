@@ -1,0 +1,468 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"ingot/internal/fleet"
+	"ingot/internal/ironic"
+	"ingot/internal/store"
+)
+
+// Defaults for the zero values in Config.
+const (
+	DefaultInterval    = 60 * time.Second
+	DefaultPassTimeout = 10 * time.Minute
+	DefaultMinBackoff  = time.Second
+	DefaultLookups     = 8
+)
+
+// maxRounds bounds how often one pass plans again the nodes whose writes lost a race.
+const maxRounds = 3
+
+// ErrPassTimeout is the cause of a pass's context when the pass took longer than
+// Config.PassTimeout.
+var ErrPassTimeout = errors.New("tracker pass timed out")
+
+// Config configures a Reconciler.
+type Config struct {
+	// Scope is the part of Ironic this tracker manages (conductor group, shards).
+	Scope Scope
+	// Interval is the time from the end of one pass to the start of the next.
+	Interval time.Duration
+	// PassTimeout bounds one pass; the pass is then abandoned (nothing half-written: each
+	// node's write is its own) and the next one starts after the backoff.
+	PassTimeout time.Duration
+	// MinBackoff is the first wait after a failed pass; it doubles with each further
+	// failure, up to Interval, with jitter.
+	MinBackoff time.Duration
+	// BatchSize is how many nodes' writes share one transaction (DefaultBatchSize).
+	BatchSize int
+	// Lookups is how many direct GETs of nodes missing from a listing run at once.
+	Lookups int
+	// Logger receives one Info line per pass and a line per problem. Nil discards.
+	Logger *slog.Logger
+	// Rand is the jitter source; nil means math/rand/v2's global source.
+	Rand rand.Source
+}
+
+// Reconciler keeps one Placement resource provider per Ironic node of its scope in step
+// with Ironic. Create it with New and run it with Run; Pass runs a single pass.
+type Reconciler struct {
+	ironic *ironic.Client
+	db     *store.DB
+	cfg    Config
+	log    *slog.Logger
+	kick   chan struct{}
+
+	randMu sync.Mutex
+	rand   *rand.Rand
+}
+
+// New returns a Reconciler that reads Ironic through client and writes providers and its
+// records through db.
+func New(client *ironic.Client, db *store.DB, cfg Config) *Reconciler {
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.PassTimeout <= 0 {
+		cfg.PassTimeout = DefaultPassTimeout
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = DefaultMinBackoff
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.Lookups <= 0 {
+		cfg.Lookups = DefaultLookups
+	}
+	r := &Reconciler{ironic: client, db: db, cfg: cfg, log: cfg.Logger, kick: make(chan struct{}, 1)}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Rand != nil {
+		r.rand = rand.New(cfg.Rand)
+	}
+	return r
+}
+
+// Kick asks for a pass as soon as the current one (if any) ends. Kicks coalesce: many
+// kicks during a pass cause one more pass. It never blocks; safe for concurrent use.
+func (r *Reconciler) Kick() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run makes a pass at once and then one every Interval (or sooner when kicked) until ctx
+// ends, and then returns nil. A failed pass (Ironic unreachable, the database down) is
+// logged and retried after a backoff that starts at MinBackoff and doubles up to
+// Interval, with jitter; it never stops Run. Run must not be called twice at once.
+func (r *Reconciler) Run(ctx context.Context) error {
+	r.log.Info("ironic tracker started", "scope", r.cfg.Scope.String(), "interval", r.cfg.Interval)
+	failures := 0
+	for {
+		_, err := r.Pass(ctx)
+		if ctx.Err() != nil {
+			r.log.Info("ironic tracker stopped")
+			return nil
+		}
+		wait := r.cfg.Interval
+		if err != nil {
+			failures++
+			wait = r.backoff(failures)
+			level := slog.LevelWarn
+			if errors.Is(err, ironic.ErrUnsupported) || errors.Is(err, ironic.ErrUnauthorized) {
+				level = slog.LevelError // the operator has to act: configuration or credentials
+			}
+			r.log.Log(ctx, level, "tracker pass failed", "error", err, "failures", failures, "retry_in", wait)
+		} else {
+			failures = 0
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			r.log.Info("ironic tracker stopped")
+			return nil
+		case <-t.C:
+		case <-r.kick:
+			t.Stop()
+		}
+	}
+}
+
+// backoff returns the wait after the n-th failed pass in a row: MinBackoff*2^(n-1),
+// at most Interval, picked uniformly from its upper half.
+func (r *Reconciler) backoff(n int) time.Duration {
+	d := r.cfg.MinBackoff
+	for i := 1; i < n && d < r.cfg.Interval; i++ {
+		d *= 2
+	}
+	d = min(d, max(r.cfg.Interval, r.cfg.MinBackoff))
+	half := d / 2
+	return half + time.Duration(r.float64()*float64(d-half))
+}
+
+func (r *Reconciler) float64() float64 {
+	if r.rand == nil {
+		return rand.Float64()
+	}
+	r.randMu.Lock()
+	defer r.randMu.Unlock()
+	return r.rand.Float64()
+}
+
+// Stats describes one pass.
+type Stats struct {
+	Duration     time.Duration // the whole pass
+	ListDuration time.Duration // the node listing alone
+	Nodes        int           // nodes in the listing
+	Lookups      int           // direct GETs of nodes the listing missed
+	Changes      int           // node writes committed
+	Actions      map[Action]int
+	Conflicts    int // writes that lost a race and were planned again
+	Errors       int // node writes or lookups that failed (the nodes are retried next pass)
+	Warnings     int
+	Orphaned     int   // providers of deleted nodes kept for their allocations
+	Seq          int64 // the store's change sequence after the pass
+
+	applied []Change
+}
+
+// Pass makes one reconciliation pass: list the scope's nodes (one listing, only the
+// fields needed), look up the managed nodes the listing missed, plan in memory against
+// the store's view and the tracker's records, and write the changes in batches. It
+// returns an error, having changed nothing, when the listing failed anywhere ("Ironic
+// unreachable" is never "zero nodes"), and when the database failed. A failure of one
+// node's lookup or write is logged, counted in Stats.Errors, and retried next pass.
+func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, r.cfg.PassTimeout, ErrPassTimeout)
+	defer cancel()
+	start := time.Now()
+	st := Stats{Actions: map[Action]int{}}
+	fail := func(err error) (Stats, error) {
+		st.Duration = time.Since(start)
+		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", err, cause)
+		}
+		return st, err
+	}
+
+	v := r.ironic.Version()
+	if v.IsZero() {
+		var err error
+		if v, err = r.ironic.Negotiate(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	scope := r.cfg.Scope
+	nodes, err := r.ironic.ListNodes(ctx, ironic.ListOptions{
+		Fields: Fields(v), ConductorGroup: scope.ConductorGroup, Shards: scope.Shards,
+	})
+	st.ListDuration = time.Since(start)
+	if err != nil {
+		return fail(err)
+	}
+	st.Nodes = len(nodes)
+
+	view, err := r.db.View(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if n, err := r.ensureCatalog(ctx, view, nodes); err != nil {
+		return fail(err)
+	} else if n > 0 {
+		if view, err = r.db.View(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	records, err := r.db.IronicNodes(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	missing := NeedsLookup(scope, nodes, records)
+	st.Lookups = len(missing)
+	lookups := r.lookup(ctx, v, missing)
+	for _, id := range missing {
+		if err := lookups[id].Err; err != nil {
+			if ctx.Err() != nil {
+				return fail(err)
+			}
+			st.Errors++
+			r.log.Warn("node lookup failed", "node_uuid", id, "error", err)
+		}
+	}
+
+	in := Input{Scope: scope, Nodes: nodes, Lookups: lookups, Records: records, View: view}
+	changes := Plan(in)
+	for round := 1; len(changes) > 0; round++ {
+		res, err := Apply(ctx, r.db, changes, r.cfg.BatchSize)
+		r.account(&st, res)
+		if err != nil {
+			return fail(err)
+		}
+		if len(res.Conflicts) == 0 {
+			break
+		}
+		if round == maxRounds {
+			for _, c := range res.Conflicts {
+				st.Errors++
+				r.log.Warn("node change failed", "node_uuid", c.Change.Write.NodeUUID,
+					"action", c.Change.Action, "error", c.Err)
+			}
+			break
+		}
+		st.Conflicts += len(res.Conflicts)
+		// Plan the nodes that lost a race again, from a fresh picture.
+		if in.View, err = r.db.View(ctx); err != nil {
+			return fail(err)
+		}
+		if in.Records, err = r.db.IronicNodes(ctx); err != nil {
+			return fail(err)
+		}
+		changes = Plan(only(in, res.Conflicts))
+	}
+
+	if view, err = r.db.View(ctx); err != nil {
+		return fail(err)
+	}
+	st.Seq = view.Seq
+	st.Orphaned = orphaned(scope, records, st.applied)
+	st.Duration = time.Since(start)
+	attrs := []any{"duration", st.Duration, "list_duration", st.ListDuration, "nodes", st.Nodes,
+		"changes", st.Changes, "errors", st.Errors}
+	for _, a := range []Action{ActionCreate, ActionAdopt, ActionUpdate, ActionRecord, ActionWithdraw,
+		ActionRelease, ActionOrphan, ActionDelete} {
+		if n := st.Actions[a]; n > 0 {
+			attrs = append(attrs, string(a), n)
+		}
+	}
+	if st.Lookups > 0 {
+		attrs = append(attrs, "lookups", st.Lookups)
+	}
+	if st.Conflicts > 0 {
+		attrs = append(attrs, "conflicts", st.Conflicts)
+	}
+	if st.Orphaned > 0 {
+		attrs = append(attrs, "orphaned", st.Orphaned)
+	}
+	attrs = append(attrs, "seq", st.Seq)
+	r.log.Info("tracker pass", attrs...)
+	return st, nil
+}
+
+// account adds a round's results to st and logs them.
+func (r *Reconciler) account(st *Stats, res Result) {
+	st.applied = append(st.applied, res.Applied...)
+	for _, c := range res.Applied {
+		st.Changes++
+		st.Actions[c.Action]++
+		r.log.Debug("node change", "node_uuid", c.Write.NodeUUID, "action", c.Action)
+		if c.Warning != "" {
+			st.Warnings++
+			r.log.Warn(c.Warning, "node_uuid", c.Write.NodeUUID, "action", c.Action)
+		}
+	}
+	for _, f := range res.Failed {
+		st.Errors++
+		r.log.Warn("node change failed", "node_uuid", f.Change.Write.NodeUUID, "action", f.Change.Action,
+			"error", f.Err)
+	}
+}
+
+// orphaned counts the scope's orphaned records after the applied changes.
+func orphaned(scope Scope, records []store.IronicNode, applied []Change) int {
+	s := scope.String()
+	state := make(map[string]string)
+	for _, r := range records {
+		if r.Scope == s {
+			state[r.NodeUUID] = r.State
+		}
+	}
+	for _, c := range applied {
+		switch c.Write.Record {
+		case store.RecordPut:
+			state[c.Write.NodeUUID] = c.Write.Node.State
+		case store.RecordDelete:
+			delete(state, c.Write.NodeUUID)
+		}
+	}
+	n := 0
+	for _, st := range state {
+		if st == StateOrphaned {
+			n++
+		}
+	}
+	return n
+}
+
+// only restricts in to the nodes of the failed changes.
+func only(in Input, failed []Failure) Input {
+	keep := make(map[string]struct{}, len(failed))
+	for _, f := range failed {
+		keep[f.Change.Write.NodeUUID] = struct{}{}
+	}
+	out := in
+	out.Nodes = nil
+	for _, n := range in.Nodes {
+		if _, ok := keep[n.UUID]; ok {
+			out.Nodes = append(out.Nodes, n)
+		}
+	}
+	out.Records = nil
+	for _, rec := range in.Records {
+		if _, ok := keep[rec.NodeUUID]; ok {
+			out.Records = append(out.Records, rec)
+		}
+	}
+	return out
+}
+
+// Fields are the node fields a pass asks Ironic for at version v: what the mapping needs
+// and nothing more (conductor_group, owner and shard when v has them).
+func Fields(v ironic.Version) []string {
+	f := []string{"uuid", "resource_class", "traits", "maintenance", "power_state", "provision_state", "instance_uuid"}
+	if v.HasConductorGroup() {
+		f = append(f, "conductor_group")
+	}
+	if v.HasOwner() {
+		f = append(f, "owner")
+	}
+	if v.HasShard() {
+		f = append(f, "shard")
+	}
+	return f
+}
+
+// ensureCatalog creates the custom resource classes and traits the nodes need that
+// Placement does not have yet, and returns how many it created. Standard traits Placement
+// does not know and malformed custom ones are left out by Plan.
+func (r *Reconciler) ensureCatalog(ctx context.Context, v *fleet.View, nodes []ironic.Node) (int, error) {
+	classes := map[string]struct{}{}
+	traits := map[string]struct{}{}
+	for _, n := range nodes {
+		if rc := ResourceClass(n.ResourceClass); rc != "" {
+			if _, ok := v.ClassID(rc); !ok {
+				classes[rc] = struct{}{}
+			}
+		}
+		for _, t := range n.Traits {
+			if _, ok := v.TraitID(t); !ok && validCustomTrait(t) {
+				traits[t] = struct{}{}
+			}
+		}
+	}
+	created := 0
+	for _, rc := range sortedSet(classes) {
+		ok, err := r.db.EnsureResourceClass(ctx, rc)
+		if err != nil {
+			return created, err
+		}
+		created++
+		if ok {
+			r.log.Info("created resource class", "resource_class", rc)
+		}
+	}
+	for _, t := range sortedSet(traits) {
+		_, ok, err := r.db.EnsureTrait(ctx, t)
+		if err != nil {
+			return created, err
+		}
+		created++
+		if ok {
+			r.log.Info("created trait", "trait", t)
+		}
+	}
+	return created, nil
+}
+
+func sortedSet(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// lookup GETs the nodes, Config.Lookups at a time.
+func (r *Reconciler) lookup(ctx context.Context, v ironic.Version, ids []string) map[string]Lookup {
+	out := make(map[string]Lookup, len(ids))
+	if len(ids) == 0 {
+		return out
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.cfg.Lookups)
+	fields := Fields(v)
+	for _, id := range ids {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			n, err := r.ironic.GetNode(ctx, id, fields...)
+			var lk Lookup
+			switch {
+			case err == nil:
+				lk.Node = n
+			case errors.Is(err, ironic.ErrNotFound):
+				lk.Gone = true
+			default:
+				lk.Err = err
+			}
+			mu.Lock()
+			out[id] = lk
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
+}
