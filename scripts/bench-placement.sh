@@ -23,7 +23,7 @@
 #   OUT            result dir [bench/results/<UTC date>-<host>-<cores>cores]
 #   INGOT_BIN      [bin/ingot, built with go build ./cmd/ingot unless BUILD_INGOT=0]
 #   INGOT_POSTGRES_DSN  postgres://... enables ingot-pg
-#   PLACEMENT_PORT [18778]   INGOT_PORT [18779]   START_TIMEOUT  seconds to wait for ingot [120]
+#   PLACEMENT_PORT [18878]   INGOT_PORT [18879]   START_TIMEOUT  seconds to wait for ingot [120]
 #   REQUIRE_INGOT=1  fail instead of skipping ingot when it cannot be built or started
 #   ORDER          by-size: for each size, every server in turn, so that they run close together in
 #                  time and see similar background load on a shared machine [by-size] |
@@ -53,8 +53,9 @@ NESTED_SIZES=${NESTED_SIZES-1000}
 PHASES=${PHASES:-create,candidates,list,claim,put}
 PHASES_flat_10000=${PHASES_flat_10000:-create,candidates}
 BENCH_ARGS=${BENCH_ARGS:-}
-PLACEMENT_PORT=${PLACEMENT_PORT:-18778}
-INGOT_PORT=${INGOT_PORT:-18779}
+# not 18778/18779: the shared peer and conformance scripts use those on the same machine
+PLACEMENT_PORT=${PLACEMENT_PORT:-18878}
+INGOT_PORT=${INGOT_PORT:-18879}
 INGOT_BIN=${INGOT_BIN:-$ROOT/bin/ingot}
 DSN=${INGOT_POSTGRES_DSN:-}
 DEFAULT_SERVERS="placement ingot"
@@ -118,6 +119,9 @@ wait_http() { # wait_http PORT PID: until GET / answers, at most START_TIMEOUT s
 
 # start_ingot DATABASE-URL LOG
 start_ingot() {
+  if curl -s -o /dev/null "http://127.0.0.1:$INGOT_PORT/" 2>/dev/null; then
+    log "port $INGOT_PORT is in use by another server (set INGOT_PORT)"; return 1
+  fi
   "$INGOT_BIN" serve --listen "127.0.0.1:$INGOT_PORT" --database "$1" --auth noauth2 >"$2" 2>&1 &
   INGOT_PID=$!
   wait_http "$INGOT_PORT" "$INGOT_PID" && return 0
@@ -137,7 +141,8 @@ stop_ingot() {
 
 reset_postgres() {
   command -v psql >/dev/null || { log "ingot-pg needs psql (apt-get install postgresql-client)"; exit 1; }
-  psql -q "$DSN" -c 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;' >/dev/null
+  PGOPTIONS=--client-min-messages=warning \
+    psql -q "$DSN" -c 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;' >/dev/null
 }
 
 # start_server SERVER DATASET N: start SERVER on an empty database; set URL

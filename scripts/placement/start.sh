@@ -5,13 +5,13 @@
 # Waits until GET / answers. Install the packages first with install.sh.
 #
 # Env: WORK     work dir for the DB files, config, logs and pid files (/tmp/ingot-placement)
-#      PORT     listen port (18778)
+#      PORT     listen port (18878; the shared peer scripts use 18778)
 #      WORKERS  gunicorn processes (2)    THREADS  threads per process (4)
 #      FRESH=1  drop the database and db-sync an empty one before starting
 #      DEBUG=1  Placement debug logging (slows it down; not for benchmarks)
 set -eu
 WORK=${WORK:-/tmp/ingot-placement}
-PORT=${PORT:-18778}
+PORT=${PORT:-18878}
 WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-4}
 HERE=$(cd "$(dirname "$0")" && pwd)
