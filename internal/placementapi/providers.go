@@ -3,6 +3,7 @@ package placementapi
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"ingot/internal/fleet"
@@ -120,19 +121,54 @@ func (s *Server) handleListProviders(rq *request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]providerJSON, 0, len(ps))
+	// Written by hand: a fleet-wide listing is thousands of providers.
+	b := make([]byte, 0, 64+len(ps)*512)
+	b = append(b, `{"resource_providers": [`...)
 	var modified time.Time
-	for _, p := range ps {
-		parent := ""
-		if p.ParentID != 0 {
-			parent = view.ProviderUUID(p.ParentID)
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, ", "...)
 		}
-		out = append(out, toProviderJSON(rq.v, p.UUID, p.Name, p.Generation, parent, view.ProviderUUID(p.RootID)))
+		b = appendProvider(b, rq.v, view, p)
 		if m := p.Modified(); m.After(modified) {
 			modified = m
 		}
 	}
-	return rq.sendJSON(http.StatusOK, map[string]any{"resource_providers": out}, modified)
+	b = append(b, "]}"...)
+	return rq.sendRawJSON(http.StatusOK, b, modified)
+}
+
+// appendProvider appends p as the JSON of a provider at microversion v.
+func appendProvider(b []byte, v version, view *fleet.View, p *fleet.Provider) []byte {
+	b = append(b, `{"uuid": `...)
+	b = appendString(b, p.UUID)
+	b = append(b, `, "name": `...)
+	b = appendString(b, p.Name)
+	b = append(b, `, "generation": `...)
+	b = strconv.AppendInt(b, p.Generation, 10)
+	b = append(b, `, "links": [`...)
+	for i, l := range providerLinks(v, p.UUID) {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, `{"rel": `...)
+		b = appendString(b, l.Rel)
+		b = append(b, `, "href": `...)
+		b = appendString(b, l.Href)
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	if v.nested() {
+		b = append(b, `, "parent_provider_uuid": `...)
+		if p.ParentID == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = appendString(b, view.ProviderUUID(p.ParentID))
+		}
+		b = append(b, `, "root_provider_uuid": `...)
+		b = appendString(b, view.ProviderUUID(p.RootID))
+	}
+	return append(b, '}')
 }
 
 func (s *Server) handleGetProvider(rq *request) error {
