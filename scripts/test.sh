@@ -1,6 +1,6 @@
 #!/bin/sh
 # ingot's whole test suite, as CI runs it (.ci/run calls exactly this):
-#   1. start what the tests need (PostgreSQL from Debian's packages, Debian's gabbi)
+#   1. start what the tests need (PostgreSQL and a real Ironic from Debian's packages, Debian's gabbi)
 #   2. go vet and every Go test with -race, on SQLite and PostgreSQL
 #   3. each fuzz target for a bounded time (FUZZTIME, default 10s)
 #   4. the upstream Placement conformance suite against bin/ingot
@@ -14,12 +14,20 @@ step "services"
 eval "$(scripts/postgres.sh)"
 export INGOT_TEST_POSTGRES INGOT_REQUIRE_POSTGRES=1
 echo "PostgreSQL: $INGOT_TEST_POSTGRES"
+# The real Ironic (Debian's ironic-common, fake-hardware) for the contract and end-to-end
+# tests; stopped when the Go tests end, and on any exit.
+eval "$(scripts/ironic/env.sh)"
+trap 'scripts/ironic/stop.sh >/dev/null 2>&1 || true' EXIT
+echo "Ironic: $INGOT_IRONIC_URL"
 
 step "go vet"
 go vet ./...
 
 step "go test -race"
 go test -race -count=1 ./...
+# Nothing after this talks to Ironic: stop it, and keep its URL away from bin/ingot.
+scripts/ironic/stop.sh
+unset INGOT_IRONIC_URL INGOT_IRONIC_CONDUCTOR_GROUP INGOT_IRONIC_USER INGOT_IRONIC_USERNAME INGOT_IRONIC_PASSWORD
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   step "fuzz (${FUZZTIME:-10s} each)"

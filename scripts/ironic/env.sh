@@ -2,7 +2,8 @@
 # Install (when missing) and start a fresh real Ironic for ingot's test suite, and print
 # the variables that point the tests at it, like scripts/postgres.sh does for PostgreSQL:
 #   eval "$(scripts/ironic/env.sh)"    # exports INGOT_IRONIC_URL, ..._CONDUCTOR_GROUP, IRONIC_DIR
-#   go test -race ./...                 # now also runs TestContract/real
+#   go test -race ./...                 # now also runs TestContract/real and TestEndToEnd/real
+#   go run ./cmd/ingot serve            # `ingot serve` reads the same INGOT_IRONIC_* variables
 #   scripts/ironic/stop.sh              # with the exported IRONIC_DIR
 # Uses IRONIC_DIR=/tmp/ingot-ironic-test and port 16387 unless set; AUTH=http_basic also
 # exports INGOT_IRONIC_USER and INGOT_IRONIC_PASSWORD. Everything but the
@@ -17,5 +18,6 @@ export CONDUCTOR_GROUP=${CONDUCTOR_GROUP:-ingot}
 url=$(FRESH=1 "$HERE/start.sh")
 echo "export INGOT_IRONIC_URL=$url INGOT_IRONIC_CONDUCTOR_GROUP=$CONDUCTOR_GROUP IRONIC_DIR=$IRONIC_DIR"
 if [ "${AUTH:-noauth}" = http_basic ]; then
-	echo "export INGOT_IRONIC_USER=${BASIC_USER:-ingot} INGOT_IRONIC_PASSWORD=${BASIC_PASSWORD:-ingot}"
+	# INGOT_IRONIC_USER for the tests, INGOT_IRONIC_USERNAME for `ingot serve`.
+	echo "export INGOT_IRONIC_USER=${BASIC_USER:-ingot} INGOT_IRONIC_USERNAME=${BASIC_USER:-ingot} INGOT_IRONIC_PASSWORD=${BASIC_PASSWORD:-ingot}"
 fi
