@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"ingot/internal/placement"
 	"ingot/internal/standard"
 )
@@ -202,6 +204,13 @@ func (db *DB) EnsureResourceClass(ctx context.Context, name string) (created boo
 }
 
 func (t *tx) createResourceClass(name string) (ResourceClass, error) {
+	var exists int
+	if err := t.queryRow(`SELECT COUNT(*) FROM resource_classes WHERE name = ?`, name).Scan(&exists); err != nil {
+		return ResourceClass{}, err
+	}
+	if exists > 0 {
+		return ResourceClass{}, errResourceClassExists
+	}
 	var next int64
 	if err := t.queryRow(`SELECT COALESCE(MAX(id), ?) + 1 FROM resource_classes WHERE id >= ?`,
 		standard.FirstCustomResourceClassID-1, standard.FirstCustomResourceClassID).Scan(&next); err != nil {
@@ -209,10 +218,12 @@ func (t *tx) createResourceClass(name string) (ResourceClass, error) {
 	}
 	if _, err := t.exec(`INSERT INTO resource_classes (id, name, created_at) VALUES (?, ?, ?)`, next, name, t.now); err != nil {
 		if isUniqueViolation(err) {
-			var n int
-			if qerr := t.queryRow(`SELECT COUNT(*) FROM resource_classes WHERE name = ?`, name).Scan(&n); qerr == nil && n > 0 {
-				return ResourceClass{}, errResourceClassExists
+			if pe, ok := errors.AsType[*pgconn.PgError](err); ok && strings.HasSuffix(pe.ConstraintName, "_pkey") {
+				// Another replica took the next id at the same moment: run the
+				// transaction again to pick the one after it.
+				return ResourceClass{}, errRetryTx
 			}
+			return ResourceClass{}, errResourceClassExists
 		}
 		return ResourceClass{}, err
 	}

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"ingot/internal/placement"
 )
@@ -107,6 +110,13 @@ func (t *tx) createProvider(np NewProvider) (placement.Provider, error) {
 	fail := func(reason string) error {
 		return placement.Invalidf("Unable to create resource provider \"%s\", %s: Object action create failed because: %s", np.Name, np.UUID, reason)
 	}
+	if t.db.dialect == dialectPostgres {
+		// A failed statement aborts a PostgreSQL transaction, so duplicates are looked for
+		// before the INSERT (SQLite diagnoses them after a failed INSERT instead).
+		if err := t.checkProviderUnique(np.UUID, np.Name); err != nil {
+			return placement.Provider{}, err
+		}
+	}
 	var parentID, rootID sql.NullInt64
 	rootUUID := np.UUID
 	if np.ParentUUID != "" {
@@ -132,6 +142,11 @@ func (t *tx) createProvider(np NewProvider) (placement.Provider, error) {
 		VALUES (?, ?, 0, ?, ?, ?, ?) RETURNING id`, np.UUID, np.Name, rootID, parentID, t.now, t.now).Scan(&id)
 	if err != nil {
 		if isUniqueViolation(err) {
+			if t.db.dialect == dialectPostgres {
+				// Lost a race with a concurrent create; the transaction is aborted, so the
+				// constraint's name says which value was taken.
+				return placement.Provider{}, duplicateProvider(err, np)
+			}
 			if uerr := t.checkProviderUnique(np.UUID, np.Name); uerr != nil {
 				return placement.Provider{}, uerr
 			}
@@ -351,4 +366,15 @@ func (t *tx) deleteProvider(id int64, uuid string) error {
 	}
 	t.touch(id)
 	return nil
+}
+
+// duplicateProvider words a PostgreSQL unique violation on resource_providers by the
+// violated constraint.
+func duplicateProvider(err error, np NewProvider) error {
+	field, value := "uuid", np.UUID
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && strings.Contains(pe.ConstraintName, "name") {
+		field, value = "name", np.Name
+	}
+	return placement.Errorf(placement.KindConflict, placement.CodeDuplicateName,
+		"Conflicting resource provider %s: %s already exists.", field, value)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -75,6 +76,10 @@ func (t *tx) touch(ids ...int64) {
 // touchCatalog records that the transaction changed the resource class or trait catalogue.
 func (t *tx) touchCatalog() { t.catalog = true }
 
+// errRetryTx makes write run the transaction again (a race another replica won, which the
+// next attempt sees).
+var errRetryTx = errors.New("transaction lost a race; retrying")
+
 // maxTxAttempts bounds how often a transaction that failed with a transient database error
 // (deadlock, serialization failure, SQLite busy from another process) is run again.
 const maxTxAttempts = 5
@@ -85,7 +90,7 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 	var err error
 	for attempt := 0; attempt < maxTxAttempts; attempt++ {
 		err = db.writeOnce(ctx, fn)
-		if err == nil || !isRetryable(err) || ctx.Err() != nil {
+		if err == nil || !(isRetryable(err) || errors.Is(err, errRetryTx)) || ctx.Err() != nil {
 			return err
 		}
 	}
