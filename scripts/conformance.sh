@@ -24,6 +24,19 @@ uuid() { cat /proc/sys/kernel/random/uuid; }
 export RP_UUID1="${RP_UUID1:-$(uuid)}" RP_UUID2="${RP_UUID2:-$(uuid)}"
 export RP_NAME1="${RP_NAME1:-rp1-$(uuid)}" RP_NAME2="${RP_NAME2:-rp2-$(uuid)}"
 export ADMIN_PROJECT_ID="${ADMIN_PROJECT_ID:-$(uuid)}" SERVICE_PROJECT_ID="${SERVICE_PROJECT_ID:-$(uuid)}"
+if [ "${INGOT_CONFORMANCE_DB:-sqlite}" = postgres ]; then
+  # The same files against ingot on PostgreSQL (a fresh database per file), through the
+  # shared harness with our PostgreSQL variant of its reset command.
+  PORT=${PORT:-18779}
+  work=$(mktemp -d)
+  rc=0
+  WORK="$work" SERVER_BIN="$ROOT/bin/ingot" PORT=$PORT SHARED="$SHARED" /usr/bin/python3 "$SHARED/placement/gabbi_live.py" \
+    --url "http://127.0.0.1:$PORT" --gabbits "$SHARED/placement/gabbits" \
+    --reset-cmd "$ROOT/scripts/serve-fresh-postgres.sh" "$@" || rc=$?
+  [ -f "$work/server.pid" ] && kill "$(cat "$work/server.pid")" 2>/dev/null || true
+  rm -rf "$work"
+  exit $rc
+fi
 if [ $# -gt 0 ]; then
   exec "$SHARED/placement/conformance.sh" "$ROOT/bin/ingot" "$@"
 fi
