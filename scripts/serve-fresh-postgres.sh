@@ -18,8 +18,13 @@ if [ -f "$WORK/server.pid" ]; then
   kill -KILL "$PID" 2>/dev/null || true
   rm -f "$WORK/server.pid"
 fi
-db=ingot_conformance
-psql -q "$INGOT_TEST_POSTGRES" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
+# A new database per file; the previous one (its server is stopped) is dropped.
+if [ -f "$WORK/db.name" ]; then
+  psql -q "$INGOT_TEST_POSTGRES" -c "DROP DATABASE IF EXISTS $(cat "$WORK/db.name")" >/dev/null 2>&1 || true
+fi
+db=ingot_conformance_$$_$(date +%s)
+echo "$db" > "$WORK/db.name"
+psql -q "$INGOT_TEST_POSTGRES" -c "CREATE DATABASE $db" >/dev/null
 url=$(printf '%s' "$INGOT_TEST_POSTGRES" | sed "s#/[^/?]*\(?.*\)\{0,1\}\$#/$db\1#")
 set -- serve --listen "127.0.0.1:$PORT" --database "$url" --auth noauth2
 case "$PROFILE" in
