@@ -114,21 +114,8 @@ func (t *tx) replaceProviderAggregates(id int64, aggs []string) error {
 		}
 		want[aid] = true
 	}
-	have := map[int64]bool{}
-	rows, err := t.query(`SELECT aggregate_id FROM resource_provider_aggregates WHERE resource_provider_id = ?`, id)
+	have, err := t.idSet(`SELECT aggregate_id FROM resource_provider_aggregates WHERE resource_provider_id = ?`, id)
 	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var aid int64
-		if err := rows.Scan(&aid); err != nil {
-			rows.Close()
-			return err
-		}
-		have[aid] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for aid := range want {

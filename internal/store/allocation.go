@@ -63,24 +63,19 @@ type providerRef struct {
 // lookupProviders returns the providers with the given UUIDs; a missing one is an error.
 func (t *tx) lookupProviders(uuids []string) (map[string]providerRef, error) {
 	out := make(map[string]providerRef, len(uuids))
-	for _, chunk := range chunks(uuids, 500) {
-		rows, err := t.query(`SELECT id, uuid, generation FROM resource_providers WHERE uuid IN (`+placeholders(len(chunk))+`)`, anys(chunk)...)
-		if err != nil {
-			return nil, err
+	err := scanIn(t, uuids, func(ph string) string {
+		return `SELECT id, uuid, generation FROM resource_providers WHERE uuid IN (` + ph + `)`
+	}, func(rows *sql.Rows) error {
+		var r providerRef
+		var u string
+		if err := rows.Scan(&r.id, &u, &r.gen); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var r providerRef
-			var u string
-			if err := rows.Scan(&r.id, &u, &r.gen); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[u] = r
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		out[u] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, u := range uuids {
 		if _, ok := out[u]; !ok {
@@ -234,25 +229,17 @@ func (t *tx) replaceAllocations(kind AllocationWrite, reqs []placement.ConsumerA
 // providerGenerations returns the current generation of each provider.
 func (t *tx) providerGenerations(ids []int64) (map[int64]int64, error) {
 	out := make(map[int64]int64, len(ids))
-	for _, chunk := range chunks(ids, 500) {
-		rows, err := t.query(`SELECT id, generation FROM resource_providers WHERE id IN (`+placeholders(len(chunk))+`)`, anys(chunk)...)
-		if err != nil {
-			return nil, err
+	err := scanIn(t, ids, func(ph string) string {
+		return `SELECT id, generation FROM resource_providers WHERE id IN (` + ph + `)`
+	}, func(rows *sql.Rows) error {
+		var id, gen int64
+		if err := rows.Scan(&id, &gen); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var id, gen int64
-			if err := rows.Scan(&id, &gen); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[id] = gen
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+		out[id] = gen
+		return nil
+	})
+	return out, err
 }
 
 // checkCapacity applies Placement's rules to an allocation write: every provider must have
@@ -322,77 +309,47 @@ func checkCapacity(reqs []placement.ConsumerAllocations, providers map[string]pr
 // allocationProviders returns the providers holding allocations of the consumers.
 func (t *tx) allocationProviders(consumerIDs []int64) ([]int64, error) {
 	var out []int64
-	for _, chunk := range chunks(consumerIDs, 500) {
-		rows, err := t.query(`SELECT DISTINCT resource_provider_id FROM allocations WHERE consumer_id IN (`+placeholders(len(chunk))+`)`, anys(chunk)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out = append(out, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	err := scanIn(t, consumerIDs, func(ph string) string {
+		return `SELECT DISTINCT resource_provider_id FROM allocations WHERE consumer_id IN (` + ph + `)`
+	}, func(rows *sql.Rows) error {
+		var id int64
+		err := rows.Scan(&id)
+		out = append(out, id)
+		return err
+	})
+	return out, err
 }
 
 // usage returns the allocated amount per (provider, class) for the providers.
 func (t *tx) usage(providerIDs []int64) (map[pcKey]int64, error) {
 	out := map[pcKey]int64{}
-	for _, chunk := range chunks(providerIDs, 500) {
-		rows, err := t.query(`SELECT resource_provider_id, resource_class_id, SUM(used) FROM allocations
-			WHERE resource_provider_id IN (`+placeholders(len(chunk))+`) GROUP BY resource_provider_id, resource_class_id`, anys(chunk)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var k pcKey
-			var used int64
-			if err := rows.Scan(&k.provider, &k.class, &used); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[k] = used
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	err := scanIn(t, providerIDs, func(ph string) string {
+		return `SELECT resource_provider_id, resource_class_id, SUM(used) FROM allocations
+			WHERE resource_provider_id IN (` + ph + `) GROUP BY resource_provider_id, resource_class_id`
+	}, func(rows *sql.Rows) error {
+		var k pcKey
+		var used int64
+		err := rows.Scan(&k.provider, &k.class, &used)
+		out[k] = used
+		return err
+	})
+	return out, err
 }
 
 // inventoryRows returns the inventories of the providers by (provider, class).
 func (t *tx) inventoryRows(providerIDs []int64) (map[pcKey]placement.Inventory, error) {
 	out := map[pcKey]placement.Inventory{}
-	for _, chunk := range chunks(providerIDs, 500) {
-		rows, err := t.query(`SELECT resource_provider_id, resource_class_id, total, reserved, min_unit, max_unit, step_size, allocation_ratio
-			FROM inventories WHERE resource_provider_id IN (`+placeholders(len(chunk))+`)`, anys(chunk)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var k pcKey
-			var inv placement.Inventory
-			if err := rows.Scan(&k.provider, &k.class, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit, &inv.StepSize, &inv.AllocationRatio); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[k] = inv
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	err := scanIn(t, providerIDs, func(ph string) string {
+		return `SELECT resource_provider_id, resource_class_id, total, reserved, min_unit, max_unit, step_size, allocation_ratio
+			FROM inventories WHERE resource_provider_id IN (` + ph + `)`
+	}, func(rows *sql.Rows) error {
+		var k pcKey
+		var inv placement.Inventory
+		err := rows.Scan(&k.provider, &k.class, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit, &inv.StepSize, &inv.AllocationRatio)
+		out[k] = inv
+		return err
+	})
+	return out, err
 }
 
 // ConsumerAllocation is one allocation of a consumer, with its provider's generation.

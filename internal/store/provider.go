@@ -294,23 +294,16 @@ func (t *tx) subtree(id int64) ([]int64, error) {
 	frontier := []int64{id}
 	for len(frontier) > 0 {
 		var next []int64
-		for _, chunk := range chunks(frontier, 500) {
-			rows, err := t.query(`SELECT id FROM resource_providers WHERE parent_provider_id IN (`+placeholders(len(chunk))+`)`, anys(chunk)...)
-			if err != nil {
-				return nil, err
-			}
-			for rows.Next() {
-				var c int64
-				if err := rows.Scan(&c); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				next = append(next, c)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
+		err := scanIn(t, frontier, func(ph string) string {
+			return `SELECT id FROM resource_providers WHERE parent_provider_id IN (` + ph + `)`
+		}, func(rows *sql.Rows) error {
+			var c int64
+			err := rows.Scan(&c)
+			next = append(next, c)
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, next...)
 		frontier = next

@@ -132,6 +132,7 @@ func sqliteDSN(path string, writer bool) string {
 	// stays in memory and reads cost no system calls.
 	v.Add("_pragma", "cache_size(-65536)")
 	v.Add("_pragma", "mmap_size(268435456)")
+	v.Add("_pragma", "temp_store(MEMORY)")
 	if writer {
 		v.Set("_txlock", "immediate")
 	} else {

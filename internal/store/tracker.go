@@ -226,7 +226,7 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 	errs = make([]error, len(ws))
 	err = db.write(ctx, func(t *tx) error {
 		clear(errs)
-		traitIDs, _, err := t.traitIDs(traitNames)
+		ids, err := t.nodeCatalog(ws, traitNames)
 		if err != nil {
 			return err
 		}
@@ -235,7 +235,7 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 			if _, err := t.exec(`SAVEPOINT node`); err != nil {
 				return err
 			}
-			if werr := t.writeNode(&ws[i], traitIDs); werr != nil {
+			if werr := t.writeNode(&ws[i], ids); werr != nil {
 				if _, err := t.exec(`ROLLBACK TO node`); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
 				}
@@ -259,8 +259,44 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 	return errs, nil
 }
 
+// nodeIDs are the ids of the traits, classes and aggregates a batch of node writes
+// names, looked up once per batch.
+type nodeIDs struct {
+	traits, classes, aggregates map[string]int64
+}
+
+// nodeCatalog looks up the ids of the traits the writes set and of the classes and
+// aggregates their provider creations need (creating aggregates that do not exist, as
+// Placement does).
+func (t *tx) nodeCatalog(ws []NodeWrite, traitNames []string) (nodeIDs, error) {
+	ids := nodeIDs{aggregates: map[string]int64{}}
+	var err error
+	if ids.traits, _, err = t.traitIDs(traitNames); err != nil {
+		return ids, err
+	}
+	var classes []string
+	for i := range ws {
+		if ws[i].Provider != ProviderCreate {
+			continue
+		}
+		for class := range ws[i].Inventories {
+			classes = append(classes, class)
+		}
+		for _, a := range ws[i].Aggregates {
+			if _, ok := ids.aggregates[a]; !ok {
+				if ids.aggregates[a], err = t.aggregateID(a); err != nil {
+					return ids, err
+				}
+			}
+		}
+	}
+	slices.Sort(classes)
+	ids.classes, _, err = t.classIDs(slices.Compact(classes))
+	return ids, err
+}
+
 // writeNode applies one NodeWrite inside t.
-func (t *tx) writeNode(w *NodeWrite, traitIDs map[string]int64) error {
+func (t *tx) writeNode(w *NodeWrite, ids nodeIDs) error {
 	switch w.Record {
 	case RecordPut:
 		if err := t.putIronicNode(w); err != nil {
@@ -292,9 +328,7 @@ func (t *tx) writeNode(w *NodeWrite, traitIDs map[string]int64) error {
 		}
 		return t.deleteProvider(id, w.ProviderUUID)
 	case ProviderCreate:
-		if _, err := t.createProvider(NewProvider{UUID: w.ProviderUUID, Name: w.Name}); err != nil {
-			return err
-		}
+		return t.createNodeProvider(w, ids)
 	case ProviderModify:
 	default:
 		return fmt.Errorf("unknown provider operation %d", w.Provider)
@@ -304,7 +338,7 @@ func (t *tx) writeNode(w *NodeWrite, traitIDs map[string]int64) error {
 	if err != nil {
 		return err
 	}
-	if w.Provider == ProviderModify && cur != w.Generation {
+	if cur != w.Generation {
 		return staleProvider(w.ProviderUUID)
 	}
 	bumped := false
@@ -320,18 +354,9 @@ func (t *tx) writeNode(w *NodeWrite, traitIDs map[string]int64) error {
 		bumped = true
 	}
 	if w.SetTraits {
-		want := make(map[string]int64, len(w.Traits))
-		var missing []string
-		for _, name := range w.Traits {
-			id, ok := traitIDs[name]
-			if !ok {
-				missing = append(missing, name)
-				continue
-			}
-			want[name] = id
-		}
-		if len(missing) > 0 {
-			return placement.Invalidf("No such trait %s", strings.Join(missing, ", "))
+		want, err := traitIDsOf(w.Traits, ids.traits)
+		if err != nil {
+			return err
 		}
 		if err := t.replaceProviderTraits(id, want); err != nil {
 			return err
@@ -348,6 +373,94 @@ func (t *tx) writeNode(w *NodeWrite, traitIDs map[string]int64) error {
 		}
 	}
 	return nil
+}
+
+// createNodeProvider creates the provider of a ProviderCreate write with its
+// inventories, traits and aggregates. A new provider has none yet, so they are inserted
+// directly (a statement per collection) rather than diffed, which matters for a first pass
+// over thousands of nodes.
+func (t *tx) createNodeProvider(w *NodeWrite, ids nodeIDs) error {
+	if _, err := t.createProvider(NewProvider{UUID: w.ProviderUUID, Name: w.Name}); err != nil {
+		return err
+	}
+	id, _, err := t.providerIDGen(w.ProviderUUID)
+	if err != nil {
+		return err
+	}
+	changed := false
+	if w.SetInventories {
+		for _, class := range sortedKeys(w.Inventories) {
+			cid, ok := ids.classes[class]
+			if !ok {
+				return placement.Invalidf("No such resource class %s.", class)
+			}
+			if err := t.putInventory(id, cid, w.Inventories[class], false); err != nil {
+				return err
+			}
+			changed = true
+		}
+	}
+	if w.SetTraits && len(w.Traits) > 0 {
+		want, err := traitIDsOf(w.Traits, ids.traits)
+		if err != nil {
+			return err
+		}
+		if err := t.insertLinks(`resource_provider_traits`, `trait_id`, id, slices.Collect(maps.Values(want))); err != nil {
+			return err
+		}
+		changed = true
+	}
+	if w.SetAggregates && len(w.Aggregates) > 0 {
+		aggs := make([]int64, 0, len(w.Aggregates))
+		for _, a := range w.Aggregates {
+			aggs = append(aggs, ids.aggregates[a])
+		}
+		slices.Sort(aggs)
+		if err := t.insertLinks(`resource_provider_aggregates`, `aggregate_id`, id, slices.Compact(aggs)); err != nil {
+			return err
+		}
+		changed = true
+	}
+	if changed {
+		if _, err := t.bumpGeneration(id, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertLinks inserts the rows (provider, other) of a link table for a new provider.
+func (t *tx) insertLinks(table, column string, provider int64, others []int64) error {
+	var b strings.Builder
+	args := make([]any, 0, 3*len(others))
+	b.WriteString(`INSERT INTO ` + table + ` (resource_provider_id, ` + column + `, created_at) VALUES `)
+	for i, o := range others {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?)")
+		args = append(args, provider, o, t.now)
+	}
+	_, err := t.exec(b.String(), args...)
+	return err
+}
+
+// traitIDsOf maps trait names to ids, or fails with KindInvalid naming the unknown ones.
+func traitIDsOf(names []string, ids map[string]int64) (map[string]int64, error) {
+	want := make(map[string]int64, len(names))
+	var missing []string
+	for _, name := range names {
+		id, ok := ids[name]
+		if !ok {
+			missing = append(missing, name)
+			continue
+		}
+		want[name] = id
+	}
+	if len(missing) > 0 {
+		return nil, placement.Invalidf("No such trait %s", strings.Join(missing, ", "))
+	}
+	return want, nil
 }
 
 // putIronicNode inserts or replaces the record of w, comparing its generation.

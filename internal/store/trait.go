@@ -168,24 +168,17 @@ func (db *DB) DeleteTrait(ctx context.Context, name string) error {
 // (sorted).
 func (t *tx) traitIDs(names []string) (ids map[string]int64, missing []string, err error) {
 	ids = make(map[string]int64, len(names))
-	for _, chunk := range chunks(names, 500) {
-		rows, err := t.query(`SELECT id, name FROM traits WHERE name IN (`+placeholders(len(chunk))+`)`, anys(chunk)...)
-		if err != nil {
-			return nil, nil, err
-		}
-		for rows.Next() {
-			var id int64
-			var n string
-			if err := rows.Scan(&id, &n); err != nil {
-				rows.Close()
-				return nil, nil, err
-			}
-			ids[n] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, nil, err
-		}
+	err = scanIn(t, names, func(ph string) string {
+		return `SELECT id, name FROM traits WHERE name IN (` + ph + `)`
+	}, func(rows *sql.Rows) error {
+		var id int64
+		var n string
+		err := rows.Scan(&id, &n)
+		ids[n] = id
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, n := range names {
 		if _, ok := ids[n]; !ok {
@@ -297,21 +290,8 @@ func (db *DB) DeleteProviderTraits(ctx context.Context, uuid string) error {
 // replaceProviderTraits makes the provider's trait set exactly ids (by diff, so unchanged
 // links keep their rows).
 func (t *tx) replaceProviderTraits(id int64, want map[string]int64) error {
-	have := map[int64]bool{}
-	rows, err := t.query(`SELECT trait_id FROM resource_provider_traits WHERE resource_provider_id = ?`, id)
+	have, err := t.idSet(`SELECT trait_id FROM resource_provider_traits WHERE resource_provider_id = ?`, id)
 	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var tid int64
-		if err := rows.Scan(&tid); err != nil {
-			rows.Close()
-			return err
-		}
-		have[tid] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	wantIDs := map[int64]bool{}

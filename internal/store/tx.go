@@ -252,3 +252,41 @@ func (c *stmtCache) close() {
 	}
 	c.m = map[string]*sql.Stmt{}
 }
+
+// scanRows runs query and calls fn for every row.
+func (t *tx) scanRows(query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// scanIn runs the query build makes from a placeholder list for each chunk of values (IN
+// lists stay under the drivers' parameter limits) and calls fn for every row.
+func scanIn[T any](t *tx, values []T, build func(placeholders string) string, fn func(*sql.Rows) error) error {
+	for _, chunk := range chunks(values, 500) {
+		if err := t.scanRows(build(placeholders(len(chunk))), anys(chunk), fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idSet runs a query returning one id per row and returns the set of ids.
+func (t *tx) idSet(query string, args ...any) (map[int64]bool, error) {
+	set := map[int64]bool{}
+	err := t.scanRows(query, args, func(rows *sql.Rows) error {
+		var id int64
+		err := rows.Scan(&id)
+		set[id] = true
+		return err
+	})
+	return set, err
+}

@@ -266,17 +266,3 @@ func (t *tx) loadProviders(ids []int64) (map[int64]*fleet.Provider, error) {
 	}
 	return out, nil
 }
-
-func (t *tx) scanRows(query string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := t.query(query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
