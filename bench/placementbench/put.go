@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -22,14 +21,8 @@ func (b *bench) put(ctx context.Context) (*putResult, error) {
 	b.logf("   %d allocations to distinct free providers with %d clients", len(free), b.cfg.Concurrency)
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.MaxPhase)
 	defer cancel()
-	rec := newRecorder()
-	rng := rand.New(rand.NewPCG(b.cfg.Seed, seedOf(b.cfg.RunID+"/put")))
-	consumers := make([]string, len(free))
-	for i := range consumers {
-		consumers[i] = randomUUID(rng)
-	}
-	var mu sync.Mutex
-	statuses := map[string]int{}
+	consumers := b.consumerIDs(len(free))
+	byStatus := newRecorder() // latencies by response status
 	start := time.Now()
 	err = forEach(ctx, len(free), b.cfg.Concurrency, func(ctx context.Context, i int) error {
 		allocs := map[string]any{free[i]: map[string]any{"resources": b.ds.PutResources}}
@@ -37,29 +30,46 @@ func (b *bench) put(ctx context.Context) (*putResult, error) {
 		if err != nil {
 			return err
 		}
-		rec.add("put", r.dur)
-		mu.Lock()
-		statuses[strconv.Itoa(r.status)]++
-		mu.Unlock()
+		byStatus.add(strconv.Itoa(r.status), r.dur)
 		return nil
 	})
 	elapsed := time.Since(start)
 	if err != nil && !isPhaseEnd(ctx, err) {
 		return nil, err
 	}
-	res := &putResult{
-		Clients: b.cfg.Concurrency, Target: len(free), Seconds: round3(elapsed.Seconds()),
-		Allocated: statuses["204"], Conflicts: statuses["409"], Statuses: statuses,
-		Latency: summarize(rec.all()),
-	}
-	res.OtherErrors = rec.count() - res.Allocated - res.Conflicts
-	res.AllocsPerSec = perSecond(res.Allocated, elapsed)
+	res := newPutResult(b.cfg.Concurrency, len(free), elapsed, byStatus)
 	b.logf("   %d allocations in %.2fs: %.1f allocations/s; %d x 409, %d other; PUT p50 %.2f ms p99 %.2f ms",
 		res.Allocated, res.Seconds, res.AllocsPerSec, res.Conflicts, res.OtherErrors, res.Latency.P50ms, res.Latency.P99ms)
 	if res.Allocated == 0 {
-		return res, fmt.Errorf("no allocation succeeded: statuses %v", statuses)
+		return res, fmt.Errorf("no allocation succeeded: statuses %v", res.Statuses)
 	}
 	return res, nil
+}
+
+// newPutResult summarizes the put phase from its latencies by response status.
+func newPutResult(clients, target int, elapsed time.Duration, byStatus *recorder) *putResult {
+	statuses := map[string]int{}
+	for status, s := range byStatus.summary() {
+		statuses[status] = s.N
+	}
+	res := &putResult{
+		Clients: clients, Target: target, Seconds: round3(elapsed.Seconds()),
+		Allocated: statuses["204"], Conflicts: statuses["409"], Statuses: statuses,
+		Latency: summarize(byStatus.all()),
+	}
+	res.OtherErrors = byStatus.count() - res.Allocated - res.Conflicts
+	res.AllocsPerSec = perSecond(res.Allocated, elapsed)
+	return res
+}
+
+// consumerIDs returns n new consumer UUIDs, different for every run id.
+func (b *bench) consumerIDs(n int) []string {
+	rng := rand.New(rand.NewPCG(b.cfg.Seed, seedOf(b.cfg.RunID+"/put")))
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = randomUUID(rng)
+	}
+	return ids
 }
 
 // freeProviders returns up to n providers that have capacity for the data set's PutResources,
