@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -18,6 +19,7 @@ type benchResult struct {
 	Started      string             `json:"started"`
 	PhaseSeconds map[string]float64 `json:"phase_s"`
 	Errors       map[string]int     `json:"errors"`
+	PhaseErrors  []string           `json:"phase_errors"`
 	Metrics      []struct {
 		Name  string  `json:"name"`
 		Kind  string  `json:"kind"`
@@ -66,46 +68,60 @@ type phaseRow struct {
 
 // join builds the report: rows in the order metrics first appear, servers in argument order.
 func join(runs []labeledRun, baseline string) report {
-	rep := report{Baseline: baseline}
-	rows := map[string]*row{}
-	phases := map[string]*phaseRow{}
-	var order, phaseOrder []string
+	j := joiner{rep: report{Baseline: baseline}, rows: map[string]*row{}, phases: map[string]*phaseRow{}}
 	for _, lr := range runs {
-		r := lr.Result
-		if !slices.Contains(rep.Servers, lr.Label) {
-			rep.Servers = append(rep.Servers, lr.Label)
-		}
-		for _, m := range r.Metrics {
-			key := fmt.Sprintf("%s/%d/%s", r.Dataset, r.N, m.Name)
-			if rows[key] == nil {
-				rows[key] = &row{Dataset: r.Dataset, N: r.N, Metric: m.Name, Kind: m.Kind, Unit: m.Unit,
-					Values: map[string]float64{}}
-				order = append(order, key)
-			}
-			rows[key].Values[lr.Label] = m.Value
-		}
-		for p, s := range r.PhaseSeconds {
-			key := fmt.Sprintf("%s/%d/%s", r.Dataset, r.N, p)
-			if phases[key] == nil {
-				phases[key] = &phaseRow{Dataset: r.Dataset, N: r.N, Phase: p, Seconds: map[string]float64{}}
-				phaseOrder = append(phaseOrder, key)
-			}
-			phases[key].Seconds[lr.Label] = s
-		}
-		for k, v := range r.Errors {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s n=%d: %d x %s", lr.Label, r.Dataset, r.N, v, k))
-		}
+		j.add(lr)
 	}
-	for _, k := range order {
-		r := rows[k]
+	for _, k := range j.rowOrder {
+		r := j.rows[k]
 		r.compare(baseline)
-		rep.Rows = append(rep.Rows, *r)
+		j.rep.Rows = append(j.rep.Rows, *r)
 	}
-	for _, k := range phaseOrder {
-		rep.Phases = append(rep.Phases, *phases[k])
+	for _, k := range j.phaseOrder {
+		j.rep.Phases = append(j.rep.Phases, *j.phases[k])
 	}
-	slices.SortStableFunc(rep.Phases, comparePhases)
-	return rep
+	slices.SortStableFunc(j.rep.Phases, comparePhases)
+	return j.rep
+}
+
+// joiner accumulates the runs' metrics and phase times by data set, size and name.
+type joiner struct {
+	rep                  report
+	rows                 map[string]*row
+	phases               map[string]*phaseRow
+	rowOrder, phaseOrder []string
+}
+
+// add merges one run into the report.
+func (j *joiner) add(lr labeledRun) {
+	r := lr.Result
+	if !slices.Contains(j.rep.Servers, lr.Label) {
+		j.rep.Servers = append(j.rep.Servers, lr.Label)
+	}
+	for _, m := range r.Metrics {
+		key := fmt.Sprintf("%s/%d/%s", r.Dataset, r.N, m.Name)
+		if j.rows[key] == nil {
+			j.rows[key] = &row{Dataset: r.Dataset, N: r.N, Metric: m.Name, Kind: m.Kind, Unit: m.Unit,
+				Values: map[string]float64{}}
+			j.rowOrder = append(j.rowOrder, key)
+		}
+		j.rows[key].Values[lr.Label] = m.Value
+	}
+	for p, sec := range r.PhaseSeconds {
+		key := fmt.Sprintf("%s/%d/%s", r.Dataset, r.N, p)
+		if j.phases[key] == nil {
+			j.phases[key] = &phaseRow{Dataset: r.Dataset, N: r.N, Phase: p, Seconds: map[string]float64{}}
+			j.phaseOrder = append(j.phaseOrder, key)
+		}
+		j.phases[key].Seconds[lr.Label] = sec
+	}
+	prefix := fmt.Sprintf("%s %s n=%d: ", lr.Label, r.Dataset, r.N)
+	for _, k := range slices.Sorted(maps.Keys(r.Errors)) {
+		j.rep.Errors = append(j.rep.Errors, fmt.Sprintf("%s%d x %s", prefix, r.Errors[k], k))
+	}
+	for _, e := range r.PhaseErrors {
+		j.rep.Errors = append(j.rep.Errors, prefix+"phase "+e)
+	}
 }
 
 // comparePhases orders phase rows by data set, size and the order placementbench runs phases.
@@ -209,7 +225,7 @@ func (rep report) markdown() string {
 	}
 	rep.writePhases(&b, servers)
 	if len(rep.Errors) > 0 {
-		b.WriteString("\nUnexpected answers during measurements:\n\n")
+		b.WriteString("\nUnexpected answers and failed phases:\n\n")
 		for _, e := range rep.Errors {
 			fmt.Fprintf(&b, "- %s\n", e)
 		}

@@ -81,6 +81,7 @@ func TestRunJoinsServers(t *testing.T) {
 		"| flat 5000 | candidates.plain.limit10.candidates (ARs) ≠ | 10 | 9 |  |  |",
 		"| flat 5000 | create | 2.00 | 200 |",
 		"placement flat n=5000: 1 x claim_put_500",
+		"Unexpected answers and failed phases",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
