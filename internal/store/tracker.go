@@ -108,6 +108,26 @@ func (db *DB) IronicNodes(ctx context.Context) ([]IronicNode, error) {
 	return out, nil
 }
 
+// IronicNodesVersion summarizes the tracker records: a reader that kept the records of an
+// earlier read can tell from an unchanged version that nothing was inserted, updated or
+// deleted since (every write increments a generation or changes the count, and inserts
+// and updates stamp updated_at).
+type IronicNodesVersion struct {
+	Count, GenerationSum, LastUpdate int64
+}
+
+// IronicNodesVersion returns the records' current version: one aggregate query, much
+// cheaper than reading every record.
+func (db *DB) IronicNodesVersion(ctx context.Context) (IronicNodesVersion, error) {
+	var v IronicNodesVersion
+	err := db.readRow(ctx, `SELECT COUNT(*), COALESCE(SUM(generation), 0), COALESCE(MAX(updated_at), 0) FROM ironic_nodes`).
+		Scan(&v.Count, &v.GenerationSum, &v.LastUpdate)
+	if err != nil {
+		return v, fmt.Errorf("ironic nodes version: %w", err)
+	}
+	return v, nil
+}
+
 // IronicNode returns the tracker's record of the node, or a KindNotFound error.
 func (db *DB) IronicNode(ctx context.Context, nodeUUID string) (IronicNode, error) {
 	n, err := scanIronicNode(db.r.QueryRowContext(ctx,
@@ -230,17 +250,26 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 		if err != nil {
 			return err
 		}
+		outer := t.touched
+		defer func() { t.touched = outer }()
 		for i := range ws {
-			touched := maps.Clone(t.touched)
 			if _, err := t.exec(`SAVEPOINT node`); err != nil {
 				return err
 			}
-			if werr := t.writeNode(&ws[i], ids); werr != nil {
+			// The providers this write touches are collected apart and kept only if it
+			// succeeds (cheaper than copying the transaction's set for every node).
+			t.touched = nil
+			werr := t.writeNode(&ws[i], ids)
+			if werr != nil {
 				if _, err := t.exec(`ROLLBACK TO node`); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
 				}
-				t.touched = touched
 				errs[i] = werr
+			} else if len(t.touched) > 0 {
+				if outer == nil {
+					outer = make(map[int64]struct{}, len(ws))
+				}
+				maps.Copy(outer, t.touched)
 			}
 			if _, err := t.exec(`RELEASE node`); err != nil {
 				return fmt.Errorf("release savepoint: %w", err)
