@@ -110,7 +110,7 @@ func (c *Client) listNodes(ctx context.Context, opts ListOptions, yield func(Nod
 		} else {
 			q.Del("marker")
 		}
-		nodes, next, err := c.listPage(ctx, v, q)
+		nodes, next, err := c.listPage(ctx, v, q, limit)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) && marker != "" {
 				// The marker node is gone. Resume from the node before it.
@@ -246,10 +246,10 @@ func checkFields(v Version, fields []string) ([]string, error) {
 	return out, nil
 }
 
-// listPage fetches one page, decoding the nodes as they stream in.
-func (c *Client) listPage(ctx context.Context, v Version, q url.Values) ([]Node, string, error) {
+// listPage fetches one page of at most limit nodes, decoding the nodes as they stream in.
+func (c *Client) listPage(ctx context.Context, v Version, q url.Values, limit int) ([]Node, string, error) {
 	var (
-		nodes []Node
+		nodes = make([]Node, 0, min(limit, MaxLimit))
 		next  string
 	)
 	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/nodes", query: q, idempotent: true, version: v},
