@@ -63,7 +63,20 @@ type Reconciler struct {
 
 	randMu sync.Mutex
 	rand   *rand.Rand
+
+	// passMu makes passes one at a time; it guards what passes carry over: the tracker
+	// records read by an earlier pass (kept while their version is unchanged) and the
+	// size of the last listing.
+	passMu      sync.Mutex
+	records     []store.IronicNode
+	recordsOK   bool
+	recordsVer  store.IronicNodesVersion
+	recordsAge  int
+	listedNodes int
 }
+
+// fullReadEvery bounds how many passes may reuse the records read by an earlier one.
+const fullReadEvery = 10
 
 // New returns a Reconciler that reads Ironic through client and writes providers and its
 // records through db.
@@ -175,7 +188,14 @@ type Stats struct {
 	Orphaned     int   // providers of deleted nodes kept for their allocations
 	Seq          int64 // the store's change sequence after the pass
 
-	applied []Change
+	records []recordWrite // the record writes applied, for counting orphans
+}
+
+// recordWrite is what an applied change did to a node's record.
+type recordWrite struct {
+	node  string
+	op    store.RecordOp
+	state string
 }
 
 // Pass makes one reconciliation pass: list the scope's nodes (one listing, only the
@@ -184,7 +204,10 @@ type Stats struct {
 // returns an error, having changed nothing, when the listing failed anywhere ("Ironic
 // unreachable" is never "zero nodes"), and when the database failed. A failure of one
 // node's lookup or write is logged, counted in Stats.Errors, and retried next pass.
+// Passes run one at a time (a concurrent call waits).
 func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
+	r.passMu.Lock()
+	defer r.passMu.Unlock()
 	ctx, cancel := context.WithTimeoutCause(ctx, r.cfg.PassTimeout, ErrPassTimeout)
 	defer cancel()
 	start := time.Now()
@@ -205,9 +228,7 @@ func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
 		}
 	}
 	scope := r.cfg.Scope
-	nodes, err := r.ironic.ListNodes(ctx, ironic.ListOptions{
-		Fields: Fields(v), ConductorGroup: scope.ConductorGroup, Shards: scope.Shards,
-	})
+	nodes, err := r.list(ctx, v)
 	st.ListDuration = time.Since(start)
 	if err != nil {
 		return fail(err)
@@ -225,7 +246,7 @@ func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
 			return fail(err)
 		}
 	}
-	records, err := r.db.IronicNodes(ctx)
+	records, err := r.loadRecords(ctx)
 	if err != nil {
 		return fail(err)
 	}
@@ -244,6 +265,9 @@ func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
 
 	in := Input{Scope: scope, Nodes: nodes, Lookups: lookups, Records: records, View: view}
 	changes := Plan(in)
+	if len(changes) > 0 {
+		r.recordsOK = false // the writes change records: read them again next pass
+	}
 	for round := 1; len(changes) > 0; round++ {
 		res, err := Apply(ctx, r.db, changes, r.cfg.BatchSize)
 		r.account(&st, res)
@@ -276,7 +300,7 @@ func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
 		return fail(err)
 	}
 	st.Seq = view.Seq
-	st.Orphaned = orphaned(scope, records, st.applied)
+	st.Orphaned = orphaned(scope, records, st.records)
 	st.Duration = time.Since(start)
 	attrs := []any{"duration", st.Duration, "list_duration", st.ListDuration, "nodes", st.Nodes,
 		"changes", st.Changes, "errors", st.Errors}
@@ -300,10 +324,45 @@ func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
+// list lists the scope's nodes at version v, into a slice sized after the last listing.
+func (r *Reconciler) list(ctx context.Context, v ironic.Version) ([]ironic.Node, error) {
+	nodes := make([]ironic.Node, 0, r.listedNodes+r.listedNodes/16+16)
+	for n, err := range r.ironic.Nodes(ctx, ironic.ListOptions{
+		Fields: Fields(v), ConductorGroup: r.cfg.Scope.ConductorGroup, Shards: r.cfg.Scope.Shards,
+	}) {
+		if err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, n)
+	}
+	r.listedNodes = len(nodes)
+	return nodes, nil
+}
+
+// loadRecords returns the tracker records: those an earlier pass read while their version
+// has not changed (and at most fullReadEvery passes ago), or a fresh read. The version is
+// read first, so a write between the two reads only causes one more read next time.
+func (r *Reconciler) loadRecords(ctx context.Context) ([]store.IronicNode, error) {
+	ver, err := r.db.IronicNodesVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if r.recordsOK && ver == r.recordsVer && r.recordsAge < fullReadEvery {
+		r.recordsAge++
+		return r.records, nil
+	}
+	recs, err := r.db.IronicNodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.records, r.recordsOK, r.recordsVer, r.recordsAge = recs, true, ver, 0
+	return recs, nil
+}
+
 // account adds a round's results to st and logs them.
 func (r *Reconciler) account(st *Stats, res Result) {
-	st.applied = append(st.applied, res.Applied...)
 	for _, c := range res.Applied {
+		st.records = append(st.records, recordWrite{c.Write.NodeUUID, c.Write.Record, c.Write.Node.State})
 		st.Changes++
 		st.Actions[c.Action]++
 		r.log.Debug("node change", "node_uuid", c.Write.NodeUUID, "action", c.Action)
@@ -319,27 +378,36 @@ func (r *Reconciler) account(st *Stats, res Result) {
 	}
 }
 
-// orphaned counts the scope's orphaned records after the applied changes.
-func orphaned(scope Scope, records []store.IronicNode, applied []Change) int {
+// orphaned counts the scope's orphaned records after the applied record writes.
+func orphaned(scope Scope, records []store.IronicNode, applied []recordWrite) int {
 	s := scope.String()
-	state := make(map[string]string)
-	for _, r := range records {
-		if r.Scope == s {
-			state[r.NodeUUID] = r.State
-		}
-	}
-	for _, c := range applied {
-		switch c.Write.Record {
-		case store.RecordPut:
-			state[c.Write.NodeUUID] = c.Write.Node.State
-		case store.RecordDelete:
-			delete(state, c.Write.NodeUUID)
-		}
-	}
 	n := 0
-	for _, st := range state {
-		if st == StateOrphaned {
-			n++
+	var changed map[string]bool // the written nodes: was the record orphaned before
+	if len(applied) > 0 {
+		changed = make(map[string]bool, len(applied))
+		for _, w := range applied {
+			changed[w.node] = false
+		}
+	}
+	for _, r := range records {
+		if r.Scope == s && r.State == StateOrphaned {
+			if _, ok := changed[r.NodeUUID]; ok {
+				changed[r.NodeUUID] = true
+			} else {
+				n++
+			}
+		}
+	}
+	for _, w := range applied {
+		switch w.op {
+		case store.RecordPut:
+			if w.state == StateOrphaned {
+				n++
+			}
+		case store.RecordKeep:
+			if changed[w.node] {
+				n++
+			}
 		}
 	}
 	return n
