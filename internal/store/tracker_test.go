@@ -115,7 +115,7 @@ func TestWriteNodes(t *testing.T) {
 			}
 		})
 
-		t.Run("update keeps others' traits only when asked", func(t *testing.T) {
+		t.Run("update replaces what it sets and bumps the generation once", func(t *testing.T) {
 			up := store.NodeWrite{NodeUUID: uuidA, ProviderUUID: uuidA, Provider: store.ProviderModify, Generation: 1,
 				SetInventories: true, Inventories: nodeInventory(1),
 				SetTraits: true, Traits: []string{"CUSTOM_RACK_1"},
@@ -173,6 +173,26 @@ func TestWriteNodes(t *testing.T) {
 			del.Record = store.RecordKeep
 			if errs := writeNodes(t, db, del); errs[0] != nil {
 				t.Errorf("second delete: %v", errs[0])
+			}
+		})
+
+		t.Run("version changes with every record write", func(t *testing.T) {
+			v1, err := db.IronicNodesVersion(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, _ := db.IronicNode(ctx, uuidB)
+			up := store.NodeWrite{NodeUUID: uuidB, ProviderUUID: uuidB, Record: store.RecordPut,
+				RecordGeneration: rec.Generation, Node: rec}
+			if errs := writeNodes(t, db, up); errs[0] != nil {
+				t.Fatal(errs[0])
+			}
+			v2, _ := db.IronicNodesVersion(ctx)
+			if v2 == v1 || v2.Count != v1.Count {
+				t.Errorf("after an update: version %+v -> %+v", v1, v2)
+			}
+			if v3, _ := db.IronicNodesVersion(ctx); v3 != v2 {
+				t.Errorf("version moved without a write: %+v -> %+v", v2, v3)
 			}
 		})
 
