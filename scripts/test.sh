@@ -45,6 +45,8 @@ if [ "${SKIP_CONFORMANCE:-0}" != 1 ]; then
   step "Placement conformance (upstream gabbits)"
   scripts/install-gabbi.sh
   scripts/conformance.sh
+  step "Placement conformance on PostgreSQL (core files)"
+  INGOT_CONFORMANCE_DB=postgres scripts/conformance.sh
 fi
 echo
 echo "all tests passed"
