@@ -201,9 +201,10 @@ type recordWrite struct {
 // Pass makes one reconciliation pass: list the scope's nodes (one listing, only the
 // fields needed), look up the managed nodes the listing missed, plan in memory against
 // the store's view and the tracker's records, and write the changes in batches. It
-// returns an error, having changed nothing, when the listing failed anywhere ("Ironic
-// unreachable" is never "zero nodes"), and when the database failed. A failure of one
-// node's lookup or write is logged, counted in Stats.Errors, and retried next pass.
+// returns an error when the listing failed anywhere, having changed nothing ("Ironic
+// unreachable" is never "zero nodes"), and when the database failed (batches committed
+// before stay; each node's write is whole). A failure of one node's lookup or write is
+// logged, counted in Stats.Errors, and retried next pass.
 // Passes run one at a time (a concurrent call waits).
 func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
 	r.passMu.Lock()
