@@ -49,6 +49,7 @@ type options struct {
 	ingot     string
 	jsonOut   string
 	logFile   string
+	database  string
 }
 
 func main() {
@@ -64,6 +65,7 @@ func main() {
 	flag.StringVar(&o.ingot, "ingot", "", "the ingot binary (default: build ./cmd/ingot)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the figures to this file as JSON")
 	flag.StringVar(&o.logFile, "log", "", "keep ingot's log in this file")
+	flag.StringVar(&o.database, "database", "", "ingot's --database (default: a new SQLite file); a PostgreSQL database must be empty")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "trackerbench:", err)
@@ -74,6 +76,7 @@ func main() {
 // Result holds the figures of one run. Durations are in seconds.
 type Result struct {
 	Ironic          string    `json:"ironic"`
+	Database        string    `json:"database"`
 	Nodes           int       `json:"nodes"`
 	CostPerNodeMS   float64   `json:"cost_per_node_ms,omitempty"`
 	Listings        []float64 `json:"listings_s"`
@@ -175,8 +178,13 @@ func run(o options) error {
 		return err
 	}
 	api := "http://127.0.0.1:" + strconv.Itoa(port)
+	database := o.database
+	if database == "" {
+		database = "sqlite:" + filepath.Join(work, "ingot.db")
+	}
+	res.Database = strings.SplitN(database, ":", 2)[0]
 	args := []string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(port),
-		"--database", "sqlite:" + filepath.Join(work, "ingot.db"), "--ironic-url", url,
+		"--database", database, "--ironic-url", url,
 		"--sync-interval", o.interval.String(), "--log-format", "json"}
 	if o.group != "" {
 		args = append(args, "--ironic-conductor-group", o.group)
@@ -455,6 +463,7 @@ func report(w io.Writer, r Result) {
 	first := r.FirstPass
 	fmt.Fprintf(w, "| tracker at %d nodes | |\n|---|---|\n", r.Nodes)
 	fmt.Fprintf(w, "| Ironic | %s |\n", r.Ironic)
+	fmt.Fprintf(w, "| ingot's database | %s |\n", r.Database)
 	if r.CostPerNodeMS > 0 {
 		fmt.Fprintf(w, "| listing cost per node | %.3f ms |\n", r.CostPerNodeMS)
 	}
@@ -471,5 +480,7 @@ func report(w io.Writer, r Result) {
 		c.Count, c.P50MS, c.P99MS, c.MaxMS)
 	fmt.Fprintf(w, "| ingot resident memory after the passes (peak) | %.0f MB (%.0f MB): %.0f MB anonymous, %.0f MB file-backed (the binary's code and SQLite's mmap) |\n",
 		r.RSSMB, r.PeakRSSMB, r.RSSAnonMB, r.RSSFileMB)
-	fmt.Fprintf(w, "| SQLite database (with its WAL) | %.0f MB |\n", r.DatabaseMB)
+	if r.DatabaseMB > 0 {
+		fmt.Fprintf(w, "| SQLite database (with its WAL) | %.0f MB |\n", r.DatabaseMB)
+	}
 }
