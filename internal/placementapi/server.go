@@ -101,8 +101,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("panic serving request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
 			rq.fail(fmt.Errorf("panic: %v", p))
 		}
-		s.log.Debug("request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path,
-			"status", rq.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		attrs := []any{"request_id", rq.id, "method", r.Method, "path", r.URL.Path,
+			"status", rq.status, "duration_ms", float64(time.Since(start).Microseconds()) / 1000}
+		// A caller's own request id (oslo's global request id) ties our line to its logs.
+		if g := r.Header.Get("X-Openstack-Request-Id"); requestIDPattern.MatchString(g) {
+			attrs = append(attrs, "global_request_id", g)
+		}
+		s.log.Debug("request", attrs...)
 	}()
 	if s.handleCORS(rq) {
 		return
