@@ -37,8 +37,9 @@
 # all phases ~12 min (create 190 s: 26 providers/s); flat 10000, create + candidates ~13 min
 # (create 465 s); nested 1000 (9,020 providers), create + candidates + list + claim ~15 min. The
 # defaults take about 45 min for Placement plus ingot's share. BUDGET=ci (flat 1000 and 5000,
-# nested 300, 20 samples per query, phases capped at 5 min) takes about 25 min for both servers,
-# within CI's 90 minutes. The benchmark is not part of CI by default.
+# nested 300, 20 samples per query, phases capped at 5 min) took 15 min for both servers
+# (bench/results/20261125-ci-budget-2cores), well within CI's 90 minutes. The benchmark is not
+# part of CI by default.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
