@@ -36,7 +36,9 @@ type DB struct {
 	writes     chan *writeReq
 	quit       chan struct{}
 	writerDone chan struct{}
-	dialect    dialect
+	// checkpoint ends and waits for the SQLite checkpoint goroutine.
+	checkpointQuit, checkpointDone chan struct{}
+	dialect                        dialect
 	// Now returns the current time; tests may replace it before first use.
 	Now func() time.Time
 
@@ -90,6 +92,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.dialect = dialectSQLite
 		db.wStmts, db.rStmts = newStmtCache(db.w), newStmtCache(db.r)
 		db.startWriter()
+		db.startCheckpointer()
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		p, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -135,6 +138,9 @@ func sqliteDSN(path string, writer bool) string {
 	v.Add("_pragma", "temp_store(MEMORY)")
 	if writer {
 		v.Set("_txlock", "immediate")
+		// Checkpoints (copying the WAL into the database file, with an fsync) run on a
+		// background goroutine, not inside a commit (see checkpointer).
+		v.Add("_pragma", "wal_autocheckpoint(0)")
 	} else {
 		v.Add("_pragma", "query_only(1)")
 	}
@@ -144,6 +150,7 @@ func sqliteDSN(path string, writer bool) string {
 // Close closes the database.
 func (db *DB) Close() error {
 	db.stopWriter()
+	db.stopCheckpointer()
 	if db.wStmts != nil {
 		db.wStmts.close()
 		db.rStmts.close()
