@@ -139,7 +139,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 			r.done <- fmt.Errorf("savepoint: %w", err)
 			continue
 		}
-		if err := r.fn(t); err != nil {
+		if err := runWrite(r.fn, t); err != nil {
 			_, rbErr := t.exec("ROLLBACK TO write")
 			if _, relErr := t.exec("RELEASE write"); rbErr == nil {
 				rbErr = relErr
@@ -192,4 +192,15 @@ func (db *DB) failRest(batch []*writeReq, r *writeReq, err error) {
 			return
 		}
 	}
+}
+
+// runWrite runs one write's function, turning a panic into an error: the writer goroutine
+// serves every caller and must not die with one of them.
+func runWrite(fn func(*tx) error, t *tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in write: %v", p)
+		}
+	}()
+	return fn(t)
 }

@@ -75,3 +75,33 @@ func TestRebind(t *testing.T) {
 		t.Fatalf("q = %q; want %q", got, want)
 	}
 }
+
+// TestWriterSurvivesPanic: a write whose function panics fails alone; the writer goroutine
+// and the writes around it carry on.
+func TestWriterSurvivesPanic(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.write(ctx, func(t *tx) error {
+		if _, err := t.exec(`INSERT INTO projects (external_id, created_at) VALUES ('doomed', 0)`); err != nil {
+			return err
+		}
+		panic("boom")
+	})
+	if err == nil {
+		t.Fatal("panicking write succeeded")
+	}
+	if err := db.write(ctx, func(t *tx) error {
+		_, err := t.exec(`INSERT INTO projects (external_id, created_at) VALUES ('kept', 0)`)
+		return err
+	}); err != nil {
+		t.Fatalf("write after a panic: %v", err)
+	}
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM projects WHERE external_id = 'doomed'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the panicking write left %d rows (err %v)", n, err)
+	}
+}
