@@ -252,7 +252,38 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 		}
 		outer := t.touched
 		defer func() { t.touched = outer }()
+		keep := func() {
+			if len(t.touched) > 0 {
+				if outer == nil {
+					outer = make(map[int64]struct{}, len(ws))
+				}
+				maps.Copy(outer, t.touched)
+			}
+		}
+		// Plain creations first, set-based; a failure there leaves them to the per-node path.
+		var done []bool
+		if len(ws) > 1 {
+			if _, err := t.exec(`SAVEPOINT bulk`); err != nil {
+				return err
+			}
+			t.touched = nil
+			var berr error
+			if done, berr = t.createNodesBulk(ws, ids); berr != nil {
+				if _, err := t.exec(`ROLLBACK TO bulk`); err != nil {
+					return fmt.Errorf("rollback to savepoint: %w", err)
+				}
+				done = nil
+			} else {
+				keep()
+			}
+			if _, err := t.exec(`RELEASE bulk`); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
+			}
+		}
 		for i := range ws {
+			if done != nil && done[i] {
+				continue
+			}
 			if _, err := t.exec(`SAVEPOINT node`); err != nil {
 				return err
 			}
@@ -265,11 +296,8 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 					return fmt.Errorf("rollback to savepoint: %w", err)
 				}
 				errs[i] = werr
-			} else if len(t.touched) > 0 {
-				if outer == nil {
-					outer = make(map[int64]struct{}, len(ws))
-				}
-				maps.Copy(outer, t.touched)
+			} else {
+				keep()
 			}
 			if _, err := t.exec(`RELEASE node`); err != nil {
 				return fmt.Errorf("release savepoint: %w", err)

@@ -210,3 +210,68 @@ func TestWriteNodes(t *testing.T) {
 		})
 	})
 }
+
+// TestWriteNodesBulk gives WriteNodes a batch of creations, some of which collide with
+// existing rows or with each other: the plain ones are created (set-based), the others fail
+// one by one as they would alone.
+func TestWriteNodesBulk(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.EnsureResourceClass(ctx, "CUSTOM_GOLD"); err != nil {
+			t.Fatal(err)
+		}
+		agg := "11111111-0000-5000-8000-000000000001"
+		mustCreate(t, db, uuidD, uuidD, "")                                                              // a provider with a node's UUID
+		writeNodes(t, db, store.NodeWrite{NodeUUID: uuidC, ProviderUUID: uuidC, Record: store.RecordPut, // a record
+			Node: store.IronicNode{ProviderUUID: uuidC, Scope: "s", State: "released"}})
+		create := func(uuid string) store.NodeWrite {
+			return store.NodeWrite{NodeUUID: uuid, ProviderUUID: uuid, Provider: store.ProviderCreate, Name: uuid,
+				SetInventories: true, Inventories: nodeInventory(1),
+				SetTraits: true, Traits: []string{"HW_CPU_X86_AVX2", "HW_CPU_X86_AVX2"},
+				SetAggregates: true, Aggregates: []string{agg},
+				Record: store.RecordPut, Node: store.IronicNode{ProviderUUID: uuid, Scope: "s", State: "managed", Traits: []string{"HW_CPU_X86_AVX2"}}}
+		}
+		e1, e2, e3 := "e0000000-0000-4000-8000-000000000001", "e0000000-0000-4000-8000-000000000002", "e0000000-0000-4000-8000-000000000003"
+		bare := store.NodeWrite{NodeUUID: e3, ProviderUUID: e3, Provider: store.ProviderCreate, Name: e3} // no record, nothing set
+		ws := []store.NodeWrite{create(uuidA), create(uuidB), create(uuidC), create(uuidD), create(uuidA), bare, create(e1), create(e2)}
+		seqBefore, _ := db.View(ctx)
+		errs := writeNodes(t, db, ws...)
+		for i, want := range []error{nil, nil, placement.ErrConcurrentUpdate, placement.ErrConflict, placement.ErrConflict, nil, nil, nil} {
+			if (want == nil) != (errs[i] == nil) || (want != nil && !errors.Is(errs[i], want)) {
+				t.Errorf("write %d: %v, want %v", i, errs[i], want)
+			}
+		}
+		v, _ := db.View(ctx)
+		if v.Seq != seqBefore.Seq+1 {
+			t.Errorf("seq %d -> %d; want one commit", seqBefore.Seq, v.Seq)
+		}
+		gold, _ := v.ClassID("CUSTOM_GOLD")
+		for _, u := range []string{uuidA, uuidB, e1, e2} {
+			p, ok := v.Provider(u)
+			if !ok {
+				t.Fatalf("no provider %s", u)
+			}
+			inv, _ := p.Inventory(gold)
+			if p.Generation != 1 || p.Name != u || p.RootID != p.ID || inv.Reserved != 1 || len(p.Traits) != 1 ||
+				len(p.Aggregates) != 1 || p.Aggregates[0] != agg {
+				t.Errorf("provider %s = %+v", u, p)
+			}
+			rec, err := db.IronicNode(ctx, u)
+			if err != nil || rec.Generation != 1 || rec.State != "managed" || len(rec.Traits) != 1 {
+				t.Errorf("record %s = %+v, %v", u, rec, err)
+			}
+		}
+		if p, ok := v.Provider(e3); !ok || p.Generation != 0 || len(p.Inventories) != 0 {
+			t.Errorf("bare provider = %+v", p)
+		}
+		if _, err := db.IronicNode(ctx, e3); !errors.Is(err, placement.ErrNotFound) {
+			t.Errorf("bare write made a record: %v", err)
+		}
+		// The providers are whole: an allocation against one works, and it can be deleted.
+		setInventory(t, db, e1, nodeInventory(0))
+		write(t, db, "c0000000-0000-4000-8000-000000000009", nil, placement.Allocation{ProviderUUID: e1, ResourceClass: "CUSTOM_GOLD", Used: 1})
+		if err := db.DeleteProvider(ctx, e2); err != nil {
+			t.Errorf("delete a bulk-created provider: %v", err)
+		}
+	})
+}
