@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,5 +123,49 @@ func TestIronicFlags(t *testing.T) {
 	if _, err := parseServeFlags([]string{"--ironic-password", "x", "--ironic-password-file", pw},
 		func(string) string { return "" }, &stderr); err == nil {
 		t.Error("a password and a password file were both accepted")
+	}
+}
+
+// TestEveryPackageDocumented: each package of the module has exactly one package doc
+// comment (in one of its non-test files).
+func TestEveryPackageDocumented(t *testing.T) {
+	root := filepath.Join("..", "..")
+	docs := map[string]int{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.PackageClauseOnly|parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		if build := f.Comments; len(build) > 0 && strings.Contains(build[0].Text(), "go:build ignore") {
+			return nil
+		}
+		dir := filepath.Dir(path)
+		if _, ok := docs[dir]; !ok {
+			docs[dir] = 0
+		}
+		if f.Doc != nil {
+			docs[dir]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, n := range docs {
+		if n != 1 {
+			t.Errorf("%s: %d package doc comments; want exactly 1", dir, n)
+		}
+	}
+	if len(docs) < 10 {
+		t.Fatalf("only %d packages found", len(docs))
 	}
 }
