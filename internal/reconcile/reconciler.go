@@ -42,7 +42,8 @@ type Config struct {
 	// MinBackoff is the first wait after a failed pass; it doubles with each further
 	// failure, up to Interval, with jitter.
 	MinBackoff time.Duration
-	// BatchSize is how many nodes' writes share one transaction (DefaultBatchSize).
+	// BatchSize is how many nodes' writes share one transaction (DefaultBatchSize, or
+	// DefaultPostgresBatchSize on PostgreSQL).
 	BatchSize int
 	// Lookups is how many direct GETs of nodes missing from a listing run at once.
 	Lookups int
@@ -92,6 +93,9 @@ func New(client *ironic.Client, db *store.DB, cfg Config) *Reconciler {
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
+		if db.Postgres() {
+			cfg.BatchSize = DefaultPostgresBatchSize
+		}
 	}
 	if cfg.Lookups <= 0 {
 		cfg.Lookups = DefaultLookups
