@@ -77,3 +77,46 @@ func BenchmarkFindNested(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkExplodingTrees runs the shapes of upstream bugs 2070257 and 2126751, where
+// Placement's candidate set explodes combinatorially, with the default step budget and a
+// candidate cap of 1000 (what --max-allocation-candidates bounds).
+func BenchmarkExplodingTrees(b *testing.B) {
+	cases := []struct {
+		name           string
+		hosts, pfs     int
+		vfsPerPF       int64
+		groups, amount int
+	}{
+		// 2 computes x 8 PFs x 8 VFs, 6 groups of 1 VF: 524,288 valid candidates (bug 2070257).
+		{"2070257-2x8x8-6groups", 2, 8, 8, 6, 1},
+		// 8 one-unit devices, 8 groups (bug 2126751): 8! valid, 8^8 tries without pruning.
+		{"2126751-1x8x1-8groups", 1, 8, 1, 8, 1},
+		// 64 one-unit devices on each of 2 computes, 64 groups.
+		{"2126751-2x64x1-64groups", 2, 64, 1, 64, 1},
+	}
+	for _, c := range cases {
+		bl := newBuilder()
+		for h := range c.hosts {
+			cn := fmt.Sprintf("cn%d", h)
+			bl.add(cn, "")
+			for p := range c.pfs {
+				pf := fmt.Sprintf("%s-pf%d", cn, p)
+				bl.add(pf, cn).inv(pf, vf, c.vfsPerPF, 0)
+			}
+		}
+		v := bl.view()
+		var groups []Group
+		for g := range c.groups {
+			groups = append(groups, Group{Suffix: fmt.Sprint(g + 1), Resources: []Amount{{vf, int64(c.amount)}}})
+		}
+		b.Run(c.name, func(b *testing.B) {
+			req := Request{Groups: groups, NestedAware: true, MaxCandidates: 1000, BreadthFirst: true}
+			for b.Loop() {
+				if got := len(Find(v, req).Candidates); got != 1000 {
+					b.Fatalf("%d candidates", got)
+				}
+			}
+		})
+	}
+}
