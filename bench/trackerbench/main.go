@@ -94,6 +94,7 @@ type Result struct {
 	RSSAnonMB       float64   `json:"rss_anon_mb"`
 	RSSFileMB       float64   `json:"rss_file_mb"`
 	DatabaseMB      float64   `json:"database_mb"`
+	WALMB           float64   `json:"wal_mb"`
 }
 
 type pass struct {
@@ -286,10 +287,11 @@ func run(o options) error {
 		return err
 	}
 	res.RSSMB, res.PeakRSSMB, res.RSSAnonMB, res.RSSFileMB = mem["VmRSS"], mem["VmHWM"], mem["RssAnon"], mem["RssFile"]
-	for _, suffix := range []string{"", "-wal"} {
-		if fi, err := os.Stat(filepath.Join(work, "ingot.db"+suffix)); err == nil {
-			res.DatabaseMB += float64(fi.Size()) / (1 << 20)
-		}
+	if fi, err := os.Stat(filepath.Join(work, "ingot.db")); err == nil {
+		res.DatabaseMB = float64(fi.Size()) / (1 << 20)
+	}
+	if fi, err := os.Stat(filepath.Join(work, "ingot.db-wal")); err == nil {
+		res.WALMB = float64(fi.Size()) / (1 << 20)
 	}
 	report(os.Stdout, res)
 	if o.jsonOut != "" {
@@ -481,6 +483,6 @@ func report(w io.Writer, r Result) {
 	fmt.Fprintf(w, "| ingot resident memory after the passes (peak) | %.0f MB (%.0f MB): %.0f MB anonymous, %.0f MB file-backed (the binary's code and SQLite's mmap) |\n",
 		r.RSSMB, r.PeakRSSMB, r.RSSAnonMB, r.RSSFileMB)
 	if r.DatabaseMB > 0 {
-		fmt.Fprintf(w, "| SQLite database (with its WAL) | %.0f MB |\n", r.DatabaseMB)
+		fmt.Fprintf(w, "| SQLite database, its WAL | %.0f MB, %.0f MB |\n", r.DatabaseMB, r.WALMB)
 	}
 }
