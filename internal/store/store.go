@@ -38,7 +38,9 @@ type DB struct {
 	writerDone chan struct{}
 	// checkpoint ends and waits for the SQLite checkpoint goroutine.
 	checkpointQuit, checkpointDone chan struct{}
-	dialect                        dialect
+	// walRestartFrames overrides the WAL length that triggers a restart (tests).
+	walRestartFrames int
+	dialect          dialect
 	// Now returns the current time; tests may replace it before first use.
 	Now func() time.Time
 
@@ -141,6 +143,7 @@ func sqliteDSN(path string, writer bool) string {
 		// Checkpoints (copying the WAL into the database file, with an fsync) run on a
 		// background goroutine, not inside a commit (see checkpointer).
 		v.Add("_pragma", "wal_autocheckpoint(0)")
+		v.Add("_pragma", "journal_size_limit(67108864)")
 	} else {
 		v.Add("_pragma", "query_only(1)")
 	}
