@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -42,16 +41,8 @@ func TestEndToEnd(t *testing.T) {
 		runEndToEnd(t, s.URL, "ingot", "", "")
 	})
 	t.Run("real", func(t *testing.T) {
-		u := os.Getenv("INGOT_IRONIC_URL")
-		if u == "" {
-			t.Skip("INGOT_IRONIC_URL is not set: run eval \"$(scripts/ironic/env.sh)\" to start a real Ironic " +
-				"(Debian's ironic-common, fake-hardware) and run the end-to-end suite against it")
-		}
-		group := os.Getenv("INGOT_IRONIC_CONDUCTOR_GROUP")
-		if group == "" {
-			group = "ingot"
-		}
-		runEndToEnd(t, u, group, os.Getenv("INGOT_IRONIC_USER"), os.Getenv("INGOT_IRONIC_PASSWORD"))
+		r := ironictest.RealIronic(t)
+		runEndToEnd(t, r.URL, r.ConductorGroup, r.User, r.Password)
 	})
 }
 

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -56,17 +55,8 @@ func TestContract(t *testing.T) {
 		runContract(t, target{url: s.URL, group: "ingot", user: "ingot", password: "secret", fake: s})
 	})
 	t.Run("real", func(t *testing.T) {
-		u := os.Getenv("INGOT_IRONIC_URL")
-		if u == "" {
-			t.Skip("INGOT_IRONIC_URL is not set: start a real Ironic with scripts/ironic/start.sh and set " +
-				"INGOT_IRONIC_URL=http://127.0.0.1:16385 to run the contract against it")
-		}
-		group := os.Getenv("INGOT_IRONIC_CONDUCTOR_GROUP")
-		if group == "" {
-			group = "ingot"
-		}
-		runContract(t, target{url: u, group: group,
-			user: os.Getenv("INGOT_IRONIC_USER"), password: os.Getenv("INGOT_IRONIC_PASSWORD")})
+		r := ironictest.RealIronic(t)
+		runContract(t, target{url: r.URL, group: r.ConductorGroup, user: r.User, password: r.Password})
 	})
 }
 

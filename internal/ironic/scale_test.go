@@ -2,7 +2,6 @@ package ironic_test
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -60,12 +59,8 @@ func BenchmarkListNodes(b *testing.B) {
 		})
 	}
 	b.Run("real", func(b *testing.B) {
-		u := os.Getenv("INGOT_IRONIC_URL")
-		if u == "" {
-			b.Skip("INGOT_IRONIC_URL is not set")
-		}
-		benchList(b, newClient(b, target{url: u, user: os.Getenv("INGOT_IRONIC_USER"),
-			password: os.Getenv("INGOT_IRONIC_PASSWORD")}, ironic.Config{}))
+		r := ironictest.RealIronic(b)
+		benchList(b, newClient(b, target{url: r.URL, user: r.User, password: r.Password}, ironic.Config{}))
 	})
 }
 
