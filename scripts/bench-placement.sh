@@ -15,9 +15,13 @@
 #   SERVERS        servers to run, in order ["placement ingot", plus ingot-pg with a DSN]
 #   FLAT_SIZES     flat fleet sizes in providers ["1000 5000 10000"]
 #   NESTED_SIZES   nested sizes in compute trees, 9 providers each + sharing disks ["1000"]
+#   WIDE_SIZES     wide sizes: trees of each exploding shape (bugs 2070257, 2126751) ["2"];
+#                  create + candidates only, no warmup, 3 samples, each request cut at
+#                  WIDE_TIMEOUT [60s] (reported as timed out, the timeout as a lower bound)
 #   PHASES         phases at every size [create,candidates,list,claim,put]
 #   PHASES_<dataset>_<n>  phases for one size, e.g. PHASES_flat_10000=create,candidates
-#                  [flat 10000: create,candidates; nested: create,candidates,list,claim]
+#                  [flat 10000: create,candidates; nested: create,candidates,list,claim;
+#                  wide: create,candidates]
 #   BUDGET=ci      sizes and samples that fit a 90-minute CI run (see the end of this header)
 #   BENCH_ARGS     extra placementbench flags for every run, e.g. "-samples 20"
 #   OUT            result dir [bench/results/<UTC date>-<host>-<cores>cores]
@@ -47,10 +51,13 @@ cd "$ROOT"
 if [ "${BUDGET:-}" = ci ]; then
   FLAT_SIZES=${FLAT_SIZES-1000 5000}
   NESTED_SIZES=${NESTED_SIZES-300}
+  WIDE_SIZES=${WIDE_SIZES-2}
   BENCH_ARGS="-samples 20 -query-budget 15s -max-phase 5m ${BENCH_ARGS:-}"
 fi
 FLAT_SIZES=${FLAT_SIZES-1000 5000 10000}
 NESTED_SIZES=${NESTED_SIZES-1000}
+WIDE_SIZES=${WIDE_SIZES-2}
+WIDE_ARGS="-warmup 0 -samples 3 -query-timeout ${WIDE_TIMEOUT:-60s}"
 PHASES=${PHASES:-create,candidates,list,claim,put}
 PHASES_flat_10000=${PHASES_flat_10000:-create,candidates}
 BENCH_ARGS=${BENCH_ARGS:-}
@@ -82,7 +89,10 @@ trap 'exit 130' INT TERM
 # phases_for DATASET N: the phases to run for one size
 phases_for() {
   eval "p=\${PHASES_$1_$2:-}"
-  if [ -n "$p" ]; then echo "$p"; elif [ "$1" = nested ]; then echo "${PHASES_nested:-create,candidates,list,claim}"; else echo "$PHASES"; fi
+  if [ -n "$p" ]; then echo "$p"
+  elif [ "$1" = nested ]; then echo "${PHASES_nested:-create,candidates,list,claim}"
+  elif [ "$1" = wide ]; then echo "create,candidates"
+  else echo "$PHASES"; fi
 }
 
 build_tools() {
@@ -179,8 +189,10 @@ bench_one() {
   started=$(date +%s)
   start_server "$1" "$2" "$3" || { log "$1 did not start: skipping $1 $2 n=$3"; return 1; }
   status=0
+  args=$BENCH_ARGS
+  [ "$2" = wide ] && args="$args $WIDE_ARGS"
   # shellcheck disable=SC2086
-  "$TMP/placementbench" -url "$URL" -server "$1" -dataset "$2" -n "$3" -phases "$phases" $BENCH_ARGS \
+  "$TMP/placementbench" -url "$URL" -server "$1" -dataset "$2" -n "$3" -phases "$phases" $args \
     >"$OUT/$1-$2-$3.json" 2>"$OUT/$1-$2-$3.log" || status=$?
   stop_server "$1"
   log "$1 $2 n=$3 done in $(($(date +%s) - started))s (exit $status; log $OUT/$1-$2-$3.log)"
@@ -192,6 +204,7 @@ report() {
   for s in $SERVERS; do
     for n in $FLAT_SIZES; do [ -s "$OUT/$s-flat-$n.json" ] && args="$args $s=$OUT/$s-flat-$n.json"; done
     for n in $NESTED_SIZES; do [ -s "$OUT/$s-nested-$n.json" ] && args="$args $s=$OUT/$s-nested-$n.json"; done
+    for n in $WIDE_SIZES; do [ -s "$OUT/$s-wide-$n.json" ] && args="$args $s=$OUT/$s-wide-$n.json"; done
   done
   [ -n "$args" ] || { log "no results"; return 1; }
   # shellcheck disable=SC2086
@@ -202,16 +215,18 @@ report() {
 
 main() {
   build_tools
-  log "servers: $SERVERS; flat: ${FLAT_SIZES:-none}; nested: ${NESTED_SIZES:-none}; out: $OUT"
+  log "servers: $SERVERS; flat: ${FLAT_SIZES:-none}; nested: ${NESTED_SIZES:-none}; wide: ${WIDE_SIZES:-none}; out: $OUT"
   failed=0
   if [ "${ORDER:-by-size}" = by-server ]; then
     for s in $SERVERS; do
       for n in $FLAT_SIZES; do bench_one "$s" flat "$n" || failed=1; done
       for n in $NESTED_SIZES; do bench_one "$s" nested "$n" || failed=1; done
+      for n in $WIDE_SIZES; do bench_one "$s" wide "$n" || failed=1; done
     done
   else
     for n in $FLAT_SIZES; do for s in $SERVERS; do bench_one "$s" flat "$n" || failed=1; done; done
     for n in $NESTED_SIZES; do for s in $SERVERS; do bench_one "$s" nested "$n" || failed=1; done; done
+    for n in $WIDE_SIZES; do for s in $SERVERS; do bench_one "$s" wide "$n" || failed=1; done; done
   fi
   report
   return $failed

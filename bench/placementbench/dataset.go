@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Trait and class names the data sets use.
@@ -20,6 +21,8 @@ const (
 	traitSRIOV     = "HW_NIC_SRIOV"
 	datasetFlat    = "flat"
 	datasetNested  = "nested"
+	datasetWide    = "wide"
+	classPCI       = "CUSTOM_BENCH_PCI"
 	providersPerCN = 9 // nested: root, 2 NUMA nodes, 6 devices
 )
 
@@ -113,8 +116,10 @@ func buildDataset(kind string, n, racks int, runID string) (*dataset, error) {
 		return flatDataset(g, n, racks), nil
 	case datasetNested:
 		return nestedDataset(g, n, racks), nil
+	case datasetWide:
+		return wideDataset(g, n), nil
 	}
-	return nil, fmt.Errorf("unknown data set %q (want flat or nested)", kind)
+	return nil, fmt.Errorf("unknown data set %q (want flat, nested or wide)", kind)
 }
 
 // flatDataset is the Ironic-like fleet of ../shared/peers/placement/bench: n providers with
@@ -263,4 +268,48 @@ func sharingDisk(g idGen, agg string, r int) provider {
 		Traits:      []string{traitSharing},
 		Aggregates:  []string{agg},
 	}
+}
+
+// wideDataset holds the tree shapes on which Placement's candidate set explodes
+// combinatorially (upstream bugs 2070257 and 2126751, ../shared/docs/placement.md): n compute
+// roots with 8 SR-IOV PFs of 8 VFs each, and n roots with 8 single-unit PCI devices. Asking
+// for 6 VFs in 6 groups has 8^6 = 262,144 valid candidates per VF tree; asking for 8 devices
+// in 8 groups has 8! = 40,320 valid ones per PCI tree among 8^8 = 16.7 million products. The
+// data set has no claim, list or put phase.
+func wideDataset(g idGen, n int) *dataset {
+	d := &dataset{Kind: datasetWide, CustomClasses: []string{classPCI}}
+	for i := range n {
+		d.Trees = append(d.Trees, wideTree(g, "vf", i, "SRIOV_NET_VF", 8))
+	}
+	for i := range n {
+		d.Trees = append(d.Trees, wideTree(g, "pci", i, classPCI, 1))
+	}
+	d.Queries = []query{
+		{"wide_6vf_groups", groupsQuery("SRIOV_NET_VF", 6)},
+		{"wide_8pci_groups", groupsQuery(classPCI, 8)},
+	}
+	return d
+}
+
+// wideTree returns a root with 8 children, each with total units of class.
+func wideTree(g idGen, kind string, i int, class string, total int) []provider {
+	name := fmt.Sprintf("bench-%s-%s%d", g.runID, kind, i)
+	root := provider{Name: name, UUID: g.uuid(kind, i, "root")}
+	tree := []provider{root}
+	for c := range 8 {
+		tree = append(tree, provider{
+			Name: fmt.Sprintf("%s-dev%d", name, c), UUID: g.uuid(kind, i, "dev", c), ParentUUID: root.UUID,
+			Inventories: map[string]inventory{class: {Total: total, MaxUnit: total}},
+		})
+	}
+	return tree
+}
+
+// groupsQuery asks for one unit of class in each of k numbered request groups.
+func groupsQuery(class string, k int) string {
+	var b strings.Builder
+	for i := 1; i <= k; i++ {
+		fmt.Fprintf(&b, "resources%d=%s:1&", i, class)
+	}
+	return b.String() + "group_policy=none"
 }

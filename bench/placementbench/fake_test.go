@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -24,8 +25,9 @@ type fakePlacement struct {
 	mu        sync.Mutex
 	reqs      []recorded
 	gens      map[string]int
-	candidate string // allocation_candidates answer
-	putStatus []int  // statuses of successive PUT /allocations (then 204)
+	candidate string       // allocation_candidates answer
+	putStatus []int        // statuses of successive PUT /allocations (then 204)
+	slow      atomic.Int64 // nanoseconds each allocation_candidates answer waits
 }
 
 // newFakePlacement starts the fake on httptest and returns it with its URL.
@@ -38,6 +40,13 @@ func newFakePlacement(t *testing.T) (*fakePlacement, string) {
 }
 
 func (f *fakePlacement) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d := time.Duration(f.slow.Load()); d > 0 && r.URL.Path == "/allocation_candidates" {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	var body map[string]any
 	if b, _ := io.ReadAll(r.Body); len(b) > 0 {
 		if err := json.Unmarshal(b, &body); err != nil {

@@ -41,28 +41,29 @@ func phaseOrder() []string { return []string{"create", "candidates", "list", "cl
 
 // config is everything the flags set.
 type config struct {
-	URL         string
-	Server      string
-	Token       string
-	Dataset     string
-	N           int
-	Racks       int
-	Phases      []string
-	Concurrency int
-	Limits      []int
-	Samples     int
-	Warmup      int
-	QueryBudget time.Duration
-	Claims      int
-	ClaimLimit  int
-	Retries     int
-	Puts        int
-	ListSamples int
-	MV          string
-	RunID       string
-	Seed        uint64
-	Timeout     time.Duration
-	MaxPhase    time.Duration
+	URL          string
+	Server       string
+	Token        string
+	Dataset      string
+	N            int
+	Racks        int
+	Phases       []string
+	Concurrency  int
+	Limits       []int
+	Samples      int
+	Warmup       int
+	QueryBudget  time.Duration
+	Claims       int
+	ClaimLimit   int
+	Retries      int
+	Puts         int
+	ListSamples  int
+	MV           string
+	RunID        string
+	Seed         uint64
+	Timeout      time.Duration
+	QueryTimeout time.Duration
+	MaxPhase     time.Duration
 }
 
 func main() {
@@ -92,8 +93,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:18878", "Placement-API endpoint")
 	fs.StringVar(&cfg.Server, "server", "", "label of the server in the result (e.g. ingot, placement)")
 	fs.StringVar(&cfg.Token, "token", "admin", "X-Auth-Token (noauth2: admin)")
-	fs.StringVar(&cfg.Dataset, "dataset", datasetFlat, "data set: flat or nested")
-	fs.IntVar(&cfg.N, "n", 1000, "flat: providers; nested: compute trees (9 providers each)")
+	fs.StringVar(&cfg.Dataset, "dataset", datasetFlat, "data set: flat, nested or wide")
+	fs.IntVar(&cfg.N, "n", 1000, "flat: providers; nested: compute trees (9 providers each); wide: trees of each shape (9 providers each)")
 	fs.IntVar(&cfg.Racks, "racks", 20, "rack aggregates (provider or tree i is in rack i%racks)")
 	phases := fs.String("phases", strings.Join(phaseOrder(), ","), "comma-separated phases: "+strings.Join(phaseOrder(), ","))
 	fs.IntVar(&cfg.Concurrency, "c", 8, "concurrent clients for create, claim and put")
@@ -110,6 +111,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.RunID, "run-id", "", "tag in names and seed of the UUIDs (default random; reuse it to skip create)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "random seed of the claim loop's picks")
 	fs.DurationVar(&cfg.Timeout, "timeout", 5*time.Minute, "per-request timeout")
+	fs.DurationVar(&cfg.QueryTimeout, "query-timeout", 0, "end a candidates or list query whose request takes longer, reporting it as timed out (0: no limit but -timeout)")
 	fs.DurationVar(&cfg.MaxPhase, "max-phase", 10*time.Minute, "upper bound on the claim and put phases")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

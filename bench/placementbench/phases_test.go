@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestClaimRetriesOnConflict(t *testing.T) {
@@ -124,5 +125,46 @@ func TestMetricsNames(t *testing.T) {
 		if !slices.Contains(names, want) {
 			t.Errorf("metrics %v lack %s", names, want)
 		}
+	}
+}
+
+func TestCandidatesTimeoutEndsOnlyThatQuery(t *testing.T) {
+	f, url := newFakePlacement(t)
+	f.candidate = `{"allocation_requests":[],"provider_summaries":{}}`
+	f.slow.Store(int64(time.Second))
+	b := testBench(t, url, datasetWide, 1)
+	b.cfg.QueryTimeout = 50 * time.Millisecond
+	b.cfg.Limits = []int{10}
+	res, err := b.candidates(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 {
+		t.Fatalf("%d query results, want both wide queries", len(res))
+	}
+	for _, q := range res {
+		if !q.TimedOut || q.Latency.P50ms != 50 || q.Latency.N != 1 {
+			t.Errorf("%s: timed_out=%v latency=%+v, want timed out with the 50 ms timeout as latency", q.Name, q.TimedOut, q.Latency)
+		}
+	}
+	if b.errors["timeout_wide_6vf_groups.limit10"] != 1 || b.errors["timeout_wide_8pci_groups.limit10"] != 1 {
+		t.Errorf("errors %v; want one timeout per query", b.errors)
+	}
+}
+
+func TestWideDatasetShapes(t *testing.T) {
+	d, err := buildDataset(datasetWide, 2, 20, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Trees) != 4 || d.providerCount() != 36 {
+		t.Fatalf("%d trees, %d providers; want 2 VF and 2 PCI trees of 9", len(d.Trees), d.providerCount())
+	}
+	vf, pci := d.Trees[0], d.Trees[2]
+	if vf[1].Inventories["SRIOV_NET_VF"].Total != 8 || pci[8].Inventories[classPCI].Total != 1 || pci[8].ParentUUID != pci[0].UUID {
+		t.Errorf("trees: %+v / %+v", vf[1], pci[8])
+	}
+	if got := d.Queries[1].QS; !strings.HasPrefix(got, "resources1="+classPCI+":1&") || !strings.HasSuffix(got, "resources8="+classPCI+":1&group_policy=none") {
+		t.Errorf("8-group query = %q", got)
 	}
 }

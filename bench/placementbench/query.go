@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"time"
 )
@@ -51,23 +52,41 @@ func (b *bench) list(ctx context.Context) ([]queryResult, error) {
 
 // measure sends cfg.Warmup unmeasured GETs of path, then measured ones until samples are taken
 // or the query budget is spent (but at least minSamples). count reads the item counts of the
-// first successful answer. Non-200 answers are counted as errors and not measured.
+// first successful answer. Non-200 answers are counted as errors and not measured. A request
+// that runs past cfg.QueryTimeout ends the query: it is reported as timed out, with the
+// timeout as its latency (a lower bound), and the run goes on with the next query.
 func (b *bench) measure(ctx context.Context, name, path string, samples int,
 	count func([]byte) (items, summaries int)) (queryResult, error) {
 	res := queryResult{Name: name, Path: path}
+	start := time.Now()
+	timedOut := func() (queryResult, error) {
+		res.TimedOut = true
+		b.countError("timeout_" + name)
+		ms := round3(float64(b.cfg.QueryTimeout) / float64(time.Millisecond))
+		res.Latency = Stats{N: 1, P50ms: ms, P90ms: ms, P99ms: ms, MeanMs: ms, MinMs: ms, MaxMs: ms}
+		res.Seconds = round3(time.Since(start).Seconds())
+		b.logf("   %-40s timed out after %s", name, b.cfg.QueryTimeout)
+		return res, nil
+	}
 	for range b.cfg.Warmup {
-		if _, err := b.c.do(ctx, "GET", path, b.cfg.MV, nil); err != nil {
+		if _, err := b.get(ctx, path); err != nil {
+			if isTimeout(ctx, err) {
+				return timedOut()
+			}
 			return res, err
 		}
 	}
 	var ds []time.Duration
-	start := time.Now()
+	start = time.Now()
 	for i := 0; i < samples; i++ {
 		if i >= minSamples && time.Since(start) > b.cfg.QueryBudget {
 			break
 		}
-		r, err := b.c.do(ctx, "GET", path, b.cfg.MV, nil)
+		r, err := b.get(ctx, path)
 		if err != nil {
+			if isTimeout(ctx, err) {
+				return timedOut()
+			}
 			return res, err
 		}
 		if r.status != 200 {
@@ -84,6 +103,21 @@ func (b *bench) measure(ctx context.Context, name, path string, samples int,
 	res.Seconds = round3(time.Since(start).Seconds())
 	res.Latency = summarize(ds)
 	return res, nil
+}
+
+// get sends one measured read, bounded by cfg.QueryTimeout when it is set.
+func (b *bench) get(ctx context.Context, path string) (response, error) {
+	if b.cfg.QueryTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, b.cfg.QueryTimeout)
+		defer cancel()
+	}
+	return b.c.do(ctx, "GET", path, b.cfg.MV, nil)
+}
+
+// isTimeout reports whether err is a read's own deadline passing while the run goes on.
+func isTimeout(run context.Context, err error) bool {
+	return run.Err() == nil && errors.Is(err, context.DeadlineExceeded)
 }
 
 // countCandidates returns the allocation requests and provider summaries of an answer.

@@ -52,20 +52,21 @@ type host struct {
 
 // params records the settings that shaped the measurements.
 type params struct {
-	Phases       []string `json:"phases"`
-	Racks        int      `json:"racks"`
-	Concurrency  int      `json:"concurrency"`
-	Limits       []int    `json:"limits"`
-	Samples      int      `json:"samples"`
-	Warmup       int      `json:"warmup"`
-	QueryBudgetS float64  `json:"query_budget_s"`
-	Claims       int      `json:"claims"`
-	ClaimLimit   int      `json:"claim_limit"`
-	Retries      int      `json:"retries"`
-	Puts         int      `json:"puts"`
-	ListSamples  int      `json:"list_samples"`
-	Microversion string   `json:"microversion"`
-	Seed         uint64   `json:"seed"`
+	Phases        []string `json:"phases"`
+	Racks         int      `json:"racks"`
+	Concurrency   int      `json:"concurrency"`
+	Limits        []int    `json:"limits"`
+	Samples       int      `json:"samples"`
+	Warmup        int      `json:"warmup"`
+	QueryBudgetS  float64  `json:"query_budget_s"`
+	QueryTimeoutS float64  `json:"query_timeout_s,omitempty"`
+	Claims        int      `json:"claims"`
+	ClaimLimit    int      `json:"claim_limit"`
+	Retries       int      `json:"retries"`
+	Puts          int      `json:"puts"`
+	ListSamples   int      `json:"list_samples"`
+	Microversion  string   `json:"microversion"`
+	Seed          uint64   `json:"seed"`
 }
 
 // createResult is the provider-creation phase.
@@ -91,6 +92,7 @@ type queryResult struct {
 	Summaries int     `json:"summaries,omitempty"`
 	Bytes     int     `json:"bytes"`
 	Errors    int     `json:"errors,omitempty"`
+	TimedOut  bool    `json:"timed_out,omitempty"` // latency is then the timeout, a lower bound
 	Seconds   float64 `json:"seconds"`
 	Latency   Stats   `json:"latency"`
 }

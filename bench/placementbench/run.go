@@ -100,7 +100,7 @@ func (b *bench) newResult() *result {
 		Params: params{
 			Phases: cfg.Phases, Racks: cfg.Racks, Concurrency: cfg.Concurrency,
 			Limits: cfg.Limits, Samples: cfg.Samples, Warmup: cfg.Warmup,
-			QueryBudgetS: cfg.QueryBudget.Seconds(), Claims: cfg.Claims,
+			QueryBudgetS: cfg.QueryBudget.Seconds(), QueryTimeoutS: cfg.QueryTimeout.Seconds(), Claims: cfg.Claims,
 			ClaimLimit: cfg.ClaimLimit, Retries: cfg.Retries, Puts: cfg.Puts,
 			ListSamples: cfg.ListSamples, Microversion: cfg.MV, Seed: cfg.Seed,
 		},
