@@ -13,8 +13,8 @@ have_gabbi3() { dpkg-query -W -f '${Version}' python3-gabbi 2>/dev/null | grep -
 if have_gabbi3 && command -v curl >/dev/null && /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
   exit 0
 fi
-apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends curl python3-yaml python3-gabbi >/dev/null
+apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null
+apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends curl python3-yaml python3-gabbi >/dev/null
 if ! have_gabbi3; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
@@ -25,6 +25,6 @@ if ! have_gabbi3; then
   apt-get $opts update -q >/dev/null
   # shellcheck disable=SC2086
   (cd "$work" && apt-get $opts download python3-gabbi python3-wsgi-intercept >/dev/null)
-  apt-get install -y -q --no-install-recommends "$work"/python3-gabbi_*_all.deb "$work"/python3-wsgi-intercept_*_all.deb >/dev/null
+  apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "$work"/python3-gabbi_*_all.deb "$work"/python3-wsgi-intercept_*_all.deb >/dev/null
 fi
 dpkg-query -W -f 'python3-gabbi ${Version}\n' python3-gabbi
