@@ -68,18 +68,13 @@ func (b *bench) measure(ctx context.Context, name, path string, samples int,
 		b.logf("   %-40s timed out after %s", name, b.cfg.QueryTimeout)
 		return res, nil
 	}
-	for range b.cfg.Warmup {
-		if _, err := b.get(ctx, path); err != nil {
-			if isTimeout(ctx, err) {
-				return timedOut()
-			}
-			return res, err
-		}
-	}
 	var ds []time.Duration
-	start = time.Now()
-	for i := 0; i < samples; i++ {
-		if i >= minSamples && time.Since(start) > b.cfg.QueryBudget {
+	for i := 0; i < b.cfg.Warmup+samples; i++ {
+		measured := i - b.cfg.Warmup // negative while warming up
+		if measured == 0 {
+			start = time.Now()
+		}
+		if measured >= minSamples && time.Since(start) > b.cfg.QueryBudget {
 			break
 		}
 		r, err := b.get(ctx, path)
@@ -88,6 +83,9 @@ func (b *bench) measure(ctx context.Context, name, path string, samples int,
 				return timedOut()
 			}
 			return res, err
+		}
+		if measured < 0 {
+			continue
 		}
 		if r.status != 200 {
 			res.Errors++
