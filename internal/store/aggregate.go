@@ -64,23 +64,24 @@ func (t *tx) providerAggregates(id int64) ([]string, error) {
 func (db *DB) SetProviderAggregates(ctx context.Context, uuid string, gen *int64, aggs []string) (int64, error) {
 	var newGen int64
 	err := db.write(ctx, func(t *tx) error {
+		if gen != nil {
+			id, err := t.claimGeneration(uuid, *gen, "Resource provider's generation already changed. Please update the generation and try again.")
+			if err != nil {
+				return err
+			}
+			newGen = *gen + 1
+			return t.replaceProviderAggregates(id, aggs)
+		}
 		id, cur, err := t.providerIDGen(uuid)
 		if err != nil {
 			return err
 		}
-		if gen != nil && *gen != cur {
-			return placement.ConcurrentUpdatef("Resource provider's generation already changed. Please update the generation and try again.")
-		}
 		if err := t.replaceProviderAggregates(id, aggs); err != nil {
 			return err
 		}
-		if gen == nil {
-			// Before 1.19 the generation is left alone; only the update time moves.
-			newGen = cur
-			_, err = t.exec(`UPDATE resource_providers SET updated_at = ? WHERE id = ?`, t.now, id)
-			return err
-		}
-		newGen, err = t.bumpGeneration(id, cur)
+		// Before 1.19 the generation is left alone; only the update time moves.
+		newGen = cur
+		_, err = t.exec(`UPDATE resource_providers SET updated_at = ? WHERE id = ?`, t.now, id)
 		return err
 	})
 	if err != nil {

@@ -102,19 +102,17 @@ func (db *DB) SetInventories(ctx context.Context, uuid string, gen int64, invs m
 	var out []ClassInventory
 	var newGen int64
 	err := db.write(ctx, func(t *tx) error {
-		id, cur, err := t.providerIDGen(uuid)
+		id, err := t.claimGeneration(uuid, gen, "resource provider generation conflict")
 		if err != nil {
 			return err
 		}
-		if cur != gen {
-			return placement.ConcurrentUpdatef("resource provider generation conflict")
-		}
+		newGen = gen + 1
 		for _, class := range sortedKeys(invs) {
 			if msg := rule.check(class, uuid, invs[class]); msg != "" {
 				return placement.Invalidf("Unable to update inventory for resource provider %s: %s", uuid, msg)
 			}
 		}
-		newGen, err = t.replaceInventories(id, uuid, cur, invs, func(missing string) error {
+		ids, err := t.writeInventories(id, uuid, invs, func(missing string) error {
 			return placement.Invalidf("Unknown resource class in inventory for resource provider %s: No such resource class %s.", uuid, missing)
 		}, func(inUse string) error {
 			return placement.Errorf(placement.KindConflict, placement.CodeInventoryInUse, "update conflict: %s", inUse)
@@ -123,10 +121,6 @@ func (db *DB) SetInventories(ctx context.Context, uuid string, gen int64, invs m
 			return err
 		}
 		// Every inventory was just written: the answer is the request, in class id order.
-		ids, _, err := t.classIDs(sortedKeys(invs))
-		if err != nil {
-			return err
-		}
 		now := time.UnixMicro(t.now).UTC()
 		out = make([]ClassInventory, 0, len(invs))
 		for class, inv := range invs {
@@ -167,31 +161,41 @@ func (db *DB) DeleteInventories(ctx context.Context, uuid string) error {
 // exist and for classes that cannot be removed because they have allocations.
 func (t *tx) replaceInventories(id int64, uuid string, cur int64, invs map[string]placement.Inventory,
 	unknownClass func(string) error, inUse func(string) error) (int64, error) {
+	if _, err := t.writeInventories(id, uuid, invs, unknownClass, inUse); err != nil {
+		return 0, err
+	}
+	return t.bumpGeneration(id, cur)
+}
+
+// writeInventories makes the provider's inventories exactly invs, without touching its
+// generation, and returns the ids of invs' classes.
+func (t *tx) writeInventories(id int64, uuid string, invs map[string]placement.Inventory,
+	unknownClass func(string) error, inUse func(string) error) (map[string]int64, error) {
 	names := sortedKeys(invs)
 	ids, missing, err := t.classIDs(names)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if len(missing) > 0 {
-		return 0, unknownClass(missing[0])
+		return nil, unknownClass(missing[0])
 	}
 	have := map[int64]string{}
 	rows, err := t.query(`SELECT i.resource_class_id, rc.name FROM inventories i JOIN resource_classes rc ON rc.id = i.resource_class_id WHERE i.resource_provider_id = ?`, id)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	for rows.Next() {
 		var cid int64
 		var n string
 		if err := rows.Scan(&cid, &n); err != nil {
 			rows.Close()
-			return 0, err
+			return nil, err
 		}
 		have[cid] = n
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	var remove []int64
 	for cid := range have {
@@ -201,19 +205,20 @@ func (t *tx) replaceInventories(id int64, uuid string, cur int64, invs map[strin
 	}
 	if len(remove) > 0 {
 		if err := t.checkNotInUse(id, uuid, remove, inUse); err != nil {
-			return 0, err
+			return nil, err
 		}
 		args := append([]any{id}, anys(remove)...)
 		if _, err := t.exec(`DELETE FROM inventories WHERE resource_provider_id = ? AND resource_class_id IN (`+placeholders(len(remove))+`)`, args...); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	for _, name := range names {
 		if err := t.putInventory(id, ids[name], invs[name], have[ids[name]] != ""); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
-	return t.bumpGeneration(id, cur)
+	t.touch(id)
+	return ids, nil
 }
 
 // checkNotInUse returns inUse(message) if any of the classes has allocations on the provider.

@@ -41,6 +41,28 @@ func (t *tx) bumpGeneration(id, cur int64) (int64, error) {
 	return cur + 1, nil
 }
 
+// claimGeneration is the compare-and-swap a generation-guarded write starts with: it
+// increments the generation of provider uuid if that is still gen, in one statement, and
+// returns the provider's id. A stale generation is placement.ErrConcurrentUpdate with
+// message conflict; an unknown provider is placement.KindNotFound. Writes that claim first
+// and then fail are rolled back with the rest of their changes.
+func (t *tx) claimGeneration(uuid string, gen int64, conflict string) (int64, error) {
+	var id int64
+	err := t.queryRow(`UPDATE resource_providers SET generation = generation + 1, updated_at = ? WHERE uuid = ? AND generation = ? RETURNING id`,
+		t.now, uuid, gen).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, _, err := t.providerIDGen(uuid); err != nil {
+			return 0, err
+		}
+		return 0, placement.ConcurrentUpdatef("%s", conflict)
+	}
+	if err != nil {
+		return 0, err
+	}
+	t.touch(id)
+	return id, nil
+}
+
 const providerColumns = `p.id, p.uuid, p.name, p.generation, pp.uuid, rp.uuid, p.created_at, p.updated_at`
 
 const providerFrom = ` FROM resource_providers p
@@ -138,8 +160,20 @@ func (t *tx) createProvider(np NewProvider) (placement.Provider, error) {
 		}
 	}
 	var id int64
-	err := t.queryRow(`INSERT INTO resource_providers (uuid, name, generation, root_provider_id, parent_provider_id, created_at, updated_at)
-		VALUES (?, ?, 0, ?, ?, ?, ?) RETURNING id`, np.UUID, np.Name, rootID, parentID, t.now, t.now).Scan(&id)
+	insert := `INSERT INTO resource_providers (uuid, name, generation, root_provider_id, parent_provider_id, created_at, updated_at)
+		VALUES (?, ?, 0, ?, ?, ?, ?) RETURNING id`
+	args := []any{np.UUID, np.Name, rootID, parentID, t.now, t.now}
+	selfRooted := !rootID.Valid && t.db.dialect == dialectSQLite
+	if selfRooted {
+		// A root is its own root. SQLite gives a new row the largest rowid plus one, and
+		// all SQLite writes run on one goroutine, so the id can be chosen in the INSERT
+		// and the root set with it, saving an UPDATE per provider.
+		insert = `INSERT INTO resource_providers (id, uuid, name, generation, root_provider_id, parent_provider_id, created_at, updated_at)
+			VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM resource_providers), ?, ?, 0,
+			        (SELECT COALESCE(MAX(id), 0) + 1 FROM resource_providers), NULL, ?, ?) RETURNING id`
+		args = []any{np.UUID, np.Name, t.now, t.now}
+	}
+	err := t.queryRow(insert, args...).Scan(&id)
 	if err != nil {
 		if isUniqueViolation(err) {
 			if t.db.dialect == dialectPostgres {
@@ -153,7 +187,7 @@ func (t *tx) createProvider(np NewProvider) (placement.Provider, error) {
 		}
 		return placement.Provider{}, err
 	}
-	if !rootID.Valid {
+	if !rootID.Valid && !selfRooted {
 		if _, err := t.exec(`UPDATE resource_providers SET root_provider_id = id WHERE id = ?`, id); err != nil {
 			return placement.Provider{}, err
 		}

@@ -236,13 +236,11 @@ func (db *DB) SetProviderTraits(ctx context.Context, uuid string, gen int64, nam
 	var traits []Trait
 	var newGen int64
 	err := db.write(ctx, func(t *tx) error {
-		id, cur, err := t.providerIDGen(uuid)
+		id, err := t.claimGeneration(uuid, gen, "Resource provider's generation already changed. Please update the generation and try again.")
 		if err != nil {
 			return err
 		}
-		if cur != gen {
-			return placement.ConcurrentUpdatef("Resource provider's generation already changed. Please update the generation and try again.")
-		}
+		newGen = gen + 1
 		ids, missing, err := t.traitIDs(names)
 		if err != nil {
 			return err
@@ -251,9 +249,6 @@ func (db *DB) SetProviderTraits(ctx context.Context, uuid string, gen int64, nam
 			return placement.Invalidf("No such trait %s", strings.Join(missing, ", "))
 		}
 		if err := t.replaceProviderTraits(id, ids); err != nil {
-			return err
-		}
-		if newGen, err = t.bumpGeneration(id, cur); err != nil {
 			return err
 		}
 		traits = make([]Trait, 0, len(ids))
