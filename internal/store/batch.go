@@ -115,19 +115,20 @@ func drain(writes chan *writeReq, batch []*writeReq) []*writeReq {
 	return batch
 }
 
-// commitBatch runs the writes in one transaction and reports each one's outcome. Statements
-// run without the callers' contexts: cancelling a statement in SQLite can roll back the
-// whole transaction, which would undo the other writes in the batch.
+// commitBatch runs the writes in one transaction and reports each one's outcome. The
+// transaction runs on the writer's own connection with explicit BEGIN IMMEDIATE and COMMIT,
+// so its prepared statements are used as they are. Statements run without the callers'
+// contexts: cancelling a statement in SQLite can roll back the whole transaction, which
+// would undo the other writes in the batch.
 func (db *DB) commitBatch(batch []*writeReq) {
 	ctx := context.Background()
-	sqlTx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
+	t := &tx{querier: db.wConn, ctx: ctx, db: db, pool: db.wStmts, now: micros(db.Now())}
+	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
 		for _, r := range batch {
 			r.done <- fmt.Errorf("begin: %w", err)
 		}
 		return
 	}
-	t := &tx{Tx: sqlTx, ctx: ctx, db: db, pool: db.wStmts, now: micros(db.Now())}
 	var committed []*writeReq
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -148,7 +149,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 			if rbErr != nil {
 				// The transaction is unusable: fail this write and everything still pending.
 				r.done <- err
-				db.failBatch(sqlTx, committed, fmt.Errorf("rollback to savepoint: %w", rbErr))
+				db.failBatch(t, committed, fmt.Errorf("rollback to savepoint: %w", rbErr))
 				db.failRest(batch, r, rbErr)
 				return
 			}
@@ -161,22 +162,24 @@ func (db *DB) commitBatch(batch []*writeReq) {
 		}
 		committed = append(committed, r)
 	}
-	err = t.recordChanges()
+	err := t.recordChanges()
 	if err == nil {
-		err = sqlTx.Commit()
-		if err != nil {
+		if _, err = t.exec("COMMIT"); err != nil {
 			err = fmt.Errorf("commit: %w", err)
 		}
-	} else {
-		sqlTx.Rollback()
+	}
+	if err != nil {
+		// A failed COMMIT can leave the transaction open; the connection must not carry it
+		// into the next batch. (If SQLite already rolled back, this ROLLBACK just fails.)
+		t.exec("ROLLBACK")
 	}
 	for _, r := range committed {
 		r.done <- err
 	}
 }
 
-func (db *DB) failBatch(sqlTx interface{ Rollback() error }, committed []*writeReq, err error) {
-	sqlTx.Rollback()
+func (db *DB) failBatch(t *tx, committed []*writeReq, err error) {
+	t.exec("ROLLBACK")
 	for _, r := range committed {
 		r.done <- err
 	}

@@ -32,6 +32,8 @@ type DB struct {
 	// (group commit, see batch.go) while WAL lets readers proceed; on PostgreSQL both are
 	// the same pool and writers run concurrently.
 	r, w *sql.DB
+	// wConn is the SQLite writer goroutine's own connection from w.
+	wConn *sql.Conn
 	// writes feeds the SQLite writer goroutine; nil on PostgreSQL.
 	writes     chan *writeReq
 	quit       chan struct{}
@@ -46,8 +48,8 @@ type DB struct {
 
 	queries sync.Map // SQL written with '?' -> SQL for this dialect
 	view    viewCache
-	// wStmts caches prepared statements for SQLite writes (see tx.stmt); rStmts for
-	// single-statement SQLite reads outside transactions (see readRow).
+	// wStmts caches prepared statements for SQLite writes, on wConn (see tx.stmt); rStmts
+	// for single-statement SQLite reads outside transactions (see readRow).
 	wStmts, rStmts *stmtCache
 }
 
@@ -76,9 +78,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if db.w, err = sql.Open("sqlite", sqliteDSN(path, true)); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
-		// Writes run one transaction at a time on the writer goroutine; the second
-		// connection lets statements be prepared for the cache while a transaction holds
-		// the first.
+		// Writes run one transaction at a time on the writer goroutine, which keeps one
+		// connection for itself; the second serves migrations and checkpoints.
 		db.w.SetMaxOpenConns(2)
 		db.w.SetMaxIdleConns(2)
 		db.w.SetConnMaxLifetime(0)
@@ -92,7 +93,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.r.SetConnMaxIdleTime(0)
 		db.r.SetConnMaxLifetime(0)
 		db.dialect = dialectSQLite
-		db.wStmts, db.rStmts = newStmtCache(db.w), newStmtCache(db.r)
+		if db.wConn, err = db.w.Conn(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		db.wStmts, db.rStmts = newStmtCache(db.wConn), newStmtCache(db.r)
 		db.startWriter()
 		db.startCheckpointer()
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -159,6 +164,9 @@ func (db *DB) Close() error {
 		db.rStmts.close()
 	}
 	var errs []error
+	if db.wConn != nil {
+		errs = append(errs, db.wConn.Close())
+	}
 	if db.w != nil {
 		errs = append(errs, db.w.Close())
 	}

@@ -14,13 +14,21 @@ import (
 // transaction agrees on "now", and it remembers which providers the transaction touched so
 // the commit can record them for in-memory views.
 type tx struct {
-	*sql.Tx
+	querier // the *sql.Tx, or the SQLite writer's *sql.Conn inside BEGIN ... COMMIT
 	ctx     context.Context
 	db      *DB
-	pool    *stmtCache // nil: do not cache statements
+	pool    *stmtCache // statements prepared on the connection querier runs on; nil: none
 	now     int64
 	touched map[int64]struct{}
 	catalog bool
+}
+
+// querier runs statements: a *sql.Tx, or a *sql.Conn whose transaction is managed with
+// explicit BEGIN and COMMIT statements.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
@@ -44,22 +52,16 @@ func (t *tx) queryRow(query string, args ...any) *sql.Row {
 	return t.QueryRowContext(t.ctx, t.db.q(query), args...)
 }
 
-// stmt returns the transaction's handle on a prepared statement for query, or nil when
-// statements are not cached (reads, and PostgreSQL, where pgx caches them itself) or the
-// cache is full. SQLite spends most of a small statement's time parsing it, and
-// database/sql reuses a statement prepared on the transaction's connection, so each write
-// connection parses each query once. Preparing the pool-level statement needs a free
-// connection; SQLite writes all run on the writer goroutine and the write pool has two
-// connections, so one is free.
+// stmt returns a prepared statement for query, or nil when statements are not cached
+// (reads, and PostgreSQL, where pgx caches them itself) or the cache is full. SQLite spends
+// most of a small statement's time parsing it; the SQLite writer's statements are prepared
+// once on its own connection and used there directly, without database/sql wrapping them
+// for a transaction on every use.
 func (t *tx) stmt(query string) *sql.Stmt {
 	if t.pool == nil {
 		return nil
 	}
-	st := t.pool.get(t.ctx, query)
-	if st == nil {
-		return nil
-	}
-	return t.StmtContext(t.ctx, st)
+	return t.pool.get(t.ctx, query)
 }
 
 // touch records that the transaction changed provider id (its row, inventories, traits,
@@ -105,7 +107,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(t *tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &tx{Tx: sqlTx, ctx: ctx, db: db, now: micros(db.Now())}
+	t := &tx{querier: sqlTx, ctx: ctx, db: db, now: micros(db.Now())}
 	defer sqlTx.Rollback()
 	if err := fn(t); err != nil {
 		return err
@@ -126,7 +128,7 @@ func (db *DB) read(ctx context.Context, fn func(t *tx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer sqlTx.Rollback()
-	t := &tx{Tx: sqlTx, ctx: ctx, db: db, now: micros(db.Now())}
+	t := &tx{querier: sqlTx, ctx: ctx, db: db, now: micros(db.Now())}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -214,18 +216,23 @@ func anys[T any](xs []T) []any {
 	return out
 }
 
-// stmtCache holds statements prepared on one pool, by query text.
+// stmtCache holds statements prepared on one pool or connection, by query text.
 type stmtCache struct {
-	db *sql.DB
+	db preparer
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
+}
+
+// preparer is a *sql.DB or a *sql.Conn.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // maxCachedStatements bounds the cache; queries built with variable IN lists have many
 // shapes, and past the bound they are simply not cached.
 const maxCachedStatements = 512
 
-func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[string]*sql.Stmt{}} }
+func newStmtCache(db preparer) *stmtCache { return &stmtCache{db: db, m: map[string]*sql.Stmt{}} }
 
 func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
 	c.mu.Lock()

@@ -58,7 +58,7 @@ func (db *DB) refreshView(ctx context.Context, old *fleet.View) (*fleet.View, er
 		return nil, err
 	}
 	defer sqlTx.Rollback()
-	t := &tx{Tx: sqlTx, ctx: ctx, db: db}
+	t := &tx{querier: sqlTx, ctx: ctx, db: db}
 	var seq, pruned int64
 	if err := t.queryRow(`SELECT seq, pruned_through FROM change_version WHERE id = 1`).Scan(&seq, &pruned); err != nil {
 		return nil, err
