@@ -22,6 +22,11 @@
 #   PHASES_<dataset>_<n>  phases for one size, e.g. PHASES_flat_10000=create,candidates
 #                  [flat 10000: create,candidates; nested: create,candidates,list,claim;
 #                  wide: create,candidates]
+#   ROUNDS         runs of every size on every server [1]. Each round starts each server afresh;
+#                  rounds go one after another (round 2 of every size follows round 1 of every
+#                  size), and the report shows each metric's median over the rounds with every
+#                  round's value. Short phases on a shared machine vary by 10-20% from minute to
+#                  minute; medians of 3 rounds are steadier than one run.
 #   BUDGET=ci      sizes and samples that fit a 90-minute CI run (see the end of this header)
 #   BENCH_ARGS     extra placementbench flags for every run, e.g. "-samples 20"
 #   OUT            result dir [bench/results/<UTC date>-<host>-<cores>cores]
@@ -156,7 +161,7 @@ reset_postgres() {
     psql -q "$DSN" -c 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;' >/dev/null
 }
 
-# start_server SERVER DATASET N: start SERVER on an empty database; set URL
+# start_server SERVER DATASET N: start SERVER on an empty database; set URL (logs go to $OUT/$name, set by bench_one)
 start_server() {
   case "$1" in
   placement)
@@ -165,11 +170,11 @@ start_server() {
     URL="http://127.0.0.1:$PLACEMENT_PORT" ;;
   ingot)
     rm -f "$TMP/ingot-$2-$3.db"*
-    start_ingot "sqlite:$TMP/ingot-$2-$3.db" "$OUT/ingot-$2-$3.server.log" || return 1
+    start_ingot "sqlite:$TMP/ingot-$2-$3.db" "$OUT/$name.server.log" || return 1
     URL="http://127.0.0.1:$INGOT_PORT" ;;
   ingot-pg)
     reset_postgres
-    start_ingot "$DSN" "$OUT/ingot-pg-$2-$3.server.log" || return 1
+    start_ingot "$DSN" "$OUT/$name.server.log" || return 1
     URL="http://127.0.0.1:$INGOT_PORT" ;;
   *) log "unknown server $1"; exit 2 ;;
   esac
@@ -177,34 +182,43 @@ start_server() {
 
 stop_server() {
   case "$1" in
-  placement) WORK="$PLACEMENT_WORK" "$ROOT/scripts/placement/stop.sh" >&2 ;;
+  # sync: MariaDB's dirty pages are written back now, not during the next server's run
+  placement) WORK="$PLACEMENT_WORK" "$ROOT/scripts/placement/stop.sh" >&2; sync ;;
   *) stop_ingot ;;
   esac
 }
 
-# bench_one SERVER DATASET N: one size on a fresh server; the result goes to OUT
+# bench_one SERVER DATASET N [ROUND]: one size on a fresh server; the result goes to OUT as
+# SERVER-DATASET-N.json (round 1) or SERVER-DATASET-N.rROUND.json
 bench_one() {
   phases=$(phases_for "$2" "$3")
-  log "$1 $2 n=$3 phases=$phases"
+  name="$1-$2-$3"
+  [ "${4:-1}" -gt 1 ] && name="$name.r$4"
+  log "$name phases=$phases"
   started=$(date +%s)
-  start_server "$1" "$2" "$3" || { log "$1 did not start: skipping $1 $2 n=$3"; return 1; }
+  start_server "$1" "$2" "$3" || { log "$1 did not start: skipping $name"; return 1; }
   status=0
   args=$BENCH_ARGS
   [ "$2" = wide ] && args="$args $WIDE_ARGS"
   # shellcheck disable=SC2086
   "$TMP/placementbench" -url "$URL" -server "$1" -dataset "$2" -n "$3" -phases "$phases" $args \
-    >"$OUT/$1-$2-$3.json" 2>"$OUT/$1-$2-$3.log" || status=$?
+    >"$OUT/$name.json" 2>"$OUT/$name.log" || status=$?
   stop_server "$1"
-  log "$1 $2 n=$3 done in $(($(date +%s) - started))s (exit $status; log $OUT/$1-$2-$3.log)"
-  [ "$status" = 0 ] || { tail -5 "$OUT/$1-$2-$3.log" >&2; return 1; }
+  log "$name done in $(($(date +%s) - started))s (exit $status; log $OUT/$name.log)"
+  [ "$status" = 0 ] || { tail -5 "$OUT/$name.log" >&2; return 1; }
 }
 
 report() {
   args=""
   for s in $SERVERS; do
-    for n in $FLAT_SIZES; do [ -s "$OUT/$s-flat-$n.json" ] && args="$args $s=$OUT/$s-flat-$n.json"; done
-    for n in $NESTED_SIZES; do [ -s "$OUT/$s-nested-$n.json" ] && args="$args $s=$OUT/$s-nested-$n.json"; done
-    for n in $WIDE_SIZES; do [ -s "$OUT/$s-wide-$n.json" ] && args="$args $s=$OUT/$s-wide-$n.json"; done
+    for ds in flat nested wide; do
+      eval "sizes=\$$(echo "$ds" | tr a-z A-Z)_SIZES"
+      for n in $sizes; do
+        for f in "$OUT/$s-$ds-$n.json" "$OUT/$s-$ds-$n".r*.json; do
+          [ -s "$f" ] && args="$args $s=$f"
+        done
+      done
+    done
   done
   [ -n "$args" ] || { log "no results"; return 1; }
   # shellcheck disable=SC2086
@@ -217,17 +231,19 @@ main() {
   build_tools
   log "servers: $SERVERS; flat: ${FLAT_SIZES:-none}; nested: ${NESTED_SIZES:-none}; wide: ${WIDE_SIZES:-none}; out: $OUT"
   failed=0
-  if [ "${ORDER:-by-size}" = by-server ]; then
-    for s in $SERVERS; do
-      for n in $FLAT_SIZES; do bench_one "$s" flat "$n" || failed=1; done
-      for n in $NESTED_SIZES; do bench_one "$s" nested "$n" || failed=1; done
-      for n in $WIDE_SIZES; do bench_one "$s" wide "$n" || failed=1; done
-    done
-  else
-    for n in $FLAT_SIZES; do for s in $SERVERS; do bench_one "$s" flat "$n" || failed=1; done; done
-    for n in $NESTED_SIZES; do for s in $SERVERS; do bench_one "$s" nested "$n" || failed=1; done; done
-    for n in $WIDE_SIZES; do for s in $SERVERS; do bench_one "$s" wide "$n" || failed=1; done; done
-  fi
+  for r in $(seq 1 "${ROUNDS:-1}"); do
+    if [ "${ORDER:-by-size}" = by-server ]; then
+      for s in $SERVERS; do
+        for n in $FLAT_SIZES; do bench_one "$s" flat "$n" "$r" || failed=1; done
+        for n in $NESTED_SIZES; do bench_one "$s" nested "$n" "$r" || failed=1; done
+        for n in $WIDE_SIZES; do bench_one "$s" wide "$n" "$r" || failed=1; done
+      done
+    else
+      for n in $FLAT_SIZES; do for s in $SERVERS; do bench_one "$s" flat "$n" "$r" || failed=1; done; done
+      for n in $NESTED_SIZES; do for s in $SERVERS; do bench_one "$s" nested "$n" "$r" || failed=1; done; done
+      for n in $WIDE_SIZES; do for s in $SERVERS; do bench_one "$s" wide "$n" "$r" || failed=1; done; done
+    fi
+  done
   report
   return $failed
 }

@@ -51,11 +51,13 @@ type row struct {
 	Metric  string             `json:"metric"`
 	Kind    string             `json:"kind"`
 	Unit    string             `json:"unit"`
-	Values  map[string]float64 `json:"values"`
-	Ratios  map[string]float64 `json:"ratios,omitempty"` // speed-up over the baseline
-	Target  float64            `json:"target,omitempty"` // required speed-up, if an issue sets one
-	Met     map[string]bool    `json:"met,omitempty"`
-	Differs bool               `json:"differs,omitempty"` // counts differ between servers
+	Values  map[string]float64 `json:"values"` // the median over rounds
+	// Rounds holds every round's value when a server ran the size more than once.
+	Rounds  map[string][]float64 `json:"rounds,omitempty"`
+	Ratios  map[string]float64   `json:"ratios,omitempty"` // speed-up over the baseline
+	Target  float64              `json:"target,omitempty"` // required speed-up, if an issue sets one
+	Met     map[string]bool      `json:"met,omitempty"`
+	Differs bool                 `json:"differs,omitempty"` // counts differ between servers
 }
 
 // phaseRow is how long one phase took on each server.
@@ -63,10 +65,14 @@ type phaseRow struct {
 	Dataset string             `json:"dataset"`
 	N       int                `json:"n"`
 	Phase   string             `json:"phase"`
-	Seconds map[string]float64 `json:"seconds"`
+	Seconds map[string]float64 `json:"seconds"` // the median over rounds
+	rounds  map[string][]float64
 }
 
 // join builds the report: rows in the order metrics first appear, servers in argument order.
+// A server may have several results for one data set and size (rounds run one after another,
+// on a fresh server each): every value is then the median of the rounds, ratios compare
+// medians, and each round's value is kept in the row.
 func join(runs []labeledRun, baseline string) report {
 	j := joiner{rep: report{Baseline: baseline}, rows: map[string]*row{}, phases: map[string]*phaseRow{}}
 	for _, lr := range runs {
@@ -74,11 +80,24 @@ func join(runs []labeledRun, baseline string) report {
 	}
 	for _, k := range j.rowOrder {
 		r := j.rows[k]
+		for label, vs := range r.Rounds {
+			r.Values[label] = median(vs)
+			if len(vs) == 1 {
+				delete(r.Rounds, label)
+			}
+		}
+		if len(r.Rounds) == 0 {
+			r.Rounds = nil
+		}
 		r.compare(baseline)
 		j.rep.Rows = append(j.rep.Rows, *r)
 	}
 	for _, k := range j.phaseOrder {
-		j.rep.Phases = append(j.rep.Phases, *j.phases[k])
+		p := j.phases[k]
+		for label, vs := range p.rounds {
+			p.Seconds[label] = median(vs)
+		}
+		j.rep.Phases = append(j.rep.Phases, *p)
 	}
 	slices.SortStableFunc(j.rep.Phases, comparePhases)
 	return j.rep
@@ -102,18 +121,19 @@ func (j *joiner) add(lr labeledRun) {
 		key := fmt.Sprintf("%s/%d/%s", r.Dataset, r.N, m.Name)
 		if j.rows[key] == nil {
 			j.rows[key] = &row{Dataset: r.Dataset, N: r.N, Metric: m.Name, Kind: m.Kind, Unit: m.Unit,
-				Values: map[string]float64{}}
+				Values: map[string]float64{}, Rounds: map[string][]float64{}}
 			j.rowOrder = append(j.rowOrder, key)
 		}
-		j.rows[key].Values[lr.Label] = m.Value
+		j.rows[key].Rounds[lr.Label] = append(j.rows[key].Rounds[lr.Label], m.Value)
 	}
 	for p, sec := range r.PhaseSeconds {
 		key := fmt.Sprintf("%s/%d/%s", r.Dataset, r.N, p)
 		if j.phases[key] == nil {
-			j.phases[key] = &phaseRow{Dataset: r.Dataset, N: r.N, Phase: p, Seconds: map[string]float64{}}
+			j.phases[key] = &phaseRow{Dataset: r.Dataset, N: r.N, Phase: p, Seconds: map[string]float64{},
+				rounds: map[string][]float64{}}
 			j.phaseOrder = append(j.phaseOrder, key)
 		}
-		j.phases[key].Seconds[lr.Label] = sec
+		j.phases[key].rounds[lr.Label] = append(j.phases[key].rounds[lr.Label], sec)
 	}
 	prefix := fmt.Sprintf("%s %s n=%d: ", lr.Label, r.Dataset, r.N)
 	for _, k := range slices.Sorted(maps.Keys(r.Errors)) {
@@ -122,6 +142,16 @@ func (j *joiner) add(lr labeledRun) {
 	for _, e := range r.PhaseErrors {
 		j.rep.Errors = append(j.rep.Errors, prefix+"phase "+e)
 	}
+}
+
+// median returns the middle of vs (the mean of the two middle values for an even count).
+func median(vs []float64) float64 {
+	s := slices.Sorted(slices.Values(vs))
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // comparePhases orders phase rows by data set, size and the order placementbench runs phases.
@@ -223,6 +253,7 @@ func (rep report) markdown() string {
 	for _, r := range rep.Rows {
 		writeRow(&b, r.cells(servers, others))
 	}
+	rep.writeRounds(&b)
 	rep.writePhases(&b, servers)
 	if len(rep.Errors) > 0 {
 		b.WriteString("\nUnexpected answers and failed phases:\n\n")
@@ -264,6 +295,28 @@ func (r row) cells(servers, others []string) []string {
 		return append(out, "≥ "+strconv.FormatFloat(r.Target, 'f', -1, 64)+"x")
 	}
 	return append(out, "")
+}
+
+// writeRounds lists every round's value of the metrics that ran more than once.
+func (rep report) writeRounds(b *strings.Builder) {
+	first := true
+	for _, r := range rep.Rows {
+		for _, s := range rep.Servers {
+			vs := r.Rounds[s]
+			if len(vs) < 2 || r.Kind == "count" {
+				continue
+			}
+			if first {
+				b.WriteString("\nRounds (each on a fresh server; the tables above show their medians):\n\n")
+				first = false
+			}
+			cells := make([]string, len(vs))
+			for i, v := range vs {
+				cells[i] = formatValue(map[string]float64{"v": v}, "v")
+			}
+			fmt.Fprintf(b, "- %s %d %s, %s: %s\n", r.Dataset, r.N, r.Metric, s, strings.Join(cells, ", "))
+		}
+	}
 }
 
 // writePhases renders the phase timings.

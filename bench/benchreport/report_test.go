@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -116,5 +117,48 @@ func TestRunRejectsBadArguments(t *testing.T) {
 	}
 	if err := run("placement", "", "", "T", nil, &out); err == nil {
 		t.Errorf("no arguments accepted")
+	}
+}
+
+// TestRoundsUseMedians checks that repeated results of one server and size are reduced to
+// their median before the ratio is taken, and that each round is still reported.
+func TestRoundsUseMedians(t *testing.T) {
+	doc := func(server string, rate, secs float64) labeledRun {
+		return labeledRun{Label: server, Result: benchResult{Server: server, Dataset: "flat", N: 1000,
+			PhaseSeconds: map[string]float64{"create": secs},
+			Metrics: []struct {
+				Name  string  `json:"name"`
+				Kind  string  `json:"kind"`
+				Unit  string  `json:"unit"`
+				Value float64 `json:"value"`
+			}{{Name: "create.providers_per_s", Kind: "throughput", Unit: "providers/s", Value: rate}}}}
+	}
+	rep := join([]labeledRun{
+		doc("placement", 40, 25), doc("ingot", 700, 1.4),
+		doc("placement", 50, 20), doc("ingot", 1000, 1.0),
+		doc("placement", 45, 22), doc("ingot", 1200, 0.8),
+	}, "placement")
+	if len(rep.Rows) != 1 {
+		t.Fatalf("rows = %+v", rep.Rows)
+	}
+	r := rep.Rows[0]
+	if r.Values["ingot"] != 1000 || r.Values["placement"] != 45 {
+		t.Errorf("values = %v, want the medians 1000 and 45", r.Values)
+	}
+	if r.Ratios["ingot"] != 22.22 || !r.Met["ingot"] {
+		t.Errorf("ratio = %v met = %v, want 22.22 met", r.Ratios, r.Met)
+	}
+	if got := r.Rounds["ingot"]; !slices.Equal(got, []float64{700, 1000, 1200}) {
+		t.Errorf("ingot rounds = %v", got)
+	}
+	if rep.Phases[0].Seconds["ingot"] != 1.0 {
+		t.Errorf("phase seconds = %v, want the median 1.0", rep.Phases[0].Seconds)
+	}
+	md := rep.markdown()
+	if !strings.Contains(md, "- flat 1000 create.providers_per_s, ingot: 700, 1000, 1200") {
+		t.Errorf("markdown lacks the rounds:\n%s", md)
+	}
+	if one := join([]labeledRun{doc("placement", 40, 25), doc("ingot", 900, 1)}, "placement"); one.Rows[0].Rounds != nil {
+		t.Errorf("a single round is listed as rounds: %v", one.Rows[0].Rounds)
 	}
 }
