@@ -208,17 +208,23 @@ bench_one() {
   [ "$status" = 0 ] || { tail -5 "$OUT/$name.log" >&2; return 1; }
 }
 
+# add_results SERVER DATASET SIZES...: append every round's result file to args
+add_results() {
+  s=$1 ds=$2
+  shift 2
+  for n in "$@"; do
+    for f in "$OUT/$s-$ds-$n.json" "$OUT/$s-$ds-$n".r*.json; do
+      [ -s "$f" ] && args="$args $s=$f"
+    done
+  done
+  return 0
+}
+
 report() {
   args=""
   for s in $SERVERS; do
-    for ds in flat nested wide; do
-      eval "sizes=\$$(echo "$ds" | tr a-z A-Z)_SIZES"
-      for n in $sizes; do
-        for f in "$OUT/$s-$ds-$n.json" "$OUT/$s-$ds-$n".r*.json; do
-          [ -s "$f" ] && args="$args $s=$f"
-        done
-      done
-    done
+    # shellcheck disable=SC2086
+    { add_results "$s" flat $FLAT_SIZES; add_results "$s" nested $NESTED_SIZES; add_results "$s" wide $WIDE_SIZES; }
   done
   [ -n "$args" ] || { log "no results"; return 1; }
   # shellcheck disable=SC2086

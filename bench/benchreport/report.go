@@ -80,12 +80,9 @@ func join(runs []labeledRun, baseline string) report {
 	}
 	for _, k := range j.rowOrder {
 		r := j.rows[k]
-		for label, vs := range r.Rounds {
-			r.Values[label] = median(vs)
-			if len(vs) == 1 {
-				delete(r.Rounds, label)
-			}
-		}
+		setMedians(r.Values, r.Rounds)
+		// Only sizes that ran more than once list their rounds.
+		maps.DeleteFunc(r.Rounds, func(_ string, vs []float64) bool { return len(vs) < 2 })
 		if len(r.Rounds) == 0 {
 			r.Rounds = nil
 		}
@@ -94,9 +91,7 @@ func join(runs []labeledRun, baseline string) report {
 	}
 	for _, k := range j.phaseOrder {
 		p := j.phases[k]
-		for label, vs := range p.rounds {
-			p.Seconds[label] = median(vs)
-		}
+		setMedians(p.Seconds, p.rounds)
 		j.rep.Phases = append(j.rep.Phases, *p)
 	}
 	slices.SortStableFunc(j.rep.Phases, comparePhases)
@@ -141,6 +136,13 @@ func (j *joiner) add(lr labeledRun) {
 	}
 	for _, e := range r.PhaseErrors {
 		j.rep.Errors = append(j.rep.Errors, prefix+"phase "+e)
+	}
+}
+
+// setMedians sets dst[label] to the median of each label's rounds.
+func setMedians(dst map[string]float64, rounds map[string][]float64) {
+	for label, vs := range rounds {
+		dst[label] = median(vs)
 	}
 }
 
@@ -303,7 +305,7 @@ func (rep report) writeRounds(b *strings.Builder) {
 	for _, r := range rep.Rows {
 		for _, s := range rep.Servers {
 			vs := r.Rounds[s]
-			if len(vs) < 2 || r.Kind == "count" {
+			if len(vs) == 0 || r.Kind == "count" {
 				continue
 			}
 			if first {
@@ -312,7 +314,7 @@ func (rep report) writeRounds(b *strings.Builder) {
 			}
 			cells := make([]string, len(vs))
 			for i, v := range vs {
-				cells[i] = formatValue(map[string]float64{"v": v}, "v")
+				cells[i] = formatNumber(v)
 			}
 			fmt.Fprintf(b, "- %s %d %s, %s: %s\n", r.Dataset, r.N, r.Metric, s, strings.Join(cells, ", "))
 		}
@@ -343,6 +345,11 @@ func formatValue(m map[string]float64, key string) string {
 	if !ok {
 		return ""
 	}
+	return formatNumber(v)
+}
+
+// formatNumber renders v with fewer decimals the larger it is.
+func formatNumber(v float64) string {
 	switch {
 	case v >= 100:
 		return strconv.FormatFloat(v, 'f', 0, 64)
