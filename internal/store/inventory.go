@@ -309,13 +309,11 @@ func (db *DB) UpdateInventory(ctx context.Context, uuid string, gen int64, class
 	var newGen int64
 	var ci ClassInventory
 	err := db.write(ctx, func(t *tx) error {
-		id, cur, err := t.providerIDGen(uuid)
+		id, err := t.claimGeneration(uuid, gen, "resource provider generation conflict")
 		if err != nil {
 			return err
 		}
-		if cur != gen {
-			return placement.ConcurrentUpdatef("resource provider generation conflict")
-		}
+		newGen = gen + 1
 		if msg := rule.check(class, uuid, inv); msg != "" {
 			return placement.Invalidf("Unable to update inventory for resource provider %s: %s", uuid, msg)
 		}
@@ -336,9 +334,6 @@ func (db *DB) UpdateInventory(ctx context.Context, uuid string, gen int64, class
 		}
 		if err := t.putInventory(id, ids[class], inv, true); err != nil {
 			return err
-		}
-		if newGen, err = t.bumpGeneration(id, cur); err != nil {
-			return placement.ConcurrentUpdatef("update conflict: %s", err)
 		}
 		ci = ClassInventory{ResourceClass: class, Inventory: inv, CreatedAt: fromMicros(c), UpdatedAt: time.UnixMicro(t.now).UTC()}
 		return nil
