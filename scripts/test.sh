@@ -37,6 +37,20 @@ go test -race -count=1 ./...
 scripts/ironic/stop.sh
 unset INGOT_REQUIRE_IRONIC INGOT_IRONIC_URL INGOT_IRONIC_CONDUCTOR_GROUP INGOT_IRONIC_USER INGOT_IRONIC_USERNAME INGOT_IRONIC_PASSWORD
 
+# fuzz_failed TARGET: a fuzz run failed. Go 1.26's fuzz coordinator can end a run that found
+# nothing with a bare "context deadline exceeded" the moment -fuzztime expires (a race between
+# its timeout context and the workers', golang/go#75804, fixed in Go 1.27). That ending, with
+# no failing input written, is reported and not counted as a failure; every other failure is.
+fuzz_failed() {
+  cat /tmp/ingot-fuzz.log
+  if ! grep -q 'Failing input written to' /tmp/ingot-fuzz.log &&
+    grep -A1 -- "--- FAIL: $1 " /tmp/ingot-fuzz.log | tail -1 | grep -qx '[[:space:]]*context deadline exceeded'; then
+    echo "$1: the run ended on Go's fuzztime race (golang/go#75804), no failing input: not a failure"
+    return 0
+  fi
+  exit 1
+}
+
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   step "fuzz (${FUZZTIME:-10s} each)"
   grep -rl --include='*_test.go' '^func Fuzz' internal | while read -r f; do
@@ -44,7 +58,7 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
     for target in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$f"); do
       echo "$pkg $target"
       go test -run '^$' -fuzz "^$target\$" -fuzztime "${FUZZTIME:-10s}" "$pkg" >/tmp/ingot-fuzz.log 2>&1 \
-        || { cat /tmp/ingot-fuzz.log; exit 1; }
+        || fuzz_failed "$target"
     done
   done
 fi
