@@ -14,11 +14,11 @@ func (s *Server) handleGetAggregates(rq *request) error {
 }
 
 func (rq *request) sendAggregates(aggs []string, gen int64, modified time.Time) error {
-	body := map[string]any{"aggregates": aggs}
+	body := ordered{{"aggregates", aggs}}
 	if rq.v.aggregateGeneration() {
-		body["resource_provider_generation"] = gen
+		body = append(body, member{"resource_provider_generation", gen})
 	}
-	return rq.sendJSON(http.StatusOK, body, modified)
+	return rq.sendObject(http.StatusOK, body, modified)
 }
 
 type aggregatesBody struct {

@@ -2,7 +2,6 @@ package placementapi
 
 import (
 	"net/http"
-	"sort"
 	"time"
 
 	js "ingot/internal/jsonschema"
@@ -37,8 +36,9 @@ type legacyAllocationsBody struct {
 }
 
 // toDomain converts a consumer's body into the store's write request at this request's
-// microversion.
-func (rq *request) toDomain(consumer string, b consumerAllocationsBody) placement.ConsumerAllocations {
+// microversion. The allocations are in the body's order (order is the key order of the
+// consumer's object), as upstream writes them, so that they are listed in that order.
+func (rq *request) toDomain(consumer string, b consumerAllocationsBody, order *keyTree) placement.ConsumerAllocations {
 	ca := placement.ConsumerAllocations{
 		ConsumerUUID: consumer,
 		ProjectID:    b.ProjectID,
@@ -54,22 +54,14 @@ func (rq *request) toDomain(consumer string, b consumerAllocationsBody) placemen
 	if rq.v.consumerTypes() {
 		ca.ConsumerType = b.ConsumerType
 	}
-	for _, rp := range sortedKeys(b.Allocations) {
+	providers := order.child("allocations")
+	for _, rp := range inOrder(providers, b.Allocations) {
 		res := b.Allocations[rp]
-		for _, class := range sortedKeys(res.Resources) {
+		for _, class := range inOrder(providers.child(rp).child("resources"), res.Resources) {
 			ca.Allocations = append(ca.Allocations, placement.Allocation{ProviderUUID: rp, ResourceClass: class, Used: res.Resources[class]})
 		}
 	}
 	return ca
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func (s *Server) handleGetAllocations(rq *request) error {
@@ -78,36 +70,42 @@ func (s *Server) handleGetAllocations(rq *request) error {
 	if err != nil {
 		return err
 	}
-	byProvider := map[string]map[string]any{}
+	// Providers and classes in allocation order, each provider's resources before its
+	// generation, as upstream builds the dict.
+	var byProvider ordered
+	at := map[string]int{}
 	var modified time.Time
 	for _, a := range allocs {
-		e := byProvider[a.ProviderUUID]
-		if e == nil {
-			e = map[string]any{"resources": map[string]int64{}}
-			byProvider[a.ProviderUUID] = e
+		i, seen := at[a.ProviderUUID]
+		if !seen {
+			i = len(byProvider)
+			at[a.ProviderUUID] = i
+			byProvider = append(byProvider, member{a.ProviderUUID, ordered{{"resources", ordered{}}, {"generation", a.ProviderGeneration}}})
 		}
-		e["resources"].(map[string]int64)[a.ResourceClass] = a.Used
-		e["generation"] = a.ProviderGeneration
+		e := byProvider[i].value.(ordered)
+		e[0].value = append(e[0].value.(ordered), member{a.ResourceClass, a.Used})
 		if a.CreatedAt.After(modified) {
 			modified = a.CreatedAt
 		}
 	}
-	body := map[string]any{"allocations": byProvider}
+	if byProvider == nil {
+		byProvider = ordered{}
+	}
+	body := ordered{{"allocations", byProvider}}
 	if ok && rq.v.allocationsDict() {
-		body["project_id"] = c.ProjectID
-		body["user_id"] = c.UserID
+		body = append(body, member{"project_id", c.ProjectID}, member{"user_id", c.UserID})
 		if rq.v.consumerGenerations() {
-			body["consumer_generation"] = c.Generation
+			body = append(body, member{"consumer_generation", c.Generation})
 		}
 		if rq.v.consumerTypes() {
 			t := c.Type
 			if t == "" {
 				t = store.DefaultConsumerType
 			}
-			body["consumer_type"] = t
+			body = append(body, member{"consumer_type", t})
 		}
 	}
-	return rq.sendJSON(http.StatusOK, body, modified)
+	return rq.sendObject(http.StatusOK, body, modified)
 }
 
 func (s *Server) handleProviderAllocations(rq *request) error {
@@ -116,23 +114,31 @@ func (s *Server) handleProviderAllocations(rq *request) error {
 	if err != nil {
 		return notFoundWithCause(err, "Resource provider '%s' not found: ", uuid)
 	}
-	byConsumer := map[string]map[string]any{}
+	// Consumers in allocation order; a consumer's classes in allocation order too.
+	var byConsumer ordered
+	at := map[string]int{}
 	var modified time.Time
 	for _, a := range allocs {
-		e := byConsumer[a.ConsumerUUID]
-		if e == nil {
-			e = map[string]any{"resources": map[string]int64{}}
-			byConsumer[a.ConsumerUUID] = e
+		i, seen := at[a.ConsumerUUID]
+		if !seen {
+			i = len(byConsumer)
+			at[a.ConsumerUUID] = i
+			e := ordered{{"resources", ordered{}}}
+			if rq.v.consumerGenerations() {
+				e = append(e, member{"consumer_generation", a.ConsumerGeneration})
+			}
+			byConsumer = append(byConsumer, member{a.ConsumerUUID, e})
 		}
-		e["resources"].(map[string]int64)[a.ResourceClass] = a.Used
-		if rq.v.consumerGenerations() {
-			e["consumer_generation"] = a.ConsumerGeneration
-		}
+		e := byConsumer[i].value.(ordered)
+		e[0].value = append(e[0].value.(ordered), member{a.ResourceClass, a.Used})
 		if a.CreatedAt.After(modified) {
 			modified = a.CreatedAt
 		}
 	}
-	return rq.sendJSON(http.StatusOK, map[string]any{"allocations": byConsumer, "resource_provider_generation": gen}, modified)
+	if byConsumer == nil {
+		byConsumer = ordered{}
+	}
+	return rq.sendObject(http.StatusOK, ordered{{"allocations", byConsumer}, {"resource_provider_generation", gen}}, modified)
 }
 
 func (rq *request) putAllocationsSchema() *js.Validator {
@@ -161,6 +167,7 @@ func (s *Server) handlePutAllocations(rq *request) error {
 		return err
 	}
 	var body consumerAllocationsBody
+	order := parseKeyTree(raw)
 	if rq.v.allocationsDict() {
 		if err := decodeJSON(raw, rq.putAllocationsSchema(), &body); err != nil {
 			return err
@@ -170,13 +177,22 @@ func (s *Server) handlePutAllocations(rq *request) error {
 		if err := decodeJSON(raw, rq.putAllocationsSchema(), &legacy); err != nil {
 			return err
 		}
+		// Upstream turns the list into a dict keyed by provider, in list order.
+		list := order.child("allocations")
+		providers := &keyTree{sub: map[string]*keyTree{}}
 		body.Allocations = map[string]allocationResources{}
-		for _, a := range legacy.Allocations {
-			body.Allocations[a.ResourceProvider.UUID] = allocationResources{Resources: a.Resources}
+		for i, a := range legacy.Allocations {
+			rp := a.ResourceProvider.UUID
+			if _, seen := providers.sub[rp]; !seen {
+				providers.keys = append(providers.keys, rp)
+			}
+			providers.sub[rp] = &keyTree{sub: map[string]*keyTree{"resources": list.elem(i).child("resources")}}
+			body.Allocations[rp] = allocationResources{Resources: a.Resources}
 		}
 		body.ProjectID, body.UserID = legacy.ProjectID, legacy.UserID
+		order = &keyTree{sub: map[string]*keyTree{"allocations": providers}}
 	}
-	req := rq.toDomain(consumer, body)
+	req := rq.toDomain(consumer, body, order)
 	if err := s.db.ReplaceAllocations(rq.ctx, store.WritePut, []placement.ConsumerAllocations{req}); err != nil {
 		return err
 	}
@@ -196,23 +212,27 @@ func (rq *request) postAllocationsSchema() *js.Validator {
 }
 
 func (s *Server) handlePostAllocations(rq *request) error {
-	var body map[string]consumerAllocationsBody
-	if err := rq.decodeBody(rq.postAllocationsSchema(), &body); err != nil {
+	raw, err := rq.readBody()
+	if err != nil {
 		return err
 	}
-	reqs := rq.consumersToDomain(body)
+	var body map[string]consumerAllocationsBody
+	if err := decodeJSON(raw, rq.postAllocationsSchema(), &body); err != nil {
+		return err
+	}
+	reqs := rq.consumersToDomain(body, parseKeyTree(raw))
 	if err := s.db.ReplaceAllocations(rq.ctx, store.WritePost, reqs); err != nil {
 		return err
 	}
 	return rq.sendEmpty(http.StatusNoContent)
 }
 
-// consumersToDomain converts a POST /allocations (or reshaper) body, consumers in UUID
-// order.
-func (rq *request) consumersToDomain(body map[string]consumerAllocationsBody) []placement.ConsumerAllocations {
+// consumersToDomain converts a POST /allocations (or reshaper) body, consumers in the body's
+// order (order is the key order of the object of consumers).
+func (rq *request) consumersToDomain(body map[string]consumerAllocationsBody, order *keyTree) []placement.ConsumerAllocations {
 	reqs := make([]placement.ConsumerAllocations, 0, len(body))
-	for _, consumer := range sortedKeys(body) {
-		reqs = append(reqs, rq.toDomain(consumer, body[consumer]))
+	for _, consumer := range inOrder(order, body) {
+		reqs = append(reqs, rq.toDomain(consumer, body[consumer], order.child(consumer)))
 	}
 	return reqs
 }
@@ -238,8 +258,12 @@ func (s *Server) handleReshape(rq *request) error {
 	case rq.v.mappings():
 		schema = schemaReshaper134
 	}
+	raw, err := rq.readBody()
+	if err != nil {
+		return err
+	}
 	var body reshaperBody
-	if err := rq.decodeBody(schema, &body); err != nil {
+	if err := decodeJSON(raw, schema, &body); err != nil {
 		return err
 	}
 	invs := make(map[string]store.ReshapeInventory, len(body.Inventories))
@@ -250,7 +274,7 @@ func (s *Server) handleReshape(rq *request) error {
 		}
 		invs[rp] = ri
 	}
-	if err := s.db.Reshape(rq.ctx, invs, rq.consumersToDomain(body.Allocations)); err != nil {
+	if err := s.db.Reshape(rq.ctx, invs, rq.consumersToDomain(body.Allocations, parseKeyTree(raw).child("allocations"))); err != nil {
 		return err
 	}
 	return rq.sendEmpty(http.StatusNoContent)

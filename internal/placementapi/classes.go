@@ -31,7 +31,7 @@ func (s *Server) handleListClasses(rq *request) error {
 			modified = m
 		}
 	}
-	return rq.sendJSON(http.StatusOK, map[string]any{"resource_classes": out}, modified)
+	return rq.sendObject(http.StatusOK, ordered{{"resource_classes", out}}, modified)
 }
 
 func (s *Server) handleGetClass(rq *request) error {

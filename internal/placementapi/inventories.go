@@ -48,14 +48,14 @@ type inventoryJSON struct {
 	MinUnit         int64   `json:"min_unit"`
 	MaxUnit         int64   `json:"max_unit"`
 	StepSize        int64   `json:"step_size"`
-	AllocationRatio float64 `json:"allocation_ratio"`
+	AllocationRatio pyFloat `json:"allocation_ratio"`
 	// Generation is included in single-inventory responses, and (as upstream) only when
 	// not zero.
 	Generation int64 `json:"resource_provider_generation,omitempty"`
 }
 
 func inventoryWire(inv placement.Inventory, gen int64) inventoryJSON {
-	return inventoryJSON{inv.Total, inv.Reserved, inv.MinUnit, inv.MaxUnit, inv.StepSize, inv.AllocationRatio, gen}
+	return inventoryJSON{inv.Total, inv.Reserved, inv.MinUnit, inv.MaxUnit, inv.StepSize, pyFloat(inv.AllocationRatio), gen}
 }
 
 func (rq *request) capacityRule() store.CapacityRule {
@@ -65,16 +65,18 @@ func (rq *request) capacityRule() store.CapacityRule {
 	return store.ReservedBelowTotal
 }
 
+// sendInventories writes the inventories in the order given: upstream's GET lists them in
+// class id order, its PUT in the request body's order.
 func (rq *request) sendInventories(invs []store.ClassInventory, gen int64) error {
-	out := make(map[string]inventoryJSON, len(invs))
+	out := make(ordered, 0, len(invs))
 	var modified time.Time
 	for _, ci := range invs {
-		out[ci.ResourceClass] = inventoryWire(ci.Inventory, 0)
+		out = append(out, member{ci.ResourceClass, inventoryWire(ci.Inventory, 0)})
 		if m := ci.Modified(); m.After(modified) {
 			modified = m
 		}
 	}
-	return rq.sendJSON(http.StatusOK, map[string]any{"resource_provider_generation": gen, "inventories": out}, modified)
+	return rq.sendObject(http.StatusOK, ordered{{"resource_provider_generation", gen}, {"inventories", out}}, modified)
 }
 
 func (s *Server) handleGetInventories(rq *request) error {
@@ -113,8 +115,12 @@ type inventoriesBody struct {
 
 func (s *Server) handleSetInventories(rq *request) error {
 	uuid := rq.param("uuid")
+	raw, err := rq.readBody()
+	if err != nil {
+		return s.providerFirst(rq, uuid, err)
+	}
 	var body inventoriesBody
-	if err := rq.decodeBody(schemaPutInventories, &body); err != nil {
+	if err := decodeJSON(raw, schemaPutInventories, &body); err != nil {
 		return s.providerFirst(rq, uuid, err)
 	}
 	invs := make(map[string]placement.Inventory, len(body.Inventories))
@@ -124,6 +130,15 @@ func (s *Server) handleSetInventories(rq *request) error {
 	out, gen, err := s.db.SetInventories(rq.ctx, uuid, body.ResourceProviderGeneration, invs, rq.capacityRule())
 	if err != nil {
 		return err
+	}
+	// Upstream answers with the inventories it was given, in the body's order.
+	byClass := make(map[string]store.ClassInventory, len(out))
+	for _, ci := range out {
+		byClass[ci.ResourceClass] = ci
+	}
+	out = out[:0]
+	for _, class := range inOrder(parseKeyTree(raw).child("inventories"), byClass) {
+		out = append(out, byClass[class])
 	}
 	return rq.sendInventories(out, gen)
 }

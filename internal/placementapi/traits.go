@@ -42,7 +42,7 @@ func (s *Server) handleListTraits(rq *request) error {
 		return err
 	}
 	names, modified := traitNames(traits)
-	return rq.sendJSON(http.StatusOK, map[string]any{"traits": names}, modified)
+	return rq.sendObject(http.StatusOK, ordered{{"traits", names}}, modified)
 }
 
 func traitNames(traits []store.Trait) ([]string, time.Time) {
@@ -97,7 +97,7 @@ func (s *Server) handleGetProviderTraits(rq *request) error {
 		return notFoundWithCause(err, "No resource provider with uuid %s found: ", uuid)
 	}
 	names, modified := traitNames(traits)
-	return rq.sendJSON(http.StatusOK, map[string]any{"traits": names, "resource_provider_generation": gen}, modified)
+	return rq.sendObject(http.StatusOK, ordered{{"traits", names}, {"resource_provider_generation", gen}}, modified)
 }
 
 type providerTraitsBody struct {
@@ -116,7 +116,7 @@ func (s *Server) handleSetProviderTraits(rq *request) error {
 		return err
 	}
 	names, modified := traitNames(traits)
-	return rq.sendJSON(http.StatusOK, map[string]any{"traits": names, "resource_provider_generation": gen}, modified)
+	return rq.sendObject(http.StatusOK, ordered{{"traits", names}, {"resource_provider_generation", gen}}, modified)
 }
 
 func (s *Server) handleDeleteProviderTraits(rq *request) error {

@@ -13,7 +13,16 @@ func (s *Server) handleProviderUsages(rq *request) error {
 	if err != nil {
 		return notFoundWithCause(err, "No resource provider with uuid %s found: ", uuid)
 	}
-	return rq.sendJSON(http.StatusOK, map[string]any{"resource_provider_generation": gen, "usages": usages}, time.Now())
+	return rq.sendObject(http.StatusOK, ordered{{"resource_provider_generation", gen}, {"usages", usagesObject(usages)}}, time.Now())
+}
+
+// usagesObject is the usages in the store's (class id) order.
+func usagesObject(u store.Usages) ordered {
+	o := make(ordered, len(u))
+	for i, cu := range u {
+		o[i] = member{cu.Class, cu.Used}
+	}
+	return o
 }
 
 func (s *Server) handleTotalUsages(rq *request) error {
@@ -33,16 +42,20 @@ func (s *Server) handleTotalUsages(rq *request) error {
 		return err
 	}
 	if !rq.v.consumerTypes() {
-		return rq.sendJSON(http.StatusOK, map[string]any{"usages": total}, time.Now())
+		return rq.sendObject(http.StatusOK, ordered{{"usages", usagesObject(total)}}, time.Now())
 	}
-	out := make(map[string]map[string]int64, len(byType))
-	for typ, tu := range byType {
-		m := make(map[string]int64, len(tu.Usage)+1)
-		for c, used := range tu.Usage {
-			m[c] = used
+	out := make(ordered, 0, len(byType))
+	for _, tu := range byType {
+		// Upstream sets a type's consumer_count right after its first class, and later
+		// classes follow it.
+		m := make(ordered, 0, len(tu.Usage)+1)
+		for i, cu := range tu.Usage {
+			m = append(m, member{cu.Class, cu.Used})
+			if i == 0 {
+				m = append(m, member{"consumer_count", tu.ConsumerCount})
+			}
 		}
-		m["consumer_count"] = tu.ConsumerCount
-		out[typ] = m
+		out = append(out, member{tu.Type, m})
 	}
-	return rq.sendJSON(http.StatusOK, map[string]any{"usages": out}, time.Now())
+	return rq.sendObject(http.StatusOK, ordered{{"usages", out}}, time.Now())
 }

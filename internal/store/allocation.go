@@ -360,7 +360,7 @@ type ConsumerAllocation struct {
 }
 
 // ConsumerAllocations returns the consumer (ok false when it has no allocations) and its
-// allocations sorted by provider UUID and class.
+// allocations in the order they were written (allocation id order).
 func (db *DB) ConsumerAllocations(ctx context.Context, consumerUUID string) (placement.Consumer, []ConsumerAllocation, bool, error) {
 	var c placement.Consumer
 	var out []ConsumerAllocation
@@ -381,7 +381,7 @@ func (db *DB) ConsumerAllocations(ctx context.Context, consumerUUID string) (pla
 			JOIN consumers c ON c.id = a.consumer_id
 			JOIN resource_providers rp ON rp.id = a.resource_provider_id
 			JOIN resource_classes rc ON rc.id = a.resource_class_id
-			WHERE c.uuid = ? ORDER BY rp.uuid, rc.id`, consumerUUID)
+			WHERE c.uuid = ? ORDER BY a.id`, consumerUUID)
 		if err != nil {
 			return err
 		}
@@ -412,7 +412,8 @@ type ProviderAllocation struct {
 	CreatedAt          time.Time
 }
 
-// ProviderAllocations returns the allocations on the provider and its generation.
+// ProviderAllocations returns the allocations on the provider (in allocation id order) and
+// its generation.
 func (db *DB) ProviderAllocations(ctx context.Context, uuid string) ([]ProviderAllocation, int64, error) {
 	var out []ProviderAllocation
 	var gen int64
@@ -424,7 +425,7 @@ func (db *DB) ProviderAllocations(ctx context.Context, uuid string) ([]ProviderA
 		gen = g
 		rows, err := t.query(`SELECT c.uuid, c.generation, rc.name, a.used, a.created_at FROM allocations a
 			JOIN consumers c ON c.id = a.consumer_id JOIN resource_classes rc ON rc.id = a.resource_class_id
-			WHERE a.resource_provider_id = ? ORDER BY c.uuid, rc.id`, id)
+			WHERE a.resource_provider_id = ? ORDER BY a.id`, id)
 		if err != nil {
 			return err
 		}

@@ -70,7 +70,7 @@ func TestAllocationRules(t *testing.T) {
 			t.Fatal("emptied consumer still has allocations")
 		}
 		usage, _, err := db.ProviderUsages(ctx, uuidA)
-		if err != nil || usage["VCPU"] != 2 || usage["DISK_GB"] != 0 {
+		if err != nil || usage.Of("VCPU") != 2 || usage.Of("DISK_GB") != 0 {
 			t.Fatalf("usages = %v, %v", usage, err)
 		}
 	})
@@ -109,8 +109,8 @@ func TestConcurrentClaims(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok != 10 || full != 6 || usage["VCPU"] != 10 {
-			t.Fatalf("claims ok %d, refused %d, usage %d; want 10, 6, 10", ok, full, usage["VCPU"])
+		if ok != 10 || full != 6 || usage.Of("VCPU") != 10 {
+			t.Fatalf("claims ok %d, refused %d, usage %d; want 10, 6, 10", ok, full, usage.Of("VCPU"))
 		}
 		if gen != 1+10 {
 			t.Fatalf("generation = %d; want 11 (inventory + 10 claims)", gen)

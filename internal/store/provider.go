@@ -364,21 +364,23 @@ func (db *DB) DeleteProvider(ctx context.Context, uuid string) error {
 	return nil
 }
 
+// deleteProvider deletes the provider. As upstream (ResourceProvider._delete), a provider
+// with children is refused before one with allocations.
 func (t *tx) deleteProvider(id int64, uuid string) error {
 	var n int
-	if err := t.queryRow(`SELECT COUNT(*) FROM allocations WHERE resource_provider_id = ?`, id).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return placement.Errorf(placement.KindConflict, placement.CodeProviderInUse,
-			"Unable to delete resource provider %s: Resource provider has allocations.", uuid)
-	}
 	if err := t.queryRow(`SELECT COUNT(*) FROM resource_providers WHERE parent_provider_id = ?`, id).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
 		return placement.Errorf(placement.KindConflict, placement.CodeCannotDeleteParent,
 			"Unable to delete parent resource provider %s: It has child resource providers.", uuid)
+	}
+	if err := t.queryRow(`SELECT COUNT(*) FROM allocations WHERE resource_provider_id = ?`, id).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return placement.Errorf(placement.KindConflict, placement.CodeProviderInUse,
+			"Unable to delete resource provider %s: Resource provider has allocations.", uuid)
 	}
 	for _, q := range []string{
 		`DELETE FROM inventories WHERE resource_provider_id = ?`,

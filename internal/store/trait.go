@@ -35,7 +35,7 @@ type TraitFilter struct {
 	Associated *bool    // only traits that are (or are not) on some provider
 }
 
-// ListTraits returns the traits matching f, sorted by name.
+// ListTraits returns the traits matching f in id order.
 func (db *DB) ListTraits(ctx context.Context, f TraitFilter) ([]Trait, error) {
 	var where []string
 	var args []any
@@ -61,7 +61,9 @@ func (db *DB) ListTraits(ctx context.Context, f TraitFilter) ([]Trait, error) {
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	query += ` ORDER BY name`
+	// Id order (standard traits first, then custom ones as created), as upstream's unordered
+	// query returns them from the table.
+	query += ` ORDER BY id`
 	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list traits: %w", err)
@@ -189,7 +191,7 @@ func (t *tx) traitIDs(names []string) (ids map[string]int64, missing []string, e
 	return ids, missing, nil
 }
 
-// ProviderTraits returns the provider's traits (sorted by name) and its generation.
+// ProviderTraits returns the provider's traits in id order and its generation.
 func (db *DB) ProviderTraits(ctx context.Context, uuid string) ([]Trait, int64, error) {
 	var traits []Trait
 	var gen int64
@@ -211,7 +213,7 @@ func (db *DB) ProviderTraits(ctx context.Context, uuid string) ([]Trait, int64, 
 
 func (t *tx) providerTraits(id int64) ([]Trait, error) {
 	rows, err := t.query(`SELECT t.name, t.created_at, t.updated_at FROM resource_provider_traits rpt
-		JOIN traits t ON t.id = rpt.trait_id WHERE rpt.resource_provider_id = ? ORDER BY t.name`, id)
+		JOIN traits t ON t.id = rpt.trait_id WHERE rpt.resource_provider_id = ? ORDER BY rpt.trait_id`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -252,9 +254,10 @@ func (db *DB) SetProviderTraits(ctx context.Context, uuid string, gen int64, nam
 			return err
 		}
 		traits = make([]Trait, 0, len(ids))
-		for _, name := range sortedKeys(ids) {
+		for name := range ids {
 			traits = append(traits, Trait{Name: name, UpdatedAt: time.UnixMicro(t.now).UTC()})
 		}
+		sort.Slice(traits, func(i, j int) bool { return ids[traits[i].Name] < ids[traits[j].Name] })
 		return nil
 	})
 	if err != nil {

@@ -123,8 +123,8 @@ func TestViewUnderConcurrentWrites(t *testing.T) {
 			p, _ := v.Provider(u)
 			vcpu, _ := v.ClassID("VCPU")
 			inv, _ := p.Inventory(vcpu)
-			if inv.Used != usage["VCPU"] {
-				t.Fatalf("%s: view says %d used, store %d", u, inv.Used, usage["VCPU"])
+			if inv.Used != usage.Of("VCPU") {
+				t.Fatalf("%s: view says %d used, store %d", u, inv.Used, usage.Of("VCPU"))
 			}
 		}
 	})
