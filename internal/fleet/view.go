@@ -153,16 +153,11 @@ func (v *View) With(seq int64, catalog *Catalog, changed []*Provider, deleted []
 		}
 	}
 	sort.Slice(changed, func(i, j int) bool { return changed[i].ID < changed[j].ID })
+	var added []*Provider
 	for _, p := range changed {
 		s, had := w.slotOf[p.ID]
 		if !had {
-			copyMaps()
-			structural = true
-			s = int32(len(w.providers))
-			w.providers = append(w.providers, p)
-			w.slotOf[p.ID] = s
-			w.byUUID[p.UUID] = s
-			w.count++
+			added = append(added, p)
 			continue
 		}
 		old := w.providers[s]
@@ -188,11 +183,61 @@ func (v *View) With(seq int64, catalog *Catalog, changed []*Provider, deleted []
 		w.providers[s] = nil
 		w.count--
 	}
+	if len(added) > 0 {
+		structural = true
+		w.add(added, copyMaps)
+	}
 	if x := v.idx.Load(); x != nil && !structural {
 		// Only usage, generations, names or times changed: the indexes still hold.
 		w.idx.Store(x)
 	}
 	return w
+}
+
+// add adds providers (sorted by id) that w does not have, keeping the slots in id order.
+// Ids are assigned in creation order but, on PostgreSQL, can commit out of order: a
+// provider can arrive after one with a larger id, and is then put in its place, so that a
+// view iterates in id order whatever its history (and replicas agree on candidate order).
+func (w *View) add(added []*Provider, copyMaps func()) {
+	last := int64(0)
+	for i := len(w.providers) - 1; i >= 0; i-- {
+		if w.providers[i] != nil {
+			last = w.providers[i].ID
+			break
+		}
+	}
+	w.count += len(added)
+	if added[0].ID > last {
+		copyMaps()
+		for _, p := range added {
+			s := int32(len(w.providers))
+			w.providers = append(w.providers, p)
+			w.slotOf[p.ID] = s
+			w.byUUID[p.UUID] = s
+		}
+		return
+	}
+	// Merge, dropping the slots of deleted providers, and renumber every slot.
+	merged := make([]*Provider, 0, w.count)
+	i := 0
+	for _, p := range w.providers {
+		if p == nil {
+			continue
+		}
+		for i < len(added) && added[i].ID < p.ID {
+			merged = append(merged, added[i])
+			i++
+		}
+		merged = append(merged, p)
+	}
+	merged = append(merged, added[i:]...)
+	w.providers = merged
+	w.slotOf = make(map[int64]int32, len(merged))
+	w.byUUID = make(map[string]int32, len(merged))
+	for s, p := range merged {
+		w.slotOf[p.ID] = int32(s)
+		w.byUUID[p.UUID] = int32(s)
+	}
 }
 
 // Len is the number of providers.

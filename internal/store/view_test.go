@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"ingot/internal/fleet"
 	"ingot/internal/placement"
 	"ingot/internal/store"
 	"ingot/internal/store/storetest"
@@ -128,4 +129,89 @@ func TestViewUnderConcurrentWrites(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestViewOrderWithOutOfOrderCommits creates two providers in two PostgreSQL transactions
+// where the one with the larger id commits first, refreshing the view in between, and
+// checks that the view (and the provider listing) is still in id order, as a view built
+// from scratch is.
+func TestViewOrderWithOutOfOrderCommits(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t, storetest.Postgres)
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mustCreate(t, db, uuidA, "first", "")
+	if _, err := db.View(ctx); err != nil {
+		t.Fatal(err)
+	}
+	idB, commitB, err := db.BeginCreateProvider(ctx, store.NewProvider{UUID: uuidB, Name: "earlier id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idC, commitC, err := db.BeginCreateProvider(ctx, store.NewProvider{UUID: uuidC, Name: "later id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idB >= idC {
+		t.Fatalf("ids %d, %d: want the first transaction's id smaller", idB, idC)
+	}
+	if err := commitC(); err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.View(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.Provider(uuidC); !ok {
+		t.Fatal("view lacks the provider committed first")
+	}
+	if _, ok := v.Provider(uuidB); ok {
+		t.Fatal("view has the uncommitted provider")
+	}
+	if err := commitB(); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, db, uuidD, "last", "")
+
+	fresh, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	want := []string{uuidA, uuidB, uuidC, uuidD}
+	for name, d := range map[string]*store.DB{"refreshed": db, "fresh": fresh} {
+		v, err := d.View(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		v.Providers(func(p *fleet.Provider) bool { got = append(got, p.UUID); return true })
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s view iterates %v, want id order %v", name, got, want)
+		}
+		for i := range v.Slots() {
+			if p := v.Slot(int32(i)); p != nil {
+				if s, _ := v.SlotOf(p.ID); s != int32(i) {
+					t.Errorf("%s view: provider %d in slot %d, SlotOf says %d", name, p.ID, i, s)
+				}
+				if q, _ := v.Provider(p.UUID); q != p {
+					t.Errorf("%s view: Provider(%s) is not slot %d's provider", name, p.UUID, i)
+				}
+			}
+		}
+		ps, _, err := d.ListProviders(ctx, fleet.ProviderFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = got[:0]
+		for _, p := range ps {
+			got = append(got, p.UUID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: ListProviders gives %v, want id order %v", name, got, want)
+		}
+	}
 }
