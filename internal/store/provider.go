@@ -132,13 +132,6 @@ func (t *tx) createProvider(np NewProvider) (placement.Provider, error) {
 	fail := func(reason string) error {
 		return placement.Invalidf("Unable to create resource provider \"%s\", %s: Object action create failed because: %s", np.Name, np.UUID, reason)
 	}
-	if t.db.dialect == dialectPostgres {
-		// A failed statement aborts a PostgreSQL transaction, so duplicates are looked for
-		// before the INSERT (SQLite diagnoses them after a failed INSERT instead).
-		if err := t.checkProviderUnique(np.UUID, np.Name); err != nil {
-			return placement.Provider{}, err
-		}
-	}
 	var parentID, rootID sql.NullInt64
 	rootUUID := np.UUID
 	if np.ParentUUID != "" {
@@ -156,6 +149,14 @@ func (t *tx) createProvider(np NewProvider) (placement.Provider, error) {
 		parentID = sql.NullInt64{Int64: pid, Valid: true}
 		rootID = sql.NullInt64{Int64: prid, Valid: true}
 		if err := t.queryRow(`SELECT uuid FROM resource_providers WHERE id = ?`, prid).Scan(&rootUUID); err != nil {
+			return placement.Provider{}, err
+		}
+	}
+	if t.db.dialect == dialectPostgres {
+		// A failed statement aborts a PostgreSQL transaction, so duplicates are looked for
+		// before the INSERT (SQLite diagnoses them after a failed INSERT instead), and
+		// after the parent, as upstream reports a bad parent before a duplicate.
+		if err := t.checkProviderUnique(np.UUID, np.Name); err != nil {
 			return placement.Provider{}, err
 		}
 	}
@@ -239,8 +240,18 @@ func (db *DB) UpdateProvider(ctx context.Context, uuid string, u ProviderUpdate)
 		if err != nil {
 			return err
 		}
-		fail := func(reason string) error {
-			return placement.Invalidf("Unable to save resource provider %s: Object action update failed because: %s", uuid, reason)
+		fail := func(action, reason string) error {
+			return placement.Invalidf("Unable to save resource provider %s: Object action %s failed because: %s", uuid, action, reason)
+		}
+		// Upstream's order: the parent's checks (ResourceProvider._update_in_db), then the
+		// name's uniqueness (at flush).
+		if u.SetParent && u.ParentUUID != cur.ParentUUID {
+			if u.ParentUUID == "" && !u.AllowReparent {
+				return fail("update", "un-parenting a provider is not currently allowed.")
+			}
+			if err := t.reparent(id, u.ParentUUID, cur.ParentUUID != "" && !u.AllowReparent, fail); err != nil {
+				return err
+			}
 		}
 		if u.Name != cur.Name {
 			var n int
@@ -256,17 +267,6 @@ func (db *DB) UpdateProvider(ctx context.Context, uuid string, u ProviderUpdate)
 			}
 			t.touch(id)
 		}
-		if u.SetParent && u.ParentUUID != cur.ParentUUID {
-			switch {
-			case u.ParentUUID == "" && !u.AllowReparent:
-				return fail("un-parenting a provider is not currently allowed.")
-			case cur.ParentUUID != "" && !u.AllowReparent:
-				return fail("re-parenting a provider is not currently allowed.")
-			}
-			if err := t.reparent(id, u.ParentUUID, fail); err != nil {
-				return err
-			}
-		}
 		if _, err := t.exec(`UPDATE resource_providers SET updated_at = ? WHERE id = ?`, t.now, id); err != nil {
 			return err
 		}
@@ -280,18 +280,23 @@ func (db *DB) UpdateProvider(ctx context.Context, uuid string, u ProviderUpdate)
 }
 
 // reparent makes parentUUID ("" for none) the parent of provider id and gives the provider's
-// whole subtree the new root.
-func (t *tx) reparent(id int64, parentUUID string, fail func(string) error) error {
+// whole subtree the new root. refuse says that moving to another parent is not allowed; as
+// upstream, a parent that does not exist is reported first (and, as upstream words it, as a
+// failed "create").
+func (t *tx) reparent(id int64, parentUUID string, refuse bool, fail func(action, reason string) error) error {
 	newRoot := id
 	var parent sql.NullInt64
 	if parentUUID != "" {
 		var pid, proot int64
 		err := t.queryRow(`SELECT id, COALESCE(root_provider_id, id) FROM resource_providers WHERE uuid = ?`, parentUUID).Scan(&pid, &proot)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fail("parent provider UUID does not exist.")
+			return fail("create", "parent provider UUID does not exist.")
 		}
 		if err != nil {
 			return err
+		}
+		if refuse {
+			return fail("update", "re-parenting a provider is not currently allowed.")
 		}
 		subtree, err := t.subtree(id)
 		if err != nil {
@@ -299,7 +304,7 @@ func (t *tx) reparent(id int64, parentUUID string, fail func(string) error) erro
 		}
 		for _, d := range subtree {
 			if d == pid {
-				return fail("creating loop in the provider tree is not allowed.")
+				return fail("update", "creating loop in the provider tree is not allowed.")
 			}
 		}
 		parent = sql.NullInt64{Int64: pid, Valid: true}
