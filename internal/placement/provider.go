@@ -1,6 +1,9 @@
 package placement
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Provider is a resource provider. ParentUUID is empty for a root; RootUUID is the provider's
 // own UUID for a root.
@@ -47,7 +50,16 @@ const (
 // Capacity is the amount of the class that can be allocated in total: (total - reserved) *
 // allocation_ratio, truncated toward zero as Placement does.
 func (i Inventory) Capacity() int64 {
-	return int64(float64(i.Total-i.Reserved) * i.AllocationRatio)
+	// Python's int does not overflow: a capacity beyond int64 (a large allocation ratio)
+	// is capped rather than wrapped to a negative number.
+	c := float64(i.Total-i.Reserved) * i.AllocationRatio
+	switch {
+	case c >= math.MaxInt64:
+		return math.MaxInt64
+	case c <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(c)
 }
 
 // CheckAmount reports whether one allocation of amount fits the inventory's unit rules:
