@@ -35,7 +35,8 @@ type TraitFilter struct {
 	Associated *bool    // only traits that are (or are not) on some provider
 }
 
-// ListTraits returns the traits matching f in id order.
+// ListTraits returns the traits matching f: in name order when filtered by name only, else
+// in id order.
 func (db *DB) ListTraits(ctx context.Context, f TraitFilter) ([]Trait, error) {
 	var where []string
 	var args []any
@@ -61,9 +62,14 @@ func (db *DB) ListTraits(ctx context.Context, f TraitFilter) ([]Trait, error) {
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	// Id order (standard traits first, then custom ones as created), as upstream's unordered
-	// query returns them from the table.
-	query += ` ORDER BY id`
+	// Upstream's query has no ORDER BY; on MariaDB a name filter alone is answered from the
+	// unique index on name (name order), anything else from the table (id order: standard
+	// traits first, then custom ones as created).
+	if (f.NameIn != nil || f.Prefix != "") && f.Associated == nil {
+		query += ` ORDER BY name`
+	} else {
+		query += ` ORDER BY id`
+	}
 	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list traits: %w", err)
@@ -253,11 +259,11 @@ func (db *DB) SetProviderTraits(ctx context.Context, uuid string, gen int64, nam
 		if err := t.replaceProviderTraits(id, ids); err != nil {
 			return err
 		}
+		// In name order, as upstream answers with the traits it looked up by name.
 		traits = make([]Trait, 0, len(ids))
-		for name := range ids {
+		for _, name := range sortedKeys(ids) {
 			traits = append(traits, Trait{Name: name, UpdatedAt: time.UnixMicro(t.now).UTC()})
 		}
-		sort.Slice(traits, func(i, j int) bool { return ids[traits[i].Name] < ids[traits[j].Name] })
 		return nil
 	})
 	if err != nil {
