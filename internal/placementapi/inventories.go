@@ -1,7 +1,9 @@
 package placementapi
 
 import (
+	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"ingot/internal/placement"
@@ -17,7 +19,42 @@ type inventoryBody struct {
 	MinUnit                    *int64   `json:"min_unit"`
 	MaxUnit                    *int64   `json:"max_unit"`
 	StepSize                   *int64   `json:"step_size"`
-	AllocationRatio            *float64 `json:"allocation_ratio"`
+	AllocationRatio            *bodyRatio `json:"allocation_ratio"`
+}
+
+// bodyRatio is an allocation_ratio as a request body writes it. Upstream answers an
+// inventory write with the values it was given, and Python decodes a number without a
+// fraction or exponent as an int, so "allocation_ratio": 16 is answered with 16, not 16.0.
+type bodyRatio struct {
+	value   float64
+	integer string // the literal, when it is an integer
+}
+
+func (r *bodyRatio) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &r.value); err != nil {
+		return err
+	}
+	if lit := string(b); !strings.ContainsAny(lit, ".eE") {
+		if lit == "-0" { // the int 0; any other integer literal is Python's repr of its int
+			lit = "0"
+		}
+		r.integer = lit
+	}
+	return nil
+}
+
+// wireRatio is an allocation_ratio in a response: the float Python writes, or the integer a
+// write was given.
+type wireRatio struct {
+	value   float64
+	integer string
+}
+
+func (r wireRatio) appendJSON(b []byte) ([]byte, error) {
+	if r.integer != "" {
+		return append(b, r.integer...), nil
+	}
+	return appendPyFloat(b, r.value), nil
 }
 
 func (b inventoryBody) inventory() placement.Inventory {
@@ -36,26 +73,43 @@ func (b inventoryBody) inventory() placement.Inventory {
 		inv.StepSize = *b.StepSize
 	}
 	if b.AllocationRatio != nil {
-		inv.AllocationRatio = *b.AllocationRatio
+		inv.AllocationRatio = b.AllocationRatio.value
 	}
 	return inv
 }
 
-// inventoryJSON is one inventory on the wire.
+// inventoryJSON is one inventory on the wire, its fields in upstream's order.
 type inventoryJSON struct {
-	Total           int64   `json:"total"`
-	Reserved        int64   `json:"reserved"`
-	MinUnit         int64   `json:"min_unit"`
-	MaxUnit         int64   `json:"max_unit"`
-	StepSize        int64   `json:"step_size"`
-	AllocationRatio pyFloat `json:"allocation_ratio"`
+	Total           int64
+	Reserved        int64
+	MinUnit         int64
+	MaxUnit         int64
+	StepSize        int64
+	AllocationRatio wireRatio
 	// Generation is included in single-inventory responses, and (as upstream) only when
 	// not zero.
-	Generation int64 `json:"resource_provider_generation,omitempty"`
+	Generation int64
+}
+
+func (j inventoryJSON) appendJSON(b []byte) ([]byte, error) {
+	o := ordered{{"total", j.Total}, {"reserved", j.Reserved}, {"min_unit", j.MinUnit}, {"max_unit", j.MaxUnit},
+		{"step_size", j.StepSize}, {"allocation_ratio", j.AllocationRatio}}
+	if j.Generation != 0 {
+		o = append(o, member{"resource_provider_generation", j.Generation})
+	}
+	return o.append(b)
 }
 
 func inventoryWire(inv placement.Inventory, gen int64) inventoryJSON {
-	return inventoryJSON{inv.Total, inv.Reserved, inv.MinUnit, inv.MaxUnit, inv.StepSize, pyFloat(inv.AllocationRatio), gen}
+	return inventoryJSON{inv.Total, inv.Reserved, inv.MinUnit, inv.MaxUnit, inv.StepSize, wireRatio{value: inv.AllocationRatio}, gen}
+}
+
+// echo is the answer to a write of b: the allocation ratio as b wrote it.
+func (j inventoryJSON) echo(b inventoryBody) inventoryJSON {
+	if b.AllocationRatio != nil {
+		j.AllocationRatio.integer = b.AllocationRatio.integer
+	}
+	return j
 }
 
 func (rq *request) capacityRule() store.CapacityRule {
@@ -67,11 +121,12 @@ func (rq *request) capacityRule() store.CapacityRule {
 
 // sendInventories writes the inventories in the order given: upstream's GET lists them in
 // class id order, its PUT in the request body's order.
-func (rq *request) sendInventories(invs []store.ClassInventory, gen int64) error {
+// bodies, when not nil, are the inventories a write was given, whose values are echoed.
+func (rq *request) sendInventories(invs []store.ClassInventory, gen int64, bodies map[string]inventoryBody) error {
 	out := make(ordered, 0, len(invs))
 	var modified time.Time
 	for _, ci := range invs {
-		out = append(out, member{ci.ResourceClass, inventoryWire(ci.Inventory, 0)})
+		out = append(out, member{ci.ResourceClass, inventoryWire(ci.Inventory, 0).echo(bodies[ci.ResourceClass])})
 		if m := ci.Modified(); m.After(modified) {
 			modified = m
 		}
@@ -88,7 +143,7 @@ func (s *Server) handleGetInventories(rq *request) error {
 		}
 		return err
 	}
-	return rq.sendInventories(invs, gen)
+	return rq.sendInventories(invs, gen, nil)
 }
 
 func (s *Server) handleGetInventory(rq *request) error {
@@ -102,7 +157,7 @@ func (s *Server) handleGetInventory(rq *request) error {
 	}
 	for _, ci := range invs {
 		if ci.ResourceClass == class {
-			return rq.sendJSON(http.StatusOK, inventoryWire(ci.Inventory, gen), ci.Modified())
+			return rq.sendObject(http.StatusOK, inventoryWire(ci.Inventory, gen), ci.Modified())
 		}
 	}
 	return errorf(http.StatusNotFound, "No inventory of class %s for %s", class, uuid)
@@ -140,7 +195,7 @@ func (s *Server) handleSetInventories(rq *request) error {
 	for _, class := range inOrder(parseKeyTree(raw).child("inventories"), byClass) {
 		out = append(out, byClass[class])
 	}
-	return rq.sendInventories(out, gen)
+	return rq.sendInventories(out, gen, body.Inventories)
 }
 
 func (s *Server) handleCreateInventory(rq *request) error {
@@ -154,7 +209,7 @@ func (s *Server) handleCreateInventory(rq *request) error {
 		return err
 	}
 	rq.setLocation("/resource_providers/" + uuid + "/inventories/" + body.ResourceClass)
-	return rq.sendJSON(http.StatusCreated, inventoryWire(ci.Inventory, gen), ci.Modified())
+	return rq.sendObject(http.StatusCreated, inventoryWire(ci.Inventory, gen).echo(body), ci.Modified())
 }
 
 func (s *Server) handleUpdateInventory(rq *request) error {
@@ -167,7 +222,7 @@ func (s *Server) handleUpdateInventory(rq *request) error {
 	if err != nil {
 		return err
 	}
-	return rq.sendJSON(http.StatusOK, inventoryWire(ci.Inventory, gen), ci.Modified())
+	return rq.sendObject(http.StatusOK, inventoryWire(ci.Inventory, gen).echo(body), ci.Modified())
 }
 
 func (s *Server) handleDeleteInventory(rq *request) error {

@@ -26,6 +26,8 @@ type ordered []member
 // MarshalJSON writes the members in order.
 func (o ordered) MarshalJSON() ([]byte, error) { return o.append(nil) }
 
+func (o ordered) appendJSON(b []byte) ([]byte, error) { return o.append(b) }
+
 func (o ordered) append(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	for i, m := range o {
@@ -42,6 +44,11 @@ func (o ordered) append(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// jsonAppender is a value that writes itself as Python would.
+type jsonAppender interface {
+	appendJSON(b []byte) ([]byte, error)
+}
+
 // appendValue appends v as JSON; floats as Python writes them.
 func appendValue(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
@@ -55,12 +62,12 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		return strconv.AppendInt(b, int64(x), 10), nil
 	case float64:
 		return appendPyFloat(b, x), nil
-	case pyFloat:
-		return appendPyFloat(b, float64(x)), nil
 	case bool:
 		return strconv.AppendBool(b, x), nil
 	case ordered:
 		return x.append(b)
+	case jsonAppender:
+		return x.appendJSON(b)
 	case []string:
 		b = append(b, '[')
 		for i, s := range x {
@@ -79,13 +86,6 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	}
 	return append(b, bytes.TrimRight(buf.Bytes(), "\n")...), nil
 }
-
-// pyFloat is a float field of a response: it is written as Python's json.dumps writes a
-// float, so that Python clients decode a float (1.0, not 1).
-type pyFloat float64
-
-// MarshalJSON writes f as Python's float repr.
-func (f pyFloat) MarshalJSON() ([]byte, error) { return appendPyFloat(nil, float64(f)), nil }
 
 // appendPyFloat appends f as Python's json.dumps writes it: repr(f), that is the shortest
 // digits that round-trip, always with a decimal point or an exponent ("1.0", "0.0001"), in
@@ -123,8 +123,8 @@ func appendPyFloat(b []byte, f float64) []byte {
 }
 
 // sendObject writes o as the response body.
-func (rq *request) sendObject(status int, o ordered, modified time.Time) error {
-	b, err := o.append(make([]byte, 0, 256))
+func (rq *request) sendObject(status int, o jsonAppender, modified time.Time) error {
+	b, err := o.appendJSON(make([]byte, 0, 256))
 	if err != nil {
 		return err
 	}
