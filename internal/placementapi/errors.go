@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"ingot/internal/placement"
@@ -98,8 +99,8 @@ func renderError(w http.ResponseWriter, r *http.Request, e *apiError, requestID 
 		explanation = explanations[e.status]
 	}
 	// webob: "${explanation}<br /><br />\n${detail}\n${html_comment}\n" with tags stripped
-	// and newlines folded to spaces.
-	detail := explanation + "\n\n " + e.detail + "  "
+	// and newlines folded to spaces (Placement's json_error_formatter calls strip_tags).
+	detail := explanation + "\n\n " + stripTags(e.detail) + "  "
 	w.Header().Del("Content-Length")
 	switch errorMediaType(r.Header.Get("Accept")) {
 	case "application/json":
@@ -193,4 +194,23 @@ func writeJSONBody(w http.ResponseWriter, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+var (
+	brTag      = regexp.MustCompile(`(?is)<br.*?>`)
+	htmlTag    = regexp.MustCompile(`(?s)<.*?>`)
+	htmlMarker = regexp.MustCompile(`<!--|-->`)
+)
+
+// stripTags is webob's strip_tags: newlines become spaces, <br> tags newlines, and other
+// tags and comment markers go.
+func stripTags(s string) string {
+	if !strings.ContainsAny(s, "\n\r<>") {
+		return s
+	}
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "\r", "")
+	s = brTag.ReplaceAllString(s, "\n")
+	s = htmlMarker.ReplaceAllString(s, "")
+	return htmlTag.ReplaceAllString(s, "")
 }
