@@ -110,6 +110,9 @@ func TestResponsesInUpstreamOrder(t *testing.T) {
 		c.must(201, "PUT", "/resource_classes/CUSTOM_ZED", nil)
 		c.must(201, "PUT", "/resource_classes/CUSTOM_ALPHA", nil)
 		idOrder := []string{"VCPU", "MEMORY_MB", "DISK_GB", "CUSTOM_ZED", "CUSTOM_ALPHA"}
+		genOf := func(uuid string) json.RawMessage {
+			return at(t, c.must(200, "GET", "/resource_providers/"+uuid, nil).body, "generation")
+		}
 
 		// PUT answers in the body's order; GET in class id order.
 		r := c.must(200, "PUT", "/resource_providers/"+rpA+"/inventories", rawBody(`{"inventories": {
@@ -119,6 +122,12 @@ func TestResponsesInUpstreamOrder(t *testing.T) {
 		wantOrder(t, "PUT inventories", keys(t, r.body), []string{"resource_provider_generation", "inventories"})
 		wantOrder(t, "PUT inventories' classes", keys(t, r.body, "inventories"),
 			[]string{"DISK_GB", "CUSTOM_ALPHA", "VCPU", "CUSTOM_ZED", "MEMORY_MB"})
+		// A write is answered with the values given: Python decoded 16 as an int.
+		for class, want := range map[string]string{"VCPU": "16", "MEMORY_MB": "1.5", "DISK_GB": "1.0", "CUSTOM_ZED": "3.4e+38"} {
+			if got := string(at(t, r.body, "inventories", class, "allocation_ratio")); got != want {
+				t.Errorf("PUT: %s allocation_ratio written %s, want %s", class, got, want)
+			}
+		}
 		r = c.must(200, "GET", "/resource_providers/"+rpA+"/inventories", nil)
 		wantOrder(t, "GET inventories", keys(t, r.body), []string{"resource_provider_generation", "inventories"})
 		wantOrder(t, "GET inventories' classes", keys(t, r.body, "inventories"), idOrder)
@@ -133,6 +142,13 @@ func TestResponsesInUpstreamOrder(t *testing.T) {
 		if got := string(at(t, r.body, "allocation_ratio")); got != "16.0" {
 			t.Errorf("single inventory's allocation_ratio written %s, want 16.0", got)
 		}
+		for _, w := range []struct{ body, want string }{{"2", "2"}, {"-0", "0"}, {"2.0", "2.0"}, {"2e0", "2.0"}, {"0.25", "0.25"}} {
+			r = c.must(200, "PUT", "/resource_providers/"+rpA+"/inventories/CUSTOM_ALPHA",
+				rawBody(`{"resource_provider_generation": `+string(genOf(rpA))+`, "total": 1, "allocation_ratio": `+w.body+`}`))
+			if got := string(at(t, r.body, "allocation_ratio")); got != w.want {
+				t.Errorf("PUT one inventory with ratio %s: answered %s, want %s", w.body, got, w.want)
+			}
+		}
 		c.must(200, "PUT", "/resource_providers/"+rpB+"/inventories", rawBody(`{"resource_provider_generation": 0,
 			"inventories": {"VCPU": {"total": 4}, "DISK_GB": {"total": 10}}}`))
 
@@ -141,22 +157,25 @@ func TestResponsesInUpstreamOrder(t *testing.T) {
 		wantOrder(t, "usages", keys(t, r.body), []string{"resource_provider_generation", "usages"})
 		wantOrder(t, "usages' classes", keys(t, r.body, "usages"), idOrder)
 
-		// Traits: trait id order (standard first, custom as created); the object's keys as
-		// upstream sets them.
+		// Traits: trait id order (standard first, custom as created), except where upstream
+		// looks them up by name alone (name order); the object's keys as upstream sets them.
 		c.must(201, "PUT", "/traits/CUSTOM_ZZZ", nil)
 		c.must(201, "PUT", "/traits/CUSTOM_AAA", nil)
 		traitOrder := []string{"HW_CPU_X86_AVX2", "CUSTOM_ZZZ", "CUSTOM_AAA"}
+		nameOrder := []string{"CUSTOM_AAA", "CUSTOM_ZZZ", "HW_CPU_X86_AVX2"}
 		r = c.must(200, "PUT", "/resource_providers/"+rpA+"/traits", map[string]any{
-			"resource_provider_generation": 1, "traits": []string{"CUSTOM_AAA", "CUSTOM_ZZZ", "HW_CPU_X86_AVX2"}})
+			"resource_provider_generation": genOf(rpA), "traits": []string{"CUSTOM_ZZZ", "HW_CPU_X86_AVX2", "CUSTOM_AAA"}})
 		wantOrder(t, "PUT traits", keys(t, r.body), []string{"traits", "resource_provider_generation"})
-		wantOrder(t, "PUT traits' list", strs(t, at(t, r.body, "traits")), traitOrder)
+		wantOrder(t, "PUT traits' list", strs(t, at(t, r.body, "traits")), nameOrder)
 		r = c.must(200, "GET", "/resource_providers/"+rpA+"/traits", nil)
 		wantOrder(t, "GET traits", keys(t, r.body), []string{"traits", "resource_provider_generation"})
 		wantOrder(t, "GET traits' list", strs(t, at(t, r.body, "traits")), traitOrder)
-		r = c.must(200, "GET", "/traits?name=in:CUSTOM_AAA,HW_CPU_X86_AVX2,CUSTOM_ZZZ", nil)
-		wantOrder(t, "GET /traits?name=in:", strs(t, at(t, r.body, "traits")), traitOrder)
+		r = c.must(200, "GET", "/traits?name=in:CUSTOM_ZZZ,HW_CPU_X86_AVX2,CUSTOM_AAA", nil)
+		wantOrder(t, "GET /traits?name=in:", strs(t, at(t, r.body, "traits")), nameOrder)
 		r = c.must(200, "GET", "/traits?name=startswith:CUSTOM_", nil)
-		wantOrder(t, "GET /traits?name=startswith:", strs(t, at(t, r.body, "traits")), traitOrder[1:])
+		wantOrder(t, "GET /traits?name=startswith:", strs(t, at(t, r.body, "traits")), nameOrder[:2])
+		r = c.must(200, "GET", "/traits?name=in:CUSTOM_ZZZ,HW_CPU_X86_AVX2,CUSTOM_AAA&associated=true", nil)
+		wantOrder(t, "GET /traits?name=in:...&associated=true", strs(t, at(t, r.body, "traits")), traitOrder)
 		all := strs(t, at(t, c.must(200, "GET", "/traits", nil).body, "traits"))
 		wantOrder(t, "GET /traits' custom tail", all[len(all)-2:], traitOrder[1:])
 
@@ -179,7 +198,7 @@ func TestResponsesInUpstreamOrder(t *testing.T) {
 
 		// Aggregates: PUT answers with the list given; GET in aggregate id order.
 		r = c.must(200, "PUT", "/resource_providers/"+rpA+"/aggregates", map[string]any{
-			"resource_provider_generation": 2, "aggregates": []string{agg1, agg2}})
+			"resource_provider_generation": genOf(rpA), "aggregates": []string{agg1, agg2}})
 		wantOrder(t, "PUT aggregates", keys(t, r.body), []string{"aggregates", "resource_provider_generation"})
 		wantOrder(t, "PUT aggregates' list", strs(t, at(t, r.body, "aggregates")), []string{agg1, agg2})
 		r = c.must(200, "GET", "/resource_providers/"+rpA+"/aggregates", nil)
@@ -300,6 +319,10 @@ func TestErrorPrecedence(t *testing.T) {
 				}
 				if e.Errors[0].Code != tc.code || !strings.Contains(e.Errors[0].Detail, tc.detail) {
 					t.Fatalf("error %q %q; want %q containing %q", e.Errors[0].Code, e.Errors[0].Detail, tc.code, tc.detail)
+				}
+				// webob folds the detail's own newlines (a schema error has several) to spaces.
+				if n := strings.Count(e.Errors[0].Detail, "\n"); n != 2 {
+					t.Fatalf("detail has %d newlines, want only the 2 after the explanation: %q", n, e.Errors[0].Detail)
 				}
 			})
 		}
