@@ -12,13 +12,13 @@ import (
 
 // inventoryBody is one inventory in a request; absent fields take upstream's defaults.
 type inventoryBody struct {
-	ResourceProviderGeneration *int64   `json:"resource_provider_generation"`
-	ResourceClass              string   `json:"resource_class"`
-	Total                      int64    `json:"total"`
-	Reserved                   *int64   `json:"reserved"`
-	MinUnit                    *int64   `json:"min_unit"`
-	MaxUnit                    *int64   `json:"max_unit"`
-	StepSize                   *int64   `json:"step_size"`
+	ResourceProviderGeneration *int64     `json:"resource_provider_generation"`
+	ResourceClass              string     `json:"resource_class"`
+	Total                      int64      `json:"total"`
+	Reserved                   *int64     `json:"reserved"`
+	MinUnit                    *int64     `json:"min_unit"`
+	MaxUnit                    *int64     `json:"max_unit"`
+	StepSize                   *int64     `json:"step_size"`
 	AllocationRatio            *bodyRatio `json:"allocation_ratio"`
 }
 
