@@ -182,17 +182,18 @@ func (s *Server) handleSetInventories(rq *request) error {
 	for class, b := range body.Inventories {
 		invs[class] = b.inventory()
 	}
-	out, gen, err := s.db.SetInventories(rq.ctx, uuid, body.ResourceProviderGeneration, invs, rq.capacityRule())
+	// Upstream checks the inventories and answers with them in the body's order.
+	order := inOrder(parseKeyTree(raw).child("inventories"), invs)
+	out, gen, err := s.db.SetInventoriesInOrder(rq.ctx, uuid, body.ResourceProviderGeneration, order, invs, rq.capacityRule())
 	if err != nil {
 		return err
 	}
-	// Upstream answers with the inventories it was given, in the body's order.
 	byClass := make(map[string]store.ClassInventory, len(out))
 	for _, ci := range out {
 		byClass[ci.ResourceClass] = ci
 	}
 	out = out[:0]
-	for _, class := range inOrder(parseKeyTree(raw).child("inventories"), byClass) {
+	for _, class := range order {
 		out = append(out, byClass[class])
 	}
 	return rq.sendInventories(out, gen, body.Inventories)

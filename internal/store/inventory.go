@@ -99,6 +99,13 @@ func (t *tx) inventories(id int64) ([]ClassInventory, error) {
 // allocations is a conflict with code placement.inventory.inuse; shrinking a class below its
 // usage is allowed (the provider is then over capacity).
 func (db *DB) SetInventories(ctx context.Context, uuid string, gen int64, invs map[string]placement.Inventory, rule CapacityRule) ([]ClassInventory, int64, error) {
+	return db.SetInventoriesInOrder(ctx, uuid, gen, sortedKeys(invs), invs, rule)
+}
+
+// SetInventoriesInOrder is SetInventories with invs' classes in the request's order, which
+// upstream checks them in: the first bad capacity or unknown class in that order is the one
+// reported.
+func (db *DB) SetInventoriesInOrder(ctx context.Context, uuid string, gen int64, order []string, invs map[string]placement.Inventory, rule CapacityRule) ([]ClassInventory, int64, error) {
 	var out []ClassInventory
 	var newGen int64
 	err := db.write(ctx, func(t *tx) error {
@@ -107,12 +114,12 @@ func (db *DB) SetInventories(ctx context.Context, uuid string, gen int64, invs m
 			return err
 		}
 		newGen = gen + 1
-		for _, class := range sortedKeys(invs) {
+		for _, class := range order {
 			if msg := rule.check(class, uuid, invs[class]); msg != "" {
 				return placement.Invalidf("Unable to update inventory for resource provider %s: %s", uuid, msg)
 			}
 		}
-		ids, err := t.writeInventories(id, uuid, invs, func(missing string) error {
+		ids, err := t.writeInventories(id, uuid, order, invs, func(missing string) error {
 			return placement.Invalidf("Unknown resource class in inventory for resource provider %s: No such resource class %s.", uuid, missing)
 		}, func(inUse string) error {
 			return placement.Errorf(placement.KindConflict, placement.CodeInventoryInUse, "update conflict: %s", inUse)
@@ -161,17 +168,17 @@ func (db *DB) DeleteInventories(ctx context.Context, uuid string) error {
 // exist and for classes that cannot be removed because they have allocations.
 func (t *tx) replaceInventories(id int64, uuid string, cur int64, invs map[string]placement.Inventory,
 	unknownClass func(string) error, inUse func(string) error) (int64, error) {
-	if _, err := t.writeInventories(id, uuid, invs, unknownClass, inUse); err != nil {
+	if _, err := t.writeInventories(id, uuid, sortedKeys(invs), invs, unknownClass, inUse); err != nil {
 		return 0, err
 	}
 	return t.bumpGeneration(id, cur)
 }
 
 // writeInventories makes the provider's inventories exactly invs, without touching its
-// generation, and returns the ids of invs' classes.
-func (t *tx) writeInventories(id int64, uuid string, invs map[string]placement.Inventory,
+// generation, and returns the ids of invs' classes. names are invs' classes in the order an
+// unknown one is looked for.
+func (t *tx) writeInventories(id int64, uuid string, names []string, invs map[string]placement.Inventory,
 	unknownClass func(string) error, inUse func(string) error) (map[string]int64, error) {
-	names := sortedKeys(invs)
 	ids, missing, err := t.classIDs(names)
 	if err != nil {
 		return nil, err
