@@ -5,9 +5,10 @@
 # transcripts: key order, floats as written, error codes and details.
 #   scripts/fidelity/compare.sh            # Placement on MariaDB, ingot on SQLite
 #   DB=sqlite scripts/fidelity/compare.sh  # Placement on SQLite
-# Known differences (ARCHITECTURE.md, "Compatibility notes"): the order of allocation
-# requests; sometimes GET .../aggregates, because upstream gives new aggregates ids in Python
-# set order (random per process) and lists them in id order.
+# Known differences (ARCHITECTURE.md, "Compatibility notes"), from what upstream varies run
+# to run: the order of allocation requests, and GET .../aggregates (upstream gives new
+# aggregates ids in Python set order, random per process, and lists them in id order). With
+# DB=sqlite also traits?name=startswith: and a provider's allocations (SQLite's plans).
 # Installs what it needs (Placement, gunicorn, MariaDB) with ../shared/peers/placement/setup.sh.
 # Env: PORT_REAL (18790), PORT_INGOT (18791), DB (mysql), INGOT_DATABASE (a fresh SQLite file).
 set -eu
