@@ -97,7 +97,7 @@ func (j inventoryJSON) appendJSON(b []byte) ([]byte, error) {
 	if j.Generation != 0 {
 		o = append(o, member{"resource_provider_generation", j.Generation})
 	}
-	return o.append(b)
+	return o.appendJSON(b)
 }
 
 func inventoryWire(inv placement.Inventory, gen int64) inventoryJSON {

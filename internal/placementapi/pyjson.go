@@ -23,12 +23,7 @@ type member struct {
 // built in that order is.
 type ordered []member
 
-// MarshalJSON writes the members in order.
-func (o ordered) MarshalJSON() ([]byte, error) { return o.append(nil) }
-
-func (o ordered) appendJSON(b []byte) ([]byte, error) { return o.append(b) }
-
-func (o ordered) append(b []byte) ([]byte, error) {
+func (o ordered) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	for i, m := range o {
 		if i > 0 {
@@ -64,8 +59,6 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		return appendPyFloat(b, x), nil
 	case bool:
 		return strconv.AppendBool(b, x), nil
-	case ordered:
-		return x.append(b)
 	case jsonAppender:
 		return x.appendJSON(b)
 	case []string:
