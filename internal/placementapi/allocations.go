@@ -167,12 +167,16 @@ func (s *Server) handlePutAllocations(rq *request) error {
 		return err
 	}
 	var body consumerAllocationsBody
-	order := parseKeyTree(raw)
+	var order *keyTree
 	if rq.v.allocationsDict() {
 		if err := decodeJSON(raw, rq.putAllocationsSchema(), &body); err != nil {
 			return err
 		}
+		if !body.inOneOrder() {
+			order = parseKeyTree(raw)
+		}
 	} else {
+		order = parseKeyTree(raw)
 		var legacy legacyAllocationsBody
 		if err := decodeJSON(raw, rq.putAllocationsSchema(), &legacy); err != nil {
 			return err
@@ -220,11 +224,28 @@ func (s *Server) handlePostAllocations(rq *request) error {
 	if err := decodeJSON(raw, rq.postAllocationsSchema(), &body); err != nil {
 		return err
 	}
-	reqs := rq.consumersToDomain(body, parseKeyTree(raw))
+	needOrder := len(body) > 1
+	for _, c := range body {
+		needOrder = needOrder || !c.inOneOrder()
+	}
+	var order *keyTree
+	if needOrder {
+		order = parseKeyTree(raw)
+	}
+	reqs := rq.consumersToDomain(body, order)
 	if err := s.db.ReplaceAllocations(rq.ctx, store.WritePost, reqs); err != nil {
 		return err
 	}
 	return rq.sendEmpty(http.StatusNoContent)
+}
+
+// inOneOrder reports whether b's allocations can be listed in one order only (one provider
+// with one class, the common claim), so that the body's key order need not be read.
+func (b consumerAllocationsBody) inOneOrder() bool {
+	for _, a := range b.Allocations {
+		return len(b.Allocations) == 1 && len(a.Resources) <= 1
+	}
+	return true
 }
 
 // consumersToDomain converts a POST /allocations (or reshaper) body, consumers in the body's
