@@ -175,10 +175,32 @@ func newSearch(v *fleet.View, req Request) *search {
 }
 
 func (s *search) run() {
+	if s.req.BreadthFirst && s.req.Random != nil && s.req.Limit == 0 {
+		// Every result is kept and then shuffled, so the order of the search does not
+		// matter unless it stops early (at MaxCandidates or the step budget): search depth
+		// first, which needs no resumable search per anchor, and only when it stopped early
+		// search again breadth first, which decides which results are kept.
+		s.runDepthFirst()
+		if !s.done {
+			return
+		}
+		s.reset()
+	}
 	if s.req.BreadthFirst {
 		s.runBreadthFirst()
 		return
 	}
+	s.runDepthFirst()
+}
+
+// reset forgets every result and the steps taken, for a fresh search.
+func (s *search) reset() {
+	s.out, s.emitted, s.steps, s.done = nil, 0, 0, false
+	clear(s.seen)
+}
+
+// runDepthFirst exhausts each anchor before the next.
+func (s *search) runDepthFirst() {
 	for _, a := range s.v.Roots() {
 		if s.done {
 			return
@@ -710,26 +732,40 @@ func (s *search) result() Result {
 	if s.req.Random != nil {
 		s.req.Random.Shuffle(len(s.out), func(i, j int) { s.out[i], s.out[j] = s.out[j], s.out[i] })
 	}
-	used := map[int32]bool{}
-	for _, c := range s.out {
-		for _, a := range c.Allocs {
-			used[a.Slot] = true
+	// Mark the providers to summarize by slot, then list them in slot order.
+	marked := make([]bool, s.v.Slots())
+	n := 0
+	mark := func(slot int32) {
+		if !marked[slot] {
+			marked[slot] = true
+			n++
 		}
 	}
-	var summaries []int32
 	if s.req.NestedAware {
-		roots := map[int32]bool{}
-		for slot := range used {
-			roots[s.v.RootSlot(slot)] = true
-		}
-		for root := range roots {
-			summaries = append(summaries, s.v.Tree(root)...)
+		roots := make([]bool, s.v.Slots())
+		for _, c := range s.out {
+			for _, a := range c.Allocs {
+				root := s.v.RootSlot(a.Slot)
+				if !roots[root] {
+					roots[root] = true
+					for _, slot := range s.v.Tree(root) {
+						mark(slot)
+					}
+				}
+			}
 		}
 	} else {
-		for slot := range used {
-			summaries = append(summaries, slot)
+		for _, c := range s.out {
+			for _, a := range c.Allocs {
+				mark(a.Slot)
+			}
 		}
 	}
-	slices.Sort(summaries)
+	summaries := make([]int32, 0, n)
+	for slot, ok := range marked {
+		if ok {
+			summaries = append(summaries, int32(slot))
+		}
+	}
 	return Result{Candidates: s.out, Summaries: summaries, truncated: s.steps > s.maxSteps()}
 }

@@ -242,6 +242,10 @@ func (v *View) Providers(fn func(*Provider) bool) {
 	}
 }
 
+// Catalog returns the view's catalog of names. Successive views share it until a class or
+// trait is created, renamed or deleted, so its identity tells whether names may differ.
+func (v *View) Catalog() *Catalog { return v.catalog }
+
 // ClassID returns the id of the resource class.
 func (v *View) ClassID(name string) (int64, bool) { id, ok := v.catalog.ClassIDs[name]; return id, ok }
 

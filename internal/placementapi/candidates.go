@@ -181,16 +181,45 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 	req.RootForbidden = rootForbiddenIDs
 	req.MaxCandidates = s.candidates.Max
 	req.BreadthFirst = !s.candidates.DepthFirst
+	if req.Limit == 0 {
+		return s.sendAllCandidates(rq, view, req, requested)
+	}
 	if s.candidates.Randomize {
 		req.Random = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
 	res := candidates.Find(view, req)
 	if res.Truncated() {
-		s.log.Warn("allocation candidates search stopped at its step budget; the answer may be incomplete",
-			"request_id", rq.id, "query", rq.r.URL.RawQuery, "candidates", len(res.Candidates))
+		s.warnTruncated(rq, len(res.Candidates))
 	}
 	body := renderCandidates(view, res, requested, rq.v)
 	return rq.sendRawJSON(http.StatusOK, body, time.Time{})
+}
+
+// sendAllCandidates answers a request without a limit from the answer cache: the search
+// runs once per view and query, and a randomizing server shuffles the cached allocation
+// requests for every response (uniformly, as shuffling a fresh search's results does).
+func (s *Server) sendAllCandidates(rq *request, view *fleet.View, req candidates.Request, requested map[int64]bool) error {
+	ans := s.answers.answer(view, answerKey{query: rq.r.URL.RawQuery, ver: rq.v}, func() *encodedAnswer {
+		if s.candidates.Randomize {
+			// Any order: the responses are shuffled. A generator is still needed, as it
+			// marks the search as one whose results are all kept.
+			req.Random = rand.New(rand.NewPCG(1, 2))
+		}
+		return encodeAnswer(view, candidates.Find(view, req), requested, rq.v, &s.answers.summaries)
+	})
+	if ans.truncated {
+		s.warnTruncated(rq, ans.count())
+	}
+	var order []int
+	if s.candidates.Randomize {
+		order = rand.Perm(ans.count())
+	}
+	return rq.sendRawJSON(http.StatusOK, ans.appendBody(make([]byte, 0, ans.bodyLen()), order), time.Time{})
+}
+
+func (s *Server) warnTruncated(rq *request, found int) {
+	s.log.Warn("allocation candidates search stopped at its step budget; the answer may be incomplete",
+		"request_id", rq.id, "query", rq.r.URL.RawQuery, "candidates", found)
 }
 
 func singletons(names []string) [][]string {

@@ -15,23 +15,50 @@ import (
 // 1.17, parent and root from 1.29). It is written by hand because with thousands of
 // candidates encoding dominates the request.
 func renderCandidates(v *fleet.View, res candidates.Result, requested map[int64]bool, ver version) []byte {
-	b := make([]byte, 0, 256+len(res.Candidates)*160+len(res.Summaries)*200)
-	b = append(b, `{"allocation_requests": [`...)
-	for i, c := range res.Candidates {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = appendCandidate(b, v, c, ver)
+	a := encodeAnswer(v, res, requested, ver, nil)
+	return a.appendBody(make([]byte, 0, a.bodyLen()), nil)
+}
+
+// encodeAnswer encodes an answer in parts (encodedAnswer). With memo, summaries from 1.29 are
+// taken from and added to it.
+func encodeAnswer(v *fleet.View, res candidates.Result, requested map[int64]bool, ver version, memo *summaryMemo) *encodedAnswer {
+	a := &encodedAnswer{cands: make([]byte, 0, 64+len(res.Candidates)*320), ends: make([]int32, 0, len(res.Candidates)),
+		truncated: res.Truncated()}
+	for _, c := range res.Candidates {
+		a.cands = appendCandidate(a.cands, v, c, ver)
+		a.ends = append(a.ends, int32(len(a.cands)))
 	}
-	b = append(b, `], "provider_summaries": {`...)
+	if memo == nil || !ver.at(29) {
+		b := make([]byte, 0, len(res.Summaries)*360)
+		for i, slot := range res.Summaries {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendSummary(b, v, slot, requested, ver)
+		}
+		a.summaries = b
+		return a
+	}
+	table := memo.table(v.Slots())
+	catalog := v.Catalog()
+	var b []byte
 	for i, slot := range res.Summaries {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendSummary(b, v, slot, requested, ver)
+		p := v.Slot(slot)
+		f := table[slot].Load()
+		if f == nil || f.p != p || f.catalog != catalog {
+			f = &summaryFragment{p: p, catalog: catalog, b: appendSummary(nil, v, slot, requested, ver)}
+			table[slot].Store(f)
+		}
+		if b == nil {
+			b = make([]byte, 0, len(res.Summaries)*(len(f.b)+2))
+		}
+		b = append(b, f.b...)
 	}
-	b = append(b, "}}"...)
-	return b
+	a.summaries = b
+	return a
 }
 
 func appendCandidate(b []byte, v *fleet.View, c candidates.Candidate, ver version) []byte {
@@ -192,6 +219,8 @@ func appendString(b []byte, s string) []byte {
 // sendRawJSON writes an already encoded JSON body.
 func (rq *request) sendRawJSON(status int, body []byte, modified time.Time) error {
 	rq.w.Header().Set("Content-Type", "application/json")
+	// A known length lets net/http write a large body in one piece instead of in chunks.
+	rq.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	rq.cacheHeaders(modified)
 	rq.writeVersionHeaders()
 	rq.status = status

@@ -1,0 +1,153 @@
+package placementapi
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"ingot/internal/fleet"
+)
+
+// An unlimited GET /allocation_candidates answer is a function of the view, the query string
+// and the microversion; only its order is random. answerCache keeps the encoded answers of
+// the latest view, so that clients asking the same question of an unchanged fleet (a
+// scheduler under load) share one search, and each request only shuffles the encoded
+// allocation requests. A request that reads a newer view starts a new generation; one that
+// reads an older view computes alone. Entries are computed once: concurrent requests for the
+// same key wait for the first.
+type answerCache struct {
+	mu      sync.Mutex
+	view    *fleet.View
+	entries map[answerKey]*answerEntry
+	size    int // bytes held by entries
+	// summaries reuses encoded provider summaries across views (summaryMemo).
+	summaries summaryMemo
+}
+
+// answerKey identifies an answer within one view.
+type answerKey struct {
+	query string
+	ver   version
+}
+
+// answerEntry is an answer being computed (done open) or computed.
+type answerEntry struct {
+	done chan struct{}
+	ans  *encodedAnswer // nil if the computation failed
+}
+
+// Bounds of one view's cache: queries past them are answered without caching.
+const (
+	maxCachedAnswers = 16
+	maxCachedBytes   = 64 << 20
+)
+
+// answer returns the answer for key on view: a cached one, or compute's, cached when the
+// view is the latest seen.
+func (c *answerCache) answer(view *fleet.View, key answerKey, compute func() *encodedAnswer) *encodedAnswer {
+	c.mu.Lock()
+	if c.view != view {
+		if c.view != nil && view.Seq < c.view.Seq {
+			c.mu.Unlock()
+			return compute()
+		}
+		c.view, c.entries, c.size = view, map[answerKey]*answerEntry{}, 0
+	}
+	if e := c.entries[key]; e != nil {
+		c.mu.Unlock()
+		<-e.done
+		if e.ans != nil {
+			return e.ans
+		}
+		return compute()
+	}
+	if len(c.entries) >= maxCachedAnswers || c.size >= maxCachedBytes {
+		c.mu.Unlock()
+		return compute()
+	}
+	e := &answerEntry{done: make(chan struct{})}
+	c.entries[key] = e
+	c.mu.Unlock()
+	defer close(e.done) // also when compute panics: the waiters then compute alone
+	ans := compute()
+	e.ans = ans
+	c.mu.Lock()
+	if c.view == view {
+		c.size += ans.size()
+	}
+	c.mu.Unlock()
+	return ans
+}
+
+// encodedAnswer is an answer's JSON in parts: the allocation requests one by one, so that
+// each response can list them in its own order, and the provider summaries.
+type encodedAnswer struct {
+	cands     []byte  // the encoded allocation requests, back to back
+	ends      []int32 // where each allocation request ends in cands
+	summaries []byte  // the members of the provider_summaries object
+	truncated bool    // the search stopped at its step budget
+}
+
+func (a *encodedAnswer) size() int { return len(a.cands) + 4*len(a.ends) + len(a.summaries) }
+
+// count is the number of allocation requests.
+func (a *encodedAnswer) count() int { return len(a.ends) }
+
+// appendBody appends the response body, the allocation requests in the order given by
+// order (a permutation of their indexes; nil for the order they were found in).
+func (a *encodedAnswer) appendBody(b []byte, order []int) []byte {
+	b = append(b, `{"allocation_requests": [`...)
+	for i := range a.ends {
+		k := i
+		if order != nil {
+			k = order[i]
+		}
+		start := int32(0)
+		if k > 0 {
+			start = a.ends[k-1]
+		}
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, a.cands[start:a.ends[k]]...)
+	}
+	b = append(b, `], "provider_summaries": {`...)
+	b = append(b, a.summaries...)
+	return append(b, "}}"...)
+}
+
+// bodyLen is the length of the body appendBody writes.
+func (a *encodedAnswer) bodyLen() int {
+	return len(`{"allocation_requests": [`) + len(a.cands) + 2*max(0, len(a.ends)-1) +
+		len(`], "provider_summaries": {`) + len(a.summaries) + 2
+}
+
+// summaryMemo keeps each provider's encoded summary (microversion 1.29 and later, where
+// every summary lists all classes, traits, parent and root) by slot. A summary depends only
+// on the provider, which a view never changes (a changed provider is a new object), and on
+// the catalog's names, so an entry is reused while both are the same objects: after an
+// allocation only the summaries of the providers it changed are encoded again. Entries are
+// replaced atomically, so concurrent renders need no lock.
+type summaryMemo struct {
+	mu    sync.Mutex
+	slots []atomic.Pointer[summaryFragment]
+}
+
+type summaryFragment struct {
+	p       *fleet.Provider
+	catalog *fleet.Catalog
+	b       []byte
+}
+
+// table returns the memo's entries, grown to n slots.
+func (m *summaryMemo) table(n int) []atomic.Pointer[summaryFragment] {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.slots) < n {
+		grown := make([]atomic.Pointer[summaryFragment], n+n/4)
+		for i := range m.slots {
+			grown[i].Store(m.slots[i].Load())
+		}
+		m.slots = grown
+	}
+	return m.slots
+}
