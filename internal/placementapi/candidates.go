@@ -214,7 +214,10 @@ func (s *Server) sendAllCandidates(rq *request, view *fleet.View, req candidates
 	if s.candidates.Randomize {
 		order = rand.Perm(ans.count())
 	}
-	return rq.sendRawJSON(http.StatusOK, ans.appendBody(make([]byte, 0, ans.bodyLen()), order), time.Time{})
+	body := getBody(ans.bodyLen())
+	defer putBody(body)
+	*body = ans.appendBody(*body, order)
+	return rq.sendRawJSON(http.StatusOK, *body, time.Time{})
 }
 
 func (s *Server) warnTruncated(rq *request, found int) {

@@ -81,13 +81,18 @@ func (c *answerCache) answer(view *fleet.View, key answerKey, compute func() *en
 // encodedAnswer is an answer's JSON in parts: the allocation requests one by one, so that
 // each response can list them in its own order, and the provider summaries.
 type encodedAnswer struct {
-	cands     []byte  // the encoded allocation requests, back to back
-	ends      []int32 // where each allocation request ends in cands
-	summaries []byte  // the members of the provider_summaries object
-	truncated bool    // the search stopped at its step budget
+	cands []byte  // the encoded allocation requests, back to back
+	ends  []int32 // where each allocation request ends in cands
+	// summaries are the members of the provider_summaries object, one each ("uuid": {...}),
+	// often shared with summaryMemo.
+	summaries    [][]byte
+	summaryBytes int
+	truncated    bool // the search stopped at its step budget
 }
 
-func (a *encodedAnswer) size() int { return len(a.cands) + 4*len(a.ends) + len(a.summaries) }
+func (a *encodedAnswer) size() int {
+	return len(a.cands) + 4*len(a.ends) + a.summaryBytes + 24*len(a.summaries)
+}
 
 // count is the number of allocation requests.
 func (a *encodedAnswer) count() int { return len(a.ends) }
@@ -111,15 +116,37 @@ func (a *encodedAnswer) appendBody(b []byte, order []int) []byte {
 		b = append(b, a.cands[start:a.ends[k]]...)
 	}
 	b = append(b, `], "provider_summaries": {`...)
-	b = append(b, a.summaries...)
+	for i, f := range a.summaries {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, f...)
+	}
 	return append(b, "}}"...)
 }
 
 // bodyLen is the length of the body appendBody writes.
 func (a *encodedAnswer) bodyLen() int {
 	return len(`{"allocation_requests": [`) + len(a.cands) + 2*max(0, len(a.ends)-1) +
-		len(`], "provider_summaries": {`) + len(a.summaries) + 2
+		len(`], "provider_summaries": {`) + a.summaryBytes + 2*max(0, len(a.summaries)-1) + 2
 }
+
+// bodyPool recycles response bodies of unlimited answers, which are megabytes each: without
+// it every response allocates and clears a new one.
+var bodyPool sync.Pool // of *[]byte
+
+// getBody returns an empty buffer with room for n bytes.
+func getBody(n int) *[]byte {
+	if p, ok := bodyPool.Get().(*[]byte); ok && cap(*p) >= n {
+		*p = (*p)[:0]
+		return p
+	}
+	b := make([]byte, 0, n+n/8)
+	return &b
+}
+
+// putBody gives a buffer back once its response is written.
+func putBody(p *[]byte) { bodyPool.Put(p) }
 
 // summaryMemo keeps each provider's encoded summary (microversion 1.29 and later, where
 // every summary lists all classes, traits, parent and root) by slot. A summary depends only

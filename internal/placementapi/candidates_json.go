@@ -1,7 +1,9 @@
 package placementapi
 
 import (
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -22,42 +24,39 @@ func renderCandidates(v *fleet.View, res candidates.Result, requested map[int64]
 // encodeAnswer encodes an answer in parts (encodedAnswer). With memo, summaries from 1.29 are
 // taken from and added to it.
 func encodeAnswer(v *fleet.View, res candidates.Result, requested map[int64]bool, ver version, memo *summaryMemo) *encodedAnswer {
-	a := &encodedAnswer{cands: make([]byte, 0, 64+len(res.Candidates)*320), ends: make([]int32, 0, len(res.Candidates)),
+	a := &encodedAnswer{ends: make([]int32, 0, len(res.Candidates)), summaries: make([][]byte, 0, len(res.Summaries)),
 		truncated: res.Truncated()}
-	for _, c := range res.Candidates {
+	for i, c := range res.Candidates {
 		a.cands = appendCandidate(a.cands, v, c, ver)
 		a.ends = append(a.ends, int32(len(a.cands)))
+		if i == 0 { // room for all, judging by the first
+			a.cands = slices.Grow(a.cands, len(a.cands)*len(res.Candidates)*5/4)
+		}
 	}
-	if memo == nil || !ver.at(29) {
-		b := make([]byte, 0, len(res.Summaries)*360)
-		for i, slot := range res.Summaries {
-			if i > 0 {
-				b = append(b, ", "...)
+	var table []atomic.Pointer[summaryFragment]
+	var catalog *fleet.Catalog
+	if memo != nil && ver.at(29) {
+		table, catalog = memo.table(v.Slots()), v.Catalog()
+	}
+	var buf []byte // summaries not kept in the memo, back to back
+	for _, slot := range res.Summaries {
+		var f []byte
+		if table == nil {
+			start := len(buf)
+			buf = appendSummary(buf, v, slot, requested, ver)
+			f = buf[start:len(buf):len(buf)]
+		} else {
+			p := v.Slot(slot)
+			m := table[slot].Load()
+			if m == nil || m.p != p || m.catalog != catalog {
+				m = &summaryFragment{p: p, catalog: catalog, b: appendSummary(nil, v, slot, requested, ver)}
+				table[slot].Store(m)
 			}
-			b = appendSummary(b, v, slot, requested, ver)
+			f = m.b
 		}
-		a.summaries = b
-		return a
+		a.summaries = append(a.summaries, f)
+		a.summaryBytes += len(f)
 	}
-	table := memo.table(v.Slots())
-	catalog := v.Catalog()
-	var b []byte
-	for i, slot := range res.Summaries {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		p := v.Slot(slot)
-		f := table[slot].Load()
-		if f == nil || f.p != p || f.catalog != catalog {
-			f = &summaryFragment{p: p, catalog: catalog, b: appendSummary(nil, v, slot, requested, ver)}
-			table[slot].Store(f)
-		}
-		if b == nil {
-			b = make([]byte, 0, len(res.Summaries)*(len(f.b)+2))
-		}
-		b = append(b, f.b...)
-	}
-	a.summaries = b
 	return a
 }
 
@@ -179,6 +178,18 @@ func appendSummary(b []byte, v *fleet.View, slot int32, requested map[int64]bool
 
 // appendString appends s as a JSON string.
 func appendString(b []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain { // UUIDs and names: nothing to escape
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	b = append(b, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
