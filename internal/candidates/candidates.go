@@ -61,6 +61,9 @@ type Request struct {
 	// BreadthFirst takes results from the anchors in turn (one each per round) instead of
 	// exhausting one anchor before the next.
 	BreadthFirst bool
+	// Memo, when set, lets this search reuse the results of an earlier search of the same
+	// request for the trees that did not change (see Memo).
+	Memo *Memo
 }
 
 // Alloc is an amount of one class on the provider in Slot.
@@ -175,6 +178,9 @@ func newSearch(v *fleet.View, req Request) *search {
 }
 
 func (s *search) run() {
+	if s.memoUsable() && s.runMemo() {
+		return
+	}
 	if s.req.BreadthFirst && s.req.Random != nil && s.req.Limit == 0 {
 		// Every result is kept and then shuffled, so the order of the search does not
 		// matter unless it stops early (at MaxCandidates or the step budget): search depth

@@ -199,13 +199,18 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 // runs once per view and query, and a randomizing server shuffles the cached allocation
 // requests for every response (uniformly, as shuffling a fresh search's results does).
 func (s *Server) sendAllCandidates(rq *request, view *fleet.View, req candidates.Request, requested map[int64]bool) error {
-	ans := s.answers.answer(view, answerKey{query: rq.r.URL.RawQuery, ver: rq.v}, func() *encodedAnswer {
+	key := answerKey{query: rq.r.URL.RawQuery, ver: rq.v}
+	ans := s.answers.answer(view, key, func() *encodedAnswer {
+		var cm *candidateMemo
 		if s.candidates.Randomize {
 			// Any order: the responses are shuffled. A generator is still needed, as it
-			// marks the search as one whose results are all kept.
+			// marks the search as one whose results are all kept, which lets the search
+			// reuse the trees that did not change since the query's last answer.
 			req.Random = rand.New(rand.NewPCG(1, 2))
+			m := s.answers.memo(key)
+			req.Memo, cm = &m.search, &m.cands
 		}
-		return encodeAnswer(view, candidates.Find(view, req), requested, rq.v, &s.answers.summaries)
+		return encodeAnswer(view, candidates.Find(view, req), requested, rq.v, &s.answers.summaries, cm)
 	})
 	if ans.truncated {
 		s.warnTruncated(rq, ans.count())

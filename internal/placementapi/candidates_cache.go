@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"ingot/internal/candidates"
 	"ingot/internal/fleet"
 )
 
@@ -21,6 +22,44 @@ type answerCache struct {
 	size    int // bytes held by entries
 	// summaries reuses encoded provider summaries across views (summaryMemo).
 	summaries summaryMemo
+	// memos carry each query's search and encoded allocation requests from one view to the
+	// next (queryMemo), for the most recent queries.
+	memos map[answerKey]*queryMemo
+}
+
+// queryMemo is what one query's answer on one view leaves for the next view: the search's
+// results per tree (candidates.Memo) and each allocation request's encoding.
+type queryMemo struct {
+	search candidates.Memo
+	cands  candidateMemo
+}
+
+// maxQueryMemos bounds the queries whose memos are kept; past it they are all dropped.
+const maxQueryMemos = 32
+
+// memo returns the memo of key, creating it.
+func (c *answerCache) memo(key answerKey) *queryMemo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.memos[key]
+	if m == nil {
+		if c.memos == nil || len(c.memos) >= maxQueryMemos {
+			c.memos = map[answerKey]*queryMemo{}
+		}
+		m = &queryMemo{}
+		c.memos[key] = m
+	}
+	return m
+}
+
+// candidateMemo keeps the encoding of each allocation request of a query's latest answer,
+// keyed by the first element of its Allocs: a search that reuses a tree's results (see
+// candidates.Memo) returns the same, never modified, slices, whose providers' UUIDs are the
+// same. Class names come from the catalog, so a new catalog empties the memo.
+type candidateMemo struct {
+	mu      sync.Mutex
+	catalog *fleet.Catalog
+	frags   map[*candidates.Alloc][]byte
 }
 
 // answerKey identifies an answer within one view.

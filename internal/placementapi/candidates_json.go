@@ -17,20 +17,24 @@ import (
 // 1.17, parent and root from 1.29). It is written by hand because with thousands of
 // candidates encoding dominates the request.
 func renderCandidates(v *fleet.View, res candidates.Result, requested map[int64]bool, ver version) []byte {
-	a := encodeAnswer(v, res, requested, ver, nil)
+	a := encodeAnswer(v, res, requested, ver, nil, nil)
 	return a.appendBody(make([]byte, 0, a.bodyLen()), nil)
 }
 
 // encodeAnswer encodes an answer in parts (encodedAnswer). With memo, summaries from 1.29 are
-// taken from and added to it.
-func encodeAnswer(v *fleet.View, res candidates.Result, requested map[int64]bool, ver version, memo *summaryMemo) *encodedAnswer {
+// taken from and added to it; with cm, so are the allocation requests.
+func encodeAnswer(v *fleet.View, res candidates.Result, requested map[int64]bool, ver version, memo *summaryMemo, cm *candidateMemo) *encodedAnswer {
 	a := &encodedAnswer{ends: make([]int32, 0, len(res.Candidates)), summaries: make([][]byte, 0, len(res.Summaries)),
 		truncated: res.Truncated()}
-	for i, c := range res.Candidates {
-		a.cands = appendCandidate(a.cands, v, c, ver)
-		a.ends = append(a.ends, int32(len(a.cands)))
-		if i == 0 { // room for all, judging by the first
-			a.cands = slices.Grow(a.cands, len(a.cands)*len(res.Candidates)*5/4)
+	if cm != nil {
+		a.cands = cm.encode(a.cands, &a.ends, v, res.Candidates, ver)
+	} else {
+		for i, c := range res.Candidates {
+			a.cands = appendCandidate(a.cands, v, c, ver)
+			a.ends = append(a.ends, int32(len(a.cands)))
+			if i == 0 { // room for all, judging by the first
+				a.cands = slices.Grow(a.cands, len(a.cands)*len(res.Candidates)*5/4)
+			}
 		}
 	}
 	var table []atomic.Pointer[summaryFragment]
@@ -58,6 +62,35 @@ func encodeAnswer(v *fleet.View, res candidates.Result, requested map[int64]bool
 		a.summaryBytes += len(f)
 	}
 	return a
+}
+
+// encode appends the encoded candidates to b and their end offsets to ends, reusing the
+// encodings of the memo's previous answer; the memo then holds this answer's.
+func (cm *candidateMemo) encode(b []byte, ends *[]int32, v *fleet.View, cands []candidates.Candidate, ver version) []byte {
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	if cm.catalog != v.Catalog() {
+		cm.catalog, cm.frags = v.Catalog(), nil
+	}
+	next := make(map[*candidates.Alloc][]byte, len(cands))
+	for i, c := range cands {
+		start := len(b)
+		if len(c.Allocs) == 0 {
+			b = appendCandidate(b, v, c, ver)
+		} else if f, ok := cm.frags[&c.Allocs[0]]; ok {
+			b = append(b, f...)
+			next[&c.Allocs[0]] = f
+		} else {
+			b = appendCandidate(b, v, c, ver)
+			next[&c.Allocs[0]] = b[start:len(b):len(b)]
+		}
+		*ends = append(*ends, int32(len(b)))
+		if i == 0 {
+			b = slices.Grow(b, len(b)*len(cands)*5/4)
+		}
+	}
+	cm.frags = next
+	return b
 }
 
 func appendCandidate(b []byte, v *fleet.View, c candidates.Candidate, ver version) []byte {
