@@ -219,10 +219,10 @@ func (s *Server) sendAllCandidates(rq *request, view *fleet.View, req candidates
 	if s.candidates.Randomize {
 		order = rand.Perm(ans.count())
 	}
-	body := getBody(ans.bodyLen())
-	defer putBody(body)
-	*body = ans.appendBody(*body, order)
-	return rq.sendRawJSON(http.StatusOK, *body, time.Time{})
+	stage := stagePool.Get().(*[]byte)
+	defer stagePool.Put(stage)
+	rq.startJSON(http.StatusOK, ans.bodyLen(), time.Time{})
+	return ans.writeBody(rq.w, order, *stage)
 }
 
 func (s *Server) warnTruncated(rq *request, found int) {

@@ -1,6 +1,7 @@
 package placementapi
 
 import (
+	"io"
 	"sync"
 	"sync/atomic"
 
@@ -170,22 +171,60 @@ func (a *encodedAnswer) bodyLen() int {
 		len(`], "provider_summaries": {`) + a.summaryBytes + 2*max(0, len(a.summaries)-1) + 2
 }
 
-// bodyPool recycles response bodies of unlimited answers, which are megabytes each: without
-// it every response allocates and clears a new one.
-var bodyPool sync.Pool // of *[]byte
-
-// getBody returns an empty buffer with room for n bytes.
-func getBody(n int) *[]byte {
-	if p, ok := bodyPool.Get().(*[]byte); ok && cap(*p) >= n {
-		*p = (*p)[:0]
-		return p
+// writeBody writes the body that appendBody makes to w, in writes of about len(stage)
+// bytes, assembled in stage: the client reads the first piece while the next is assembled,
+// and no buffer of the whole body is needed.
+func (a *encodedAnswer) writeBody(w io.Writer, order []int, stage []byte) error {
+	b := stage[:0]
+	var err error
+	put := func(p []byte) {
+		if err != nil {
+			return
+		}
+		if len(b)+len(p) > cap(b) {
+			if len(b) > 0 {
+				_, err = w.Write(b)
+				b = b[:0]
+			}
+			if err == nil && len(p) > cap(b) {
+				_, err = w.Write(p)
+				return
+			}
+		}
+		b = append(b, p...)
 	}
-	b := make([]byte, 0, n+n/8)
-	return &b
+	put([]byte(`{"allocation_requests": [`))
+	sep := []byte(", ")
+	for i := range a.ends {
+		k := i
+		if order != nil {
+			k = order[i]
+		}
+		start := int32(0)
+		if k > 0 {
+			start = a.ends[k-1]
+		}
+		if i > 0 {
+			put(sep)
+		}
+		put(a.cands[start:a.ends[k]])
+	}
+	put([]byte(`], "provider_summaries": {`))
+	for i, f := range a.summaries {
+		if i > 0 {
+			put(sep)
+		}
+		put(f)
+	}
+	put([]byte("}}"))
+	if err == nil && len(b) > 0 {
+		_, err = w.Write(b)
+	}
+	return err
 }
 
-// putBody gives a buffer back once its response is written.
-func putBody(p *[]byte) { bodyPool.Put(p) }
+// stagePool recycles writeBody's staging buffers.
+var stagePool = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
 
 // summaryMemo keeps each provider's encoded summary (microversion 1.29 and later, where
 // every summary lists all classes, traits, parent and root) by slot. A summary depends only

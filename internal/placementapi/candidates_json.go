@@ -262,13 +262,18 @@ func appendString(b []byte, s string) []byte {
 
 // sendRawJSON writes an already encoded JSON body.
 func (rq *request) sendRawJSON(status int, body []byte, modified time.Time) error {
+	rq.startJSON(status, len(body), modified)
+	_, err := rq.w.Write(body)
+	return err
+}
+
+// startJSON writes the headers of a JSON body of length bytes, which the caller then writes.
+func (rq *request) startJSON(status, length int, modified time.Time) {
 	rq.w.Header().Set("Content-Type", "application/json")
-	// A known length lets net/http write a large body in one piece instead of in chunks.
-	rq.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	// A known length lets net/http write a large body in large pieces instead of in chunks.
+	rq.w.Header().Set("Content-Length", strconv.Itoa(length))
 	rq.cacheHeaders(modified)
 	rq.writeVersionHeaders()
 	rq.status = status
 	rq.w.WriteHeader(status)
-	_, err := rq.w.Write(body)
-	return err
 }
