@@ -38,7 +38,7 @@ func TestCanonicalAnswerIgnoresOrderOnly(t *testing.T) {
 		t.Errorf("providers not named by the data set: %q", ca)
 	}
 	for _, changed := range []string{
-		strings.Replace(a, `"FPGA": 1`, `"FPGA": 2`, 1),             // an amount
+		strings.Replace(a, `"FPGA": 1`, `"FPGA": 2`, 1),               // an amount
 		strings.Replace(a, `"_F": ["u-fpga"]`, `"_G": ["u-fpga"]`, 1), // a group
 		strings.Replace(a, `"used": 0`, `"used": 10`, 1),              // a summary
 	} {
