@@ -738,40 +738,45 @@ func (s *search) result() Result {
 	if s.req.Random != nil {
 		s.req.Random.Shuffle(len(s.out), func(i, j int) { s.out[i], s.out[j] = s.out[j], s.out[i] })
 	}
-	// Mark the providers to summarize by slot, then list them in slot order.
-	marked := make([]bool, s.v.Slots())
-	n := 0
-	mark := func(slot int32) {
-		if !marked[slot] {
-			marked[slot] = true
-			n++
+	// The providers the results use (or their trees' roots, from 1.29), in slot order.
+	var used []int32
+	for _, c := range s.out {
+		for _, a := range c.Allocs {
+			if s.req.NestedAware {
+				used = append(used, s.v.RootSlot(a.Slot))
+			} else {
+				used = append(used, a.Slot)
+			}
 		}
 	}
+	used = sortedSet(used, s.v.Slots())
+	summaries := used
 	if s.req.NestedAware {
-		roots := make([]bool, s.v.Slots())
-		for _, c := range s.out {
-			for _, a := range c.Allocs {
-				root := s.v.RootSlot(a.Slot)
-				if !roots[root] {
-					roots[root] = true
-					for _, slot := range s.v.Tree(root) {
-						mark(slot)
-					}
-				}
-			}
+		summaries = nil
+		for _, root := range used {
+			summaries = append(summaries, s.v.Tree(root)...)
 		}
-	} else {
-		for _, c := range s.out {
-			for _, a := range c.Allocs {
-				mark(a.Slot)
-			}
-		}
-	}
-	summaries := make([]int32, 0, n)
-	for slot, ok := range marked {
-		if ok {
-			summaries = append(summaries, int32(slot))
-		}
+		summaries = sortedSet(summaries, s.v.Slots())
 	}
 	return Result{Candidates: s.out, Summaries: summaries, truncated: s.steps > s.maxSteps()}
+}
+
+// sortedSet sorts the slots (all below n) and removes repeats, in place: by sorting when
+// they are few, by marking them in a table of n when they are many.
+func sortedSet(slots []int32, n int) []int32 {
+	if len(slots)*16 < n {
+		slices.Sort(slots)
+		return slices.Compact(slots)
+	}
+	marked := make([]bool, n)
+	for _, s := range slots {
+		marked[s] = true
+	}
+	out := slots[:0]
+	for s, ok := range marked {
+		if ok {
+			out = append(out, int32(s))
+		}
+	}
+	return out
 }
