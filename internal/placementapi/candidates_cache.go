@@ -119,41 +119,33 @@ func (c *answerCache) answer(view *fleet.View, key answerKey, compute func() *en
 }
 
 // encodedAnswer is an answer's JSON in parts: the allocation requests one by one, so that
-// each response can list them in its own order, and the provider summaries.
+// each response can list them in its own order, and the provider summaries. The parts are
+// often shared with the memos (candidateMemo, summaryMemo) and never modified.
 type encodedAnswer struct {
-	cands []byte  // the encoded allocation requests, back to back
-	ends  []int32 // where each allocation request ends in cands
-	// summaries are the members of the provider_summaries object, one each ("uuid": {...}),
-	// often shared with summaryMemo.
-	summaries    [][]byte
-	summaryBytes int
-	truncated    bool // the search stopped at its step budget
+	cands     [][]byte // the allocation requests
+	summaries [][]byte // the members of the provider_summaries object ("uuid": {...})
+	bytes     int      // of all parts
+	truncated bool     // the search stopped at its step budget
 }
 
-func (a *encodedAnswer) size() int {
-	return len(a.cands) + 4*len(a.ends) + a.summaryBytes + 24*len(a.summaries)
-}
+func (a *encodedAnswer) size() int { return a.bytes + 24*(len(a.cands)+len(a.summaries)) }
 
 // count is the number of allocation requests.
-func (a *encodedAnswer) count() int { return len(a.ends) }
+func (a *encodedAnswer) count() int { return len(a.cands) }
 
 // appendBody appends the response body, the allocation requests in the order given by
 // order (a permutation of their indexes; nil for the order they were found in).
 func (a *encodedAnswer) appendBody(b []byte, order []int) []byte {
 	b = append(b, `{"allocation_requests": [`...)
-	for i := range a.ends {
+	for i := range a.cands {
 		k := i
 		if order != nil {
 			k = order[i]
 		}
-		start := int32(0)
-		if k > 0 {
-			start = a.ends[k-1]
-		}
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = append(b, a.cands[start:a.ends[k]]...)
+		b = append(b, a.cands[k]...)
 	}
 	b = append(b, `], "provider_summaries": {`...)
 	for i, f := range a.summaries {
@@ -167,8 +159,8 @@ func (a *encodedAnswer) appendBody(b []byte, order []int) []byte {
 
 // bodyLen is the length of the body appendBody writes.
 func (a *encodedAnswer) bodyLen() int {
-	return len(`{"allocation_requests": [`) + len(a.cands) + 2*max(0, len(a.ends)-1) +
-		len(`], "provider_summaries": {`) + a.summaryBytes + 2*max(0, len(a.summaries)-1) + 2
+	return len(`{"allocation_requests": [`) + len(`], "provider_summaries": {`) + len("}}") + a.bytes +
+		2*max(0, len(a.cands)-1) + 2*max(0, len(a.summaries)-1)
 }
 
 // writeBody writes the body that appendBody makes to w, in writes of about len(stage)
@@ -195,19 +187,15 @@ func (a *encodedAnswer) writeBody(w io.Writer, order []int, stage []byte) error 
 	}
 	put([]byte(`{"allocation_requests": [`))
 	sep := []byte(", ")
-	for i := range a.ends {
+	for i := range a.cands {
 		k := i
 		if order != nil {
 			k = order[i]
 		}
-		start := int32(0)
-		if k > 0 {
-			start = a.ends[k-1]
-		}
 		if i > 0 {
 			put(sep)
 		}
-		put(a.cands[start:a.ends[k]])
+		put(a.cands[k])
 	}
 	put([]byte(`], "provider_summaries": {`))
 	for i, f := range a.summaries {

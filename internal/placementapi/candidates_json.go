@@ -24,18 +24,23 @@ func renderCandidates(v *fleet.View, res candidates.Result, requested map[int64]
 // encodeAnswer encodes an answer in parts (encodedAnswer). With memo, summaries from 1.29 are
 // taken from and added to it; with cm, so are the allocation requests.
 func encodeAnswer(v *fleet.View, res candidates.Result, requested map[int64]bool, ver version, memo *summaryMemo, cm *candidateMemo) *encodedAnswer {
-	a := &encodedAnswer{ends: make([]int32, 0, len(res.Candidates)), summaries: make([][]byte, 0, len(res.Summaries)),
-		truncated: res.Truncated()}
+	a := &encodedAnswer{summaries: make([][]byte, 0, len(res.Summaries)), truncated: res.Truncated()}
 	if cm != nil {
-		a.cands = cm.encode(a.cands, &a.ends, v, res.Candidates, ver)
+		a.cands = cm.encode(v, res.Candidates, ver)
 	} else {
+		a.cands = make([][]byte, 0, len(res.Candidates))
+		var buf []byte // back to back
 		for i, c := range res.Candidates {
-			a.cands = appendCandidate(a.cands, v, c, ver)
-			a.ends = append(a.ends, int32(len(a.cands)))
+			start := len(buf)
+			buf = appendCandidate(buf, v, c, ver)
+			a.cands = append(a.cands, buf[start:len(buf):len(buf)])
 			if i == 0 { // room for all, judging by the first
-				a.cands = slices.Grow(a.cands, len(a.cands)*len(res.Candidates)*5/4)
+				buf = slices.Grow(buf, len(buf)*len(res.Candidates)*5/4)
 			}
 		}
+	}
+	for _, f := range a.cands {
+		a.bytes += len(f)
 	}
 	var table []atomic.Pointer[summaryFragment]
 	var catalog *fleet.Catalog
@@ -59,38 +64,39 @@ func encodeAnswer(v *fleet.View, res candidates.Result, requested map[int64]bool
 			f = m.b
 		}
 		a.summaries = append(a.summaries, f)
-		a.summaryBytes += len(f)
+		a.bytes += len(f)
 	}
 	return a
 }
 
-// encode appends the encoded candidates to b and their end offsets to ends, reusing the
-// encodings of the memo's previous answer; the memo then holds this answer's.
-func (cm *candidateMemo) encode(b []byte, ends *[]int32, v *fleet.View, cands []candidates.Candidate, ver version) []byte {
+// encode returns the encoded candidates, reusing the encodings of the memo's previous
+// answer; the memo then holds this answer's.
+func (cm *candidateMemo) encode(v *fleet.View, cands []candidates.Candidate, ver version) [][]byte {
 	cm.mu.Lock()
 	defer cm.mu.Unlock()
 	if cm.catalog != v.Catalog() {
 		cm.catalog, cm.frags = v.Catalog(), nil
 	}
+	out := make([][]byte, len(cands))
 	next := make(map[*candidates.Alloc][]byte, len(cands))
+	var buf []byte // new encodings, back to back
 	for i, c := range cands {
-		start := len(b)
-		if len(c.Allocs) == 0 {
-			b = appendCandidate(b, v, c, ver)
-		} else if f, ok := cm.frags[&c.Allocs[0]]; ok {
-			b = append(b, f...)
-			next[&c.Allocs[0]] = f
-		} else {
-			b = appendCandidate(b, v, c, ver)
-			next[&c.Allocs[0]] = b[start:len(b):len(b)]
+		if len(c.Allocs) > 0 {
+			if f, ok := cm.frags[&c.Allocs[0]]; ok {
+				out[i] = f
+				next[&c.Allocs[0]] = f
+				continue
+			}
 		}
-		*ends = append(*ends, int32(len(b)))
-		if i == 0 {
-			b = slices.Grow(b, len(b)*len(cands)*5/4)
+		start := len(buf)
+		buf = appendCandidate(buf, v, c, ver)
+		out[i] = buf[start:len(buf):len(buf)]
+		if len(c.Allocs) > 0 {
+			next[&c.Allocs[0]] = out[i]
 		}
 	}
 	cm.frags = next
-	return b
+	return out
 }
 
 func appendCandidate(b []byte, v *fleet.View, c candidates.Candidate, ver version) []byte {
