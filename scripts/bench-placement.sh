@@ -52,7 +52,9 @@
 # (create 465 s); nested 1000 (9,020 providers), create + candidates + list + claim ~15 min. The
 # defaults take about 45 min for Placement plus ingot's share. BUDGET=ci (flat 1000 and 5000,
 # nested 300, 20 samples per query, phases capped at 5 min) took 15 min for both servers
-# (bench/results/20261125-ci-budget-2cores), well within CI's 90 minutes. The benchmark is not
+# (bench/results/20261125-ci-budget-2cores), well within CI's 90 minutes. Gate 1000 alone
+# (issue 10: FLAT_SIZES= NESTED_SIZES= WIDE_SIZES= GATE_SIZES=1000) takes about 3.5 min,
+# Placement 170 s of it (bench/results/20261205-150733-vm-2cores). The benchmark is not
 # part of CI by default.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
