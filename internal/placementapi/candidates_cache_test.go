@@ -3,6 +3,7 @@ package placementapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -128,4 +129,71 @@ func TestUnlimitedCandidatesFollowEveryWrite(t *testing.T) {
 		random.must(204, "DELETE", "/allocations/cccccccc-0000-4000-8000-000000000003", nil)
 		check(trees*3 - trees - 1)
 	})
+}
+
+// TestUnlimitedCandidatesUnderConcurrentWrites reads unlimited answers from several clients
+// while allocations are written (run it with -race): every answer is whole, has between the
+// final and the initial number of candidates, and once the writes stop the answer is the
+// limited query's.
+func TestUnlimitedCandidatesUnderConcurrentWrites(t *testing.T) {
+	db := storetest.Open(t, storetest.SQLite)
+	c := candidateServer(t, db, placementapi.CandidateOptions{Randomize: true, Max: 100000})
+	const trees = 12
+	uuid := func(i int) string { return fmt.Sprintf("%08d-0000-4000-8000-000000000000", i) }
+	for i := range trees {
+		c.must(200, "POST", "/resource_providers", map[string]any{"uuid": uuid(i), "name": uuid(i)})
+		c.must(200, "PUT", "/resource_providers/"+uuid(i)+"/inventories", map[string]any{
+			"resource_provider_generation": 0, "inventories": map[string]any{"VCPU": map[string]any{"total": 2}}})
+	}
+	const q = "/allocation_candidates?resources=VCPU:2"
+	done := make(chan struct{})
+	errs := make(chan string, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- ""
+					return
+				default:
+				}
+				// not c.do: it would end the test from this goroutine
+				req, _ := http.NewRequest("GET", c.url+q, nil)
+				req.Header.Set("X-Auth-Token", "admin")
+				req.Header.Set("OpenStack-API-Version", "placement 1.39")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				var doc struct {
+					ARs []json.RawMessage `json:"allocation_requests"`
+				}
+				err = json.NewDecoder(resp.Body).Decode(&doc)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || err != nil || len(doc.ARs) < trees/2 || len(doc.ARs) > trees {
+					errs <- fmt.Sprintf("status %d, %d candidates, %v", resp.StatusCode, len(doc.ARs), err)
+					return
+				}
+			}
+		}()
+	}
+	for i := range trees / 2 {
+		c.must(204, "PUT", fmt.Sprintf("/allocations/cccccccc-0000-4000-8000-%012d", i), map[string]any{
+			"allocations": map[string]any{uuid(i): map[string]any{"resources": map[string]int{"VCPU": 2}}},
+			"project_id":  "p", "user_id": "u", "consumer_generation": nil, "consumer_type": "INSTANCE"})
+	}
+	close(done)
+	for range 4 {
+		if e := <-errs; e != "" {
+			t.Fatal(e)
+		}
+	}
+	got, gotSums := answerOf(t, c.must(200, "GET", q, nil))
+	want, wantSums := answerOf(t, c.must(200, "GET", q+"&limit=100", nil))
+	slices.Sort(got)
+	slices.Sort(want)
+	if len(got) != trees/2 || !slices.Equal(got, want) || !slices.Equal(gotSums, wantSums) {
+		t.Errorf("after the writes: %d candidates %v\nwant %v", len(got), got, want)
+	}
 }
