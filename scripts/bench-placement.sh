@@ -18,10 +18,15 @@
 #   WIDE_SIZES     wide sizes: trees of each exploding shape (bugs 2070257, 2126751) ["2"];
 #                  create + candidates only, no warmup, 3 samples, each request cut at
 #                  WIDE_TIMEOUT [60s] (reported as timed out, the timeout as a lower bound)
+#   GATE_SIZES     gate sizes: upstream's nested-perfload trees (7 providers each) ["1000"];
+#                  phases create,check,gate,throughput, both servers randomizing candidates
+#                  (ingot --randomize-allocation-candidates, Placement
+#                  randomize_allocation_candidates = True). check writes each server's
+#                  canonical answer to OUT; the report marks differing digests with ≠
 #   PHASES         phases at every size [create,candidates,list,claim,put]
 #   PHASES_<dataset>_<n>  phases for one size, e.g. PHASES_flat_10000=create,candidates
 #                  [flat 10000: create,candidates; nested: create,candidates,list,claim;
-#                  wide: create,candidates]
+#                  wide: create,candidates; gate: create,check,gate,throughput]
 #   ROUNDS         runs of every size on every server [1]. Each round starts each server afresh;
 #                  rounds go one after another (round 2 of every size follows round 1 of every
 #                  size), and the report shows each metric's median over the rounds with every
@@ -47,7 +52,9 @@
 # (create 465 s); nested 1000 (9,020 providers), create + candidates + list + claim ~15 min. The
 # defaults take about 45 min for Placement plus ingot's share. BUDGET=ci (flat 1000 and 5000,
 # nested 300, 20 samples per query, phases capped at 5 min) took 15 min for both servers
-# (bench/results/20261125-ci-budget-2cores), well within CI's 90 minutes. The benchmark is not
+# (bench/results/20261125-ci-budget-2cores), well within CI's 90 minutes. Gate 1000 alone
+# (issue 10: FLAT_SIZES= NESTED_SIZES= WIDE_SIZES= GATE_SIZES=1000) takes about 3.5 min,
+# Placement 170 s of it (bench/results/20261205-150733-vm-2cores). The benchmark is not
 # part of CI by default.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,6 +69,7 @@ fi
 FLAT_SIZES=${FLAT_SIZES-1000 5000 10000}
 NESTED_SIZES=${NESTED_SIZES-1000}
 WIDE_SIZES=${WIDE_SIZES-2}
+GATE_SIZES=${GATE_SIZES-1000}
 WIDE_ARGS="-warmup 0 -samples 3 -query-timeout ${WIDE_TIMEOUT:-60s}"
 PHASES=${PHASES:-create,candidates,list,claim,put}
 PHASES_flat_10000=${PHASES_flat_10000:-create,candidates}
@@ -97,6 +105,7 @@ phases_for() {
   if [ -n "$p" ]; then echo "$p"
   elif [ "$1" = nested ]; then echo "${PHASES_nested:-create,candidates,list,claim}"
   elif [ "$1" = wide ]; then echo "create,candidates"
+  elif [ "$1" = gate ]; then echo "${PHASES_gate:-create,check,gate,throughput}"
   else echo "$PHASES"; fi
 }
 
@@ -133,12 +142,14 @@ wait_http() { # wait_http PORT PID: until GET / answers, at most START_TIMEOUT s
   done
 }
 
-# start_ingot DATABASE-URL LOG
+# start_ingot DATABASE-URL LOG [FLAGS...]
 start_ingot() {
   if curl -s -o /dev/null "http://127.0.0.1:$INGOT_PORT/" 2>/dev/null; then
     log "port $INGOT_PORT is in use by another server (set INGOT_PORT)"; return 1
   fi
-  "$INGOT_BIN" serve --listen "127.0.0.1:$INGOT_PORT" --database "$1" --auth noauth2 >"$2" 2>&1 &
+  db=$1 serverlog=$2
+  shift 2
+  "$INGOT_BIN" serve --listen "127.0.0.1:$INGOT_PORT" --database "$db" --auth noauth2 "$@" >"$serverlog" 2>&1 &
   INGOT_PID=$!
   wait_http "$INGOT_PORT" "$INGOT_PID" && return 0
   log "ingot did not come up:"; tail -20 "$2" >&2
@@ -165,19 +176,29 @@ reset_postgres() {
 start_server() {
   case "$1" in
   placement)
-    WORK="$PLACEMENT_WORK" PORT="$PLACEMENT_PORT" WORKERS=2 THREADS=4 FRESH=1 \
+    randomize=0
+    [ "$2" = gate ] && randomize=1
+    WORK="$PLACEMENT_WORK" PORT="$PLACEMENT_PORT" WORKERS=2 THREADS=4 FRESH=1 RANDOMIZE=$randomize \
       "$ROOT/scripts/placement/start.sh" >&2 || return 1
     URL="http://127.0.0.1:$PLACEMENT_PORT" ;;
   ingot)
     rm -f "$TMP/ingot-$2-$3.db"*
-    start_ingot "sqlite:$TMP/ingot-$2-$3.db" "$OUT/$name.server.log" || return 1
+    # shellcheck disable=SC2046
+    start_ingot "sqlite:$TMP/ingot-$2-$3.db" "$OUT/$name.server.log" $(ingot_flags "$2") || return 1
     URL="http://127.0.0.1:$INGOT_PORT" ;;
   ingot-pg)
     reset_postgres
-    start_ingot "$DSN" "$OUT/$name.server.log" || return 1
+    # shellcheck disable=SC2046
+    start_ingot "$DSN" "$OUT/$name.server.log" $(ingot_flags "$2") || return 1
     URL="http://127.0.0.1:$INGOT_PORT" ;;
   *) log "unknown server $1"; exit 2 ;;
   esac
+}
+
+# ingot_flags DATASET: ingot's extra flags for a data set
+ingot_flags() {
+  [ "$1" = gate ] && echo "--randomize-allocation-candidates ${INGOT_GATE_FLAGS:-}"
+  return 0
 }
 
 stop_server() {
@@ -200,6 +221,7 @@ bench_one() {
   status=0
   args=$BENCH_ARGS
   [ "$2" = wide ] && args="$args $WIDE_ARGS"
+  [ "$2" = gate ] && args="$args -check-dir $OUT"
   # shellcheck disable=SC2086
   "$TMP/placementbench" -url "$URL" -server "$1" -dataset "$2" -n "$3" -phases "$phases" $args \
     >"$OUT/$name.json" 2>"$OUT/$name.log" || status=$?
@@ -224,7 +246,8 @@ report() {
   args=""
   for s in $SERVERS; do
     # shellcheck disable=SC2086
-    { add_results "$s" flat $FLAT_SIZES; add_results "$s" nested $NESTED_SIZES; add_results "$s" wide $WIDE_SIZES; }
+    { add_results "$s" flat $FLAT_SIZES; add_results "$s" nested $NESTED_SIZES; add_results "$s" wide $WIDE_SIZES
+      add_results "$s" gate $GATE_SIZES; }
   done
   [ -n "$args" ] || { log "no results"; return 1; }
   # shellcheck disable=SC2086
@@ -233,9 +256,27 @@ report() {
   log "results in $OUT"
 }
 
+# compare_checks DATASET N: say whether the servers' canonical answers (check phase) are equal;
+# a difference is kept as check-DATASET-N.diff. The canonical files are then compressed.
+compare_checks() {
+  cds=$1 cn=$2
+  set -- "$OUT"/*-"$cds-$cn"-*.check.txt
+  [ -e "$1" ] || return 0
+  for f in "$@"; do
+    [ "$f" = "$1" ] && continue
+    if cmp -s "$1" "$f"; then
+      log "check $cds $cn: $(basename "$f") = $(basename "$1")"
+    else
+      log "check $cds $cn: $(basename "$f") DIFFERS from $(basename "$1"): see $OUT/check-$cds-$cn.diff"
+      diff "$1" "$f" | head -200 >>"$OUT/check-$cds-$cn.diff" || true
+    fi
+  done
+  gzip -f "$@"
+}
+
 main() {
   build_tools
-  log "servers: $SERVERS; flat: ${FLAT_SIZES:-none}; nested: ${NESTED_SIZES:-none}; wide: ${WIDE_SIZES:-none}; out: $OUT"
+  log "servers: $SERVERS; flat: ${FLAT_SIZES:-none}; nested: ${NESTED_SIZES:-none}; wide: ${WIDE_SIZES:-none}; gate: ${GATE_SIZES:-none}; out: $OUT"
   failed=0
   for r in $(seq 1 "${ROUNDS:-1}"); do
     if [ "${ORDER:-by-size}" = by-server ]; then
@@ -243,12 +284,15 @@ main() {
         for n in $FLAT_SIZES; do bench_one "$s" flat "$n" "$r" || failed=1; done
         for n in $NESTED_SIZES; do bench_one "$s" nested "$n" "$r" || failed=1; done
         for n in $WIDE_SIZES; do bench_one "$s" wide "$n" "$r" || failed=1; done
+        for n in $GATE_SIZES; do bench_one "$s" gate "$n" "$r" || failed=1; done
       done
     else
       for n in $FLAT_SIZES; do for s in $SERVERS; do bench_one "$s" flat "$n" "$r" || failed=1; done; done
       for n in $NESTED_SIZES; do for s in $SERVERS; do bench_one "$s" nested "$n" "$r" || failed=1; done; done
       for n in $WIDE_SIZES; do for s in $SERVERS; do bench_one "$s" wide "$n" "$r" || failed=1; done; done
+      for n in $GATE_SIZES; do for s in $SERVERS; do bench_one "$s" gate "$n" "$r" || failed=1; done; done
     fi
+    for n in $GATE_SIZES; do compare_checks gate "$n"; done
   done
   report
   return $failed

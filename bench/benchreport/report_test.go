@@ -41,6 +41,11 @@ func TestTarget(t *testing.T) {
 		{"flat", "candidates.plain.limit10.p99_ms", 5000, 0},
 		{"flat", "candidates.plain.limit10.p50_ms", 1000, 0},
 		{"nested", "create.providers_per_s", 1000, 0},
+		{"gate", "gate.gate.p50_ms", 1000, 100},
+		{"gate", "gate.gate.after_write.p50_ms", 1000, 100},
+		{"gate", "gate.gate.p95_ms", 1000, 0},
+		{"gate", "throughput.gate.requests_per_s", 1000, 100},
+		{"gate", "throughput.gate.requests_per_s", 300, 0},
 	}
 	for _, tt := range tests {
 		if got := target(tt.dataset, tt.n, tt.metric); got != tt.want {

@@ -68,11 +68,26 @@ func (c *client) do(ctx context.Context, method, path, mv string, body any) (res
 		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	b, err := readBody(resp)
 	if err != nil {
 		return response{}, fmt.Errorf("read %s %s: %w", method, path, err)
 	}
 	return response{status: resp.StatusCode, body: b, dur: time.Since(start)}, nil
+}
+
+// readBody reads a whole body, into a buffer of the announced length when there is one: a
+// growing buffer would add copies of megabytes to the measured time of large answers.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n < 1<<30 {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			return nil, err
+		}
+		// the rest, if the length was wrong
+		rest, err := io.ReadAll(resp.Body)
+		return append(b, rest...), err
+	}
+	return io.ReadAll(resp.Body)
 }
 
 // expect sends a request that must answer with one of the statuses in ok.

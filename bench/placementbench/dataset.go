@@ -22,6 +22,8 @@ const (
 	datasetFlat    = "flat"
 	datasetNested  = "nested"
 	datasetWide    = "wide"
+	datasetGate    = "gate"
+	traitFoo       = "CUSTOM_FOO"
 	classPCI       = "CUSTOM_BENCH_PCI"
 	providersPerCN = 9 // nested: root, 2 NUMA nodes, 6 devices
 )
@@ -118,8 +120,10 @@ func buildDataset(kind string, n, racks int, runID string) (*dataset, error) {
 		return nestedDataset(g, n, racks), nil
 	case datasetWide:
 		return wideDataset(g, n), nil
+	case datasetGate:
+		return gateDataset(g, n), nil
 	}
-	return nil, fmt.Errorf("unknown data set %q (want flat, nested or wide)", kind)
+	return nil, fmt.Errorf("unknown data set %q (want flat, nested, wide or gate)", kind)
 }
 
 // flatDataset is the Ironic-like fleet of ../shared/peers/placement/bench: n providers with
@@ -312,4 +316,53 @@ func groupsQuery(class string, k int) string {
 		fmt.Fprintf(&b, "resources%d=%s:1&", i, class)
 	}
 	return b.String() + "group_policy=none"
+}
+
+// gateQuery is upstream's nested-perfload query (gate/perfload-nested-runner.sh): DISK_GB on
+// a root with COMPUTE_VOLUME_MULTI_ATTACH, VCPU and memory on a NUMA node with CUSTOM_FOO, and
+// an FPGA in the same subtree as that NUMA node.
+const gateQuery = "resources=DISK_GB:10&required=" + traitMultiAtt +
+	"&resources_COMPUTE=VCPU:1,MEMORY_MB:256&required_COMPUTE=" + traitFoo +
+	"&resources_FPGA=FPGA:1&group_policy=none&same_subtree=_COMPUTE,_FPGA"
+
+// gateDataset is upstream's nested-perfload gate job (gate/gabbits/nested-perfload.yaml):
+// n trees of 7 providers. The root has DISK_GB 20480 and COMPUTE_VOLUME_MULTI_ATTACH; numa0
+// has VCPU 4 (2 reserved) and MEMORY_MB 2048 (min_unit 512, step_size 256) with an FPGA and
+// a VGPU below it; numa1 has VCPU 4 and MEMORY_MB 2048 (min_unit 256, max_unit 1024) and
+// CUSTOM_FOO, with two FPGAs below it. Its query has 2 candidates per tree, and the answer
+// summarizes all 7 providers of every tree. It is measured by the check, gate and throughput
+// phases (no limit; the servers randomize).
+func gateDataset(g idGen, n int) *dataset {
+	d := &dataset{Kind: datasetGate, CustomTraits: []string{traitFoo}}
+	for i := range n {
+		d.Trees = append(d.Trees, gateTree(g, i))
+	}
+	d.Queries = []query{{"gate", gateQuery}}
+	return d
+}
+
+// gateTree returns tree i of the gate data set, parents first.
+func gateTree(g idGen, i int) []provider {
+	name := "bench-" + g.runID + "-gate" + strconv.Itoa(i)
+	id := func(part string) string { return g.uuid("gate", i, part) }
+	root := provider{Name: name, UUID: id("root"), Traits: []string{traitMultiAtt},
+		Inventories: map[string]inventory{"DISK_GB": {Total: 20480}}}
+	numa0 := provider{Name: name + "-numa0", UUID: id("numa0"), ParentUUID: root.UUID,
+		Inventories: map[string]inventory{
+			"VCPU":      {Total: 4, Reserved: 2},
+			"MEMORY_MB": {Total: 2048, MinUnit: 512, StepSize: 256},
+		},
+		Traits: []string{traitNUMARoot}}
+	numa1 := provider{Name: name + "-numa1", UUID: id("numa1"), ParentUUID: root.UUID,
+		Inventories: map[string]inventory{
+			"VCPU":      {Total: 4},
+			"MEMORY_MB": {Total: 2048, MinUnit: 256, MaxUnit: 1024},
+		},
+		Traits: []string{traitNUMARoot, traitFoo}}
+	dev := func(parent provider, suffix, class string, total int) provider {
+		return provider{Name: name + "-" + suffix, UUID: id(suffix), ParentUUID: parent.UUID,
+			Inventories: map[string]inventory{class: {Total: total}}}
+	}
+	return []provider{root, numa0, dev(numa0, "fpga0", "FPGA", 1), dev(numa0, "pgpu0", "VGPU", 8),
+		numa1, dev(numa1, "fpga1_0", "FPGA", 1), dev(numa1, "fpga1_1", "FPGA", 1)}
 }

@@ -4,12 +4,18 @@
 //
 // It builds a data set (-dataset flat: an Ironic-like fleet of -n one-unit providers in rack
 // aggregates with traits; -dataset nested: -n compute trees with NUMA and device children plus
-// sharing DISK_GB providers) and runs the phases named by -phases, always in this order:
+// sharing DISK_GB providers; -dataset gate: upstream's nested-perfload trees) and runs the
+// phases named by -phases, always in this order:
 //
 //	create      provider creation with -c concurrent clients (POST, PUT inventories, traits,
 //	            aggregates per provider): providers/s and per-request latency
+//	check       each query's full answer (no limit) in canonical form, hashed, so that two
+//	            servers' candidate sets and summaries can be compared
 //	candidates  GET /allocation_candidates for the data set's queries at every -limits value:
 //	            p50/p99 latency, response size, candidate count
+//	gate        upstream's perfload loop per query (no limit): timed requests, then -gate-allocs
+//	            times one allocation written and more timed requests: p50/p95
+//	throughput  -tp-clients clients sending each query (no limit) for -tp-duration: requests/s
 //	list        GET /resource_providers variants: latency and provider count
 //	claim       scheduler-like loop with -c clients: get candidates (limit -claim-limit), pick
 //	            one at random, PUT /allocations with consumer_generation null, retry on 409
@@ -37,7 +43,9 @@ import (
 )
 
 // phaseOrder returns the phases in the order they run, whatever order -phases names them.
-func phaseOrder() []string { return []string{"create", "candidates", "list", "claim", "put"} }
+func phaseOrder() []string {
+	return []string{"create", "check", "candidates", "gate", "throughput", "list", "claim", "put"}
+}
 
 // config is everything the flags set.
 type config struct {
@@ -64,6 +72,11 @@ type config struct {
 	Timeout      time.Duration
 	QueryTimeout time.Duration
 	MaxPhase     time.Duration
+	CheckDir     string
+	GateTimings  int
+	GateAllocs   int
+	TPClients    int
+	TPDuration   time.Duration
 }
 
 func main() {
@@ -93,7 +106,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:18878", "Placement-API endpoint")
 	fs.StringVar(&cfg.Server, "server", "", "label of the server in the result (e.g. ingot, placement)")
 	fs.StringVar(&cfg.Token, "token", "admin", "X-Auth-Token (noauth2: admin)")
-	fs.StringVar(&cfg.Dataset, "dataset", datasetFlat, "data set: flat, nested or wide")
+	fs.StringVar(&cfg.Dataset, "dataset", datasetFlat, "data set: flat, nested, wide or gate")
 	fs.IntVar(&cfg.N, "n", 1000, "flat: providers; nested: compute trees (9 providers each); wide: trees of each shape (9 providers each)")
 	fs.IntVar(&cfg.Racks, "racks", 20, "rack aggregates (provider or tree i is in rack i%racks)")
 	phases := fs.String("phases", strings.Join(phaseOrder(), ","), "comma-separated phases: "+strings.Join(phaseOrder(), ","))
@@ -113,6 +126,11 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.Timeout, "timeout", 5*time.Minute, "per-request timeout")
 	fs.DurationVar(&cfg.QueryTimeout, "query-timeout", 0, "end a candidates or list query whose request takes longer, reporting it as timed out (0: no limit but -timeout)")
 	fs.DurationVar(&cfg.MaxPhase, "max-phase", 10*time.Minute, "upper bound on the claim and put phases")
+	fs.StringVar(&cfg.CheckDir, "check-dir", "", "check: also write each answer's canonical lines to a file in this directory")
+	fs.IntVar(&cfg.GateTimings, "gate-timings", 2, "gate: timed requests after each allocation (upstream: 2)")
+	fs.IntVar(&cfg.GateAllocs, "gate-allocs", 10, "gate: allocations written, each followed by timed requests (upstream: 10)")
+	fs.IntVar(&cfg.TPClients, "tp-clients", 10, "throughput: concurrent clients (upstream's ab -c 10)")
+	fs.DurationVar(&cfg.TPDuration, "tp-duration", 30*time.Second, "throughput: how long each query is sent")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -128,8 +146,8 @@ func (cfg *config) finish(phases, limits string) error {
 	if cfg.Limits, err = parseInts(limits); err != nil {
 		return fmt.Errorf("-limits: %w", err)
 	}
-	if cfg.N < 1 || cfg.Concurrency < 1 || cfg.Samples < 1 {
-		return fmt.Errorf("-n, -c and -samples must be positive")
+	if cfg.N < 1 || cfg.Concurrency < 1 || cfg.Samples < 1 || cfg.GateTimings < 1 || cfg.TPClients < 1 {
+		return fmt.Errorf("-n, -c, -samples, -gate-timings and -tp-clients must be positive")
 	}
 	if cfg.Claims == 0 {
 		cfg.Claims = max(1, min(cfg.N/4, 200)) // the real Placement claims < 1/s at 5,000 providers

@@ -63,7 +63,7 @@ func (b *bench) measure(ctx context.Context, name, path string, samples int,
 		res.TimedOut = true
 		b.countError("timeout_" + name)
 		ms := round3(float64(b.cfg.QueryTimeout) / float64(time.Millisecond))
-		res.Latency = Stats{N: 1, P50ms: ms, P90ms: ms, P99ms: ms, MeanMs: ms, MinMs: ms, MaxMs: ms}
+		res.Latency = Stats{N: 1, P50ms: ms, P90ms: ms, P95ms: ms, P99ms: ms, MeanMs: ms, MinMs: ms, MaxMs: ms}
 		res.Seconds = round3(time.Since(start).Seconds())
 		b.logf("   %-40s timed out after %s", name, b.cfg.QueryTimeout)
 		return res, nil

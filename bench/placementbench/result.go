@@ -34,7 +34,10 @@ type result struct {
 	PhaseSeconds     map[string]float64 `json:"phase_s"`
 	PhaseLoad        map[string]string  `json:"phase_load,omitempty"` // 1-minute load average at start -> end
 	Create           *createResult      `json:"create,omitempty"`
+	Check            []checkResult      `json:"check,omitempty"`
 	Candidates       []queryResult      `json:"candidates,omitempty"`
+	Gate             []gateResult       `json:"gate,omitempty"`
+	Throughput       []throughputResult `json:"throughput,omitempty"`
 	List             []queryResult      `json:"list,omitempty"`
 	Claim            *claimResult       `json:"claim,omitempty"`
 	Put              *putResult         `json:"put,omitempty"`
@@ -67,6 +70,10 @@ type params struct {
 	ListSamples   int      `json:"list_samples"`
 	Microversion  string   `json:"microversion"`
 	Seed          uint64   `json:"seed"`
+	GateTimings   int      `json:"gate_timings,omitempty"`
+	GateAllocs    int      `json:"gate_allocs,omitempty"`
+	TPClients     int      `json:"tp_clients,omitempty"`
+	TPDurationS   float64  `json:"tp_duration_s,omitempty"`
 }
 
 // createResult is the provider-creation phase.
@@ -136,6 +143,23 @@ func (r *result) addMetrics() {
 		add("create.providers_per_s", kindThroughput, "providers/s", c.ProvidersPerSec)
 		add("create.request.p50_ms", kindLatency, "ms", c.Latency.P50ms)
 		add("create.request.p99_ms", kindLatency, "ms", c.Latency.P99ms)
+	}
+	for _, c := range r.Check {
+		add("check."+c.Name+".candidates", kindCount, "ARs", float64(c.Candidates))
+		add("check."+c.Name+".summaries", kindCount, "summaries", float64(c.Summaries))
+		add("check."+c.Name+".candidates_digest", kindCount, "sha256/48", digestValue(c.CandidatesSHA256))
+		add("check."+c.Name+".summaries_digest", kindCount, "sha256/48", digestValue(c.SummariesSHA256))
+	}
+	for _, g := range r.Gate {
+		add("gate."+g.Name+".p50_ms", kindLatency, "ms", g.Latency.P50ms)
+		add("gate."+g.Name+".p95_ms", kindLatency, "ms", g.Latency.P95ms)
+		add("gate."+g.Name+".after_write.p50_ms", kindLatency, "ms", g.AfterWrite.P50ms)
+		add("gate."+g.Name+".first.candidates", kindCount, "ARs", float64(g.FirstItems))
+		add("gate."+g.Name+".last.candidates", kindCount, "ARs", float64(g.LastItems))
+	}
+	for _, t := range r.Throughput {
+		add("throughput."+t.Name+".requests_per_s", kindThroughput, "requests/s", t.PerSec)
+		add("throughput."+t.Name+".p50_ms", kindLatency, "ms", t.Latency.P50ms)
 	}
 	for _, q := range r.Candidates {
 		add("candidates."+q.Name+".p50_ms", kindLatency, "ms", q.Latency.P50ms)

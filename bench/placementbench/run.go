@@ -71,8 +71,14 @@ func (b *bench) runPhase(ctx context.Context, phase string, res *result) error {
 	switch phase {
 	case "create":
 		res.Create, err = b.create(ctx)
+	case "check":
+		res.Check, err = b.check(ctx)
 	case "candidates":
 		res.Candidates, err = b.candidates(ctx)
+	case "gate":
+		res.Gate, err = b.gate(ctx)
+	case "throughput":
+		res.Throughput, err = b.throughput(ctx)
 	case "list":
 		res.List, err = b.list(ctx)
 	case "claim":
@@ -103,6 +109,8 @@ func (b *bench) newResult() *result {
 			QueryBudgetS: cfg.QueryBudget.Seconds(), QueryTimeoutS: cfg.QueryTimeout.Seconds(), Claims: cfg.Claims,
 			ClaimLimit: cfg.ClaimLimit, Retries: cfg.Retries, Puts: cfg.Puts,
 			ListSamples: cfg.ListSamples, Microversion: cfg.MV, Seed: cfg.Seed,
+			GateTimings: cfg.GateTimings, GateAllocs: cfg.GateAllocs, TPClients: cfg.TPClients,
+			TPDurationS: cfg.TPDuration.Seconds(),
 		},
 		PhaseSeconds: map[string]float64{},
 		PhaseLoad:    map[string]string{},

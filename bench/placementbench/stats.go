@@ -13,6 +13,7 @@ type Stats struct {
 	N      int     `json:"n"`
 	P50ms  float64 `json:"p50_ms"`
 	P90ms  float64 `json:"p90_ms"`
+	P95ms  float64 `json:"p95_ms"`
 	P99ms  float64 `json:"p99_ms"`
 	MeanMs float64 `json:"mean_ms"`
 	MinMs  float64 `json:"min_ms"`
@@ -34,6 +35,7 @@ func summarize(ds []time.Duration) Stats {
 		N:      len(s),
 		P50ms:  ms(percentile(s, 50)),
 		P90ms:  ms(percentile(s, 90)),
+		P95ms:  ms(percentile(s, 95)),
 		P99ms:  ms(percentile(s, 99)),
 		MeanMs: ms(sum / time.Duration(len(s))),
 		MinMs:  ms(s[0]),

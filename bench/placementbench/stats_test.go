@@ -11,7 +11,7 @@ func TestSummarizeNearestRank(t *testing.T) {
 		ds = append(ds, time.Duration(i)*time.Millisecond)
 	}
 	got := summarize(ds)
-	want := Stats{N: 100, P50ms: 50, P90ms: 90, P99ms: 99, MeanMs: 50.5, MinMs: 1, MaxMs: 100}
+	want := Stats{N: 100, P50ms: 50, P90ms: 90, P95ms: 95, P99ms: 99, MeanMs: 50.5, MinMs: 1, MaxMs: 100}
 	if got != want {
 		t.Errorf("summarize(1..100 ms) = %+v, want %+v", got, want)
 	}

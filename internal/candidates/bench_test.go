@@ -2,6 +2,7 @@ package candidates
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -118,5 +119,53 @@ func BenchmarkExplodingTrees(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// gateFleet is upstream's nested-perfload shape (gate/gabbits/nested-perfload.yaml): n trees
+// of a root with DISK_GB and a trait, two NUMA nodes with VCPU and memory (numa1 with a custom
+// trait), an FPGA and a VGPU under numa0 and two FPGAs under numa1.
+func gateFleet(n int) (*builder, Request) {
+	const (
+		fpga    = 5
+		vgpu    = 6
+		multi   = 10
+		foo     = 11
+		cnTrait = multi
+	)
+	bl := newBuilder()
+	for h := range n {
+		cn := fmt.Sprintf("cn%d", h)
+		bl.add(cn, "").inv(cn, disk, 20480, 0).traits(cn, cnTrait)
+		n0, n1 := cn+"-numa0", cn+"-numa1"
+		bl.add(n0, cn).inv(n0, vcpu, 4, 2).inv(n0, mem, 2048, 0).traits(n0, numa)
+		bl.add(n0+"-fpga0", n0).inv(n0+"-fpga0", fpga, 1, 0)
+		bl.add(n0+"-pgpu0", n0).inv(n0+"-pgpu0", vgpu, 8, 0)
+		bl.add(n1, cn).inv(n1, vcpu, 4, 0).inv(n1, mem, 2048, 0).traits(n1, numa, foo)
+		bl.add(n1+"-fpga1_0", n1).inv(n1+"-fpga1_0", fpga, 1, 0)
+		bl.add(n1+"-fpga1_1", n1).inv(n1+"-fpga1_1", fpga, 1, 0)
+	}
+	req := Request{
+		Groups: []Group{
+			{Resources: []Amount{{disk, 10}}, Required: [][]int64{{cnTrait}}},
+			{Suffix: "_COMPUTE", Resources: []Amount{{vcpu, 1}, {mem, 256}}, Required: [][]int64{{foo}}},
+			{Suffix: "_FPGA", Resources: []Amount{{fpga, 1}}},
+		},
+		SameSubtree: [][]string{{"_COMPUTE", "_FPGA"}}, NestedAware: true, BreadthFirst: true,
+		MaxCandidates: 100000,
+	}
+	return bl, req
+}
+
+// BenchmarkFindGate is the search of upstream's nested-perfload query at 1,000 trees: every
+// candidate (2,000), randomized as the gate job runs it.
+func BenchmarkFindGate(b *testing.B) {
+	bl, req := gateFleet(1000)
+	v := bl.view()
+	req.Random = rand.New(rand.NewPCG(1, 2))
+	for b.Loop() {
+		if got := len(Find(v, req).Candidates); got != 2000 {
+			b.Fatalf("%d candidates", got)
+		}
 	}
 }

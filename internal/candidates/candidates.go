@@ -61,6 +61,9 @@ type Request struct {
 	// BreadthFirst takes results from the anchors in turn (one each per round) instead of
 	// exhausting one anchor before the next.
 	BreadthFirst bool
+	// Memo, when set, lets this search reuse the results of an earlier search of the same
+	// request for the trees that did not change (see Memo).
+	Memo *Memo
 }
 
 // Alloc is an amount of one class on the provider in Slot.
@@ -175,10 +178,35 @@ func newSearch(v *fleet.View, req Request) *search {
 }
 
 func (s *search) run() {
+	if s.memoUsable() && s.runMemo() {
+		return
+	}
+	if s.req.BreadthFirst && s.req.Random != nil && s.req.Limit == 0 {
+		// Every result is kept and then shuffled, so the order of the search does not
+		// matter unless it stops early (at MaxCandidates or the step budget): search depth
+		// first, which needs no resumable search per anchor, and only when it stopped early
+		// search again breadth first, which decides which results are kept.
+		s.runDepthFirst()
+		if !s.done {
+			return
+		}
+		s.reset()
+	}
 	if s.req.BreadthFirst {
 		s.runBreadthFirst()
 		return
 	}
+	s.runDepthFirst()
+}
+
+// reset forgets every result and the steps taken, for a fresh search.
+func (s *search) reset() {
+	s.out, s.emitted, s.steps, s.done = nil, 0, 0, false
+	clear(s.seen)
+}
+
+// runDepthFirst exhausts each anchor before the next.
+func (s *search) runDepthFirst() {
 	for _, a := range s.v.Roots() {
 		if s.done {
 			return
@@ -710,26 +738,45 @@ func (s *search) result() Result {
 	if s.req.Random != nil {
 		s.req.Random.Shuffle(len(s.out), func(i, j int) { s.out[i], s.out[j] = s.out[j], s.out[i] })
 	}
-	used := map[int32]bool{}
+	// The providers the results use (or their trees' roots, from 1.29), in slot order.
+	var used []int32
 	for _, c := range s.out {
 		for _, a := range c.Allocs {
-			used[a.Slot] = true
+			if s.req.NestedAware {
+				used = append(used, s.v.RootSlot(a.Slot))
+			} else {
+				used = append(used, a.Slot)
+			}
 		}
 	}
-	var summaries []int32
+	used = sortedSet(used, s.v.Slots())
+	summaries := used
 	if s.req.NestedAware {
-		roots := map[int32]bool{}
-		for slot := range used {
-			roots[s.v.RootSlot(slot)] = true
-		}
-		for root := range roots {
+		summaries = nil
+		for _, root := range used {
 			summaries = append(summaries, s.v.Tree(root)...)
 		}
-	} else {
-		for slot := range used {
-			summaries = append(summaries, slot)
+		summaries = sortedSet(summaries, s.v.Slots())
+	}
+	return Result{Candidates: s.out, Summaries: summaries, truncated: s.steps > s.maxSteps()}
+}
+
+// sortedSet sorts the slots (all below n) and removes repeats, in place: by sorting when
+// they are few, by marking them in a table of n when they are many.
+func sortedSet(slots []int32, n int) []int32 {
+	if len(slots)*16 < n {
+		slices.Sort(slots)
+		return slices.Compact(slots)
+	}
+	marked := make([]bool, n)
+	for _, s := range slots {
+		marked[s] = true
+	}
+	out := slots[:0]
+	for s, ok := range marked {
+		if ok {
+			out = append(out, int32(s))
 		}
 	}
-	slices.Sort(summaries)
-	return Result{Candidates: s.out, Summaries: summaries, truncated: s.steps > s.maxSteps()}
+	return out
 }

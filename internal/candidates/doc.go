@@ -25,5 +25,6 @@
 // choice as soon as it exceeds a provider's free capacity (existing usage included) or
 // breaks group_policy=isolate. Without randomization the search stops after Limit results;
 // MaxCandidates caps it in every case. A flat fleet (one provider per tree, no sharing)
-// costs one pass over the providers that have the class, stopping at Limit.
+// costs one pass over the providers that have the class, stopping at Limit. A Memo lets a
+// randomized unlimited search of a successor view reuse the results of unchanged trees.
 package candidates

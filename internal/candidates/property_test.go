@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"ingot/internal/fleet"
 )
 
 // randomCase builds a small random fleet (trees up to depth 3, some sharing providers) and
@@ -155,4 +157,57 @@ func FuzzFindInvariants(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMemoMatchesFreshSearch checks, on random fleets and requests, that a randomized
+// unlimited search reusing a Memo across successive views (usage or traits changed on random
+// providers) finds exactly what a search without it finds.
+func TestMemoMatchesFreshSearch(t *testing.T) {
+	reused := 0
+	for seed := range uint64(400) {
+		b, req := randomCase(seed)
+		if len(req.Groups) == 0 {
+			continue
+		}
+		req.Limit = 0
+		req.Random = rand.New(rand.NewPCG(seed, 1))
+		memo := &Memo{}
+		r := rand.New(rand.NewPCG(seed, 2))
+		v := b.view()
+		for step := range 4 {
+			plain, memoized := req, req
+			memoized.Memo = memo
+			want := describe(v, Find(v, plain))
+			got := describe(v, Find(v, memoized))
+			if !slices.Equal(got, want) {
+				t.Fatalf("seed %d step %d: with memo %v\nwithout %v", seed, step, got, want)
+			}
+			if step > 0 && len(memo.anchors) > 0 {
+				reused++
+			}
+			var changed []*fleet.Provider
+			v.Providers(func(p *fleet.Provider) bool {
+				if r.IntN(4) != 0 {
+					return true
+				}
+				q := *p
+				if len(q.Inventories) > 0 && r.IntN(2) == 0 {
+					q.Inventories = slices.Clone(p.Inventories)
+					i := r.IntN(len(q.Inventories))
+					q.Inventories[i].Used = int64(r.IntN(int(q.Inventories[i].Total) + 1))
+				} else if slices.Contains(p.Traits, avx) {
+					q.Traits = slices.DeleteFunc(slices.Clone(p.Traits), func(t int64) bool { return t == avx })
+				} else {
+					q.Traits = append(slices.Clone(p.Traits), avx)
+					slices.Sort(q.Traits)
+				}
+				changed = append(changed, &q)
+				return true
+			})
+			v = v.With(v.Seq+1, nil, changed, nil)
+		}
+	}
+	if reused < 50 {
+		t.Errorf("the memo was used in only %d searches", reused)
+	}
 }

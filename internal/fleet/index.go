@@ -10,6 +10,8 @@ const ShareTrait = "MISC_SHARES_VIA_AGGREGATE"
 // classes. It is built on first use and shared by successor views while those do not change.
 type index struct {
 	roots     []int32           // slots of root providers, in slot order
+	rootOf    []int32           // slot -> slot of its root
+	parentOf  []int32           // slot -> slot of its parent, -1 for a root
 	tree      [][]int32         // root slot -> slots of every provider in the tree, in slot order
 	hasTrees  bool              // some provider has a parent
 	byClass   map[int64][]int32 // class id -> slots of providers with inventory of it
@@ -34,6 +36,7 @@ func (v *View) index() *index {
 
 func (v *View) buildIndex() *index {
 	x := &index{tree: make([][]int32, len(v.providers)), byClass: map[int64][]int32{}, isSharing: map[int32]bool{},
+		rootOf: make([]int32, len(v.providers)), parentOf: make([]int32, len(v.providers)),
 		sharedWith: make([][]int32, len(v.providers)), anchorsOf: map[int32][]int32{}}
 	shareTrait, haveShareTrait := v.TraitID(ShareTrait)
 	aggMembers := map[string][]int32{}
@@ -49,6 +52,10 @@ func (v *View) buildIndex() *index {
 		}
 		root := v.slotOf[p.RootID]
 		x.tree[root] = append(x.tree[root], slot)
+		x.rootOf[slot], x.parentOf[slot] = root, -1
+		if p.ParentID != 0 {
+			x.parentOf[slot] = v.slotOf[p.ParentID]
+		}
 		for _, inv := range p.Inventories {
 			x.byClass[inv.ClassID] = append(x.byClass[inv.ClassID], slot)
 		}
@@ -109,13 +116,7 @@ func (v *View) SharedWith(anchor int32) []int32 { return v.index().sharedWith[an
 func (v *View) AnchorsOf(s int32) []int32 { return v.index().anchorsOf[s] }
 
 // RootSlot returns the slot of the root of the provider in slot s.
-func (v *View) RootSlot(s int32) int32 { return v.slotOf[v.providers[s].RootID] }
+func (v *View) RootSlot(s int32) int32 { return v.index().rootOf[s] }
 
 // ParentSlot returns the slot of the parent of the provider in slot s, or -1 for a root.
-func (v *View) ParentSlot(s int32) int32 {
-	p := v.providers[s]
-	if p.ParentID == 0 {
-		return -1
-	}
-	return v.slotOf[p.ParentID]
-}
+func (v *View) ParentSlot(s int32) int32 { return v.index().parentOf[s] }

@@ -36,6 +36,17 @@ type Inventory struct {
 
 // Inventory returns the provider's inventory of the class, if any.
 func (p *Provider) Inventory(classID int64) (Inventory, bool) {
+	if len(p.Inventories) <= 8 { // the usual case: a scan beats a binary search
+		for i := range p.Inventories {
+			if c := p.Inventories[i].ClassID; c >= classID {
+				if c == classID {
+					return p.Inventories[i], true
+				}
+				break
+			}
+		}
+		return Inventory{}, false
+	}
 	i := sort.Search(len(p.Inventories), func(i int) bool { return p.Inventories[i].ClassID >= classID })
 	if i < len(p.Inventories) && p.Inventories[i].ClassID == classID {
 		return p.Inventories[i], true
@@ -51,6 +62,14 @@ func (p *Provider) Fits(classID, amount int64) bool {
 
 // HasTrait reports whether the provider has the trait.
 func (p *Provider) HasTrait(id int64) bool {
+	if len(p.Traits) <= 8 {
+		for _, t := range p.Traits {
+			if t >= id {
+				return t == id
+			}
+		}
+		return false
+	}
 	i := sort.Search(len(p.Traits), func(i int) bool { return p.Traits[i] >= id })
 	return i < len(p.Traits) && p.Traits[i] == id
 }
@@ -286,6 +305,10 @@ func (v *View) Providers(fn func(*Provider) bool) {
 		}
 	}
 }
+
+// Catalog returns the view's catalog of names. Successive views share it until a class or
+// trait is created, renamed or deleted, so its identity tells whether names may differ.
+func (v *View) Catalog() *Catalog { return v.catalog }
 
 // ClassID returns the id of the resource class.
 func (v *View) ClassID(name string) (int64, bool) { id, ok := v.catalog.ClassIDs[name]; return id, ok }

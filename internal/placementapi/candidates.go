@@ -181,16 +181,53 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 	req.RootForbidden = rootForbiddenIDs
 	req.MaxCandidates = s.candidates.Max
 	req.BreadthFirst = !s.candidates.DepthFirst
+	if req.Limit == 0 {
+		return s.sendAllCandidates(rq, view, req, requested)
+	}
 	if s.candidates.Randomize {
 		req.Random = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
 	res := candidates.Find(view, req)
 	if res.Truncated() {
-		s.log.Warn("allocation candidates search stopped at its step budget; the answer may be incomplete",
-			"request_id", rq.id, "query", rq.r.URL.RawQuery, "candidates", len(res.Candidates))
+		s.warnTruncated(rq, len(res.Candidates))
 	}
 	body := renderCandidates(view, res, requested, rq.v)
 	return rq.sendRawJSON(http.StatusOK, body, time.Time{})
+}
+
+// sendAllCandidates answers a request without a limit from the answer cache: the search
+// runs once per view and query, and a randomizing server shuffles the cached allocation
+// requests for every response (uniformly, as shuffling a fresh search's results does).
+func (s *Server) sendAllCandidates(rq *request, view *fleet.View, req candidates.Request, requested map[int64]bool) error {
+	key := answerKey{query: rq.r.URL.RawQuery, ver: rq.v}
+	ans := s.answers.answer(view, key, func() *encodedAnswer {
+		var cm *candidateMemo
+		if s.candidates.Randomize {
+			// Any order: the responses are shuffled. A generator is still needed, as it
+			// marks the search as one whose results are all kept, which lets the search
+			// reuse the trees that did not change since the query's last answer.
+			req.Random = rand.New(rand.NewPCG(1, 2))
+			m := s.answers.memo(key)
+			req.Memo, cm = &m.search, &m.cands
+		}
+		return encodeAnswer(view, candidates.Find(view, req), requested, rq.v, &s.answers.summaries, cm)
+	})
+	if ans.truncated {
+		s.warnTruncated(rq, ans.count())
+	}
+	var order []int
+	if s.candidates.Randomize {
+		order = rand.Perm(ans.count())
+	}
+	stage := stagePool.Get().(*[]byte)
+	defer stagePool.Put(stage)
+	rq.startJSON(http.StatusOK, ans.bodyLen(), time.Time{})
+	return ans.writeBody(rq.w, order, *stage)
+}
+
+func (s *Server) warnTruncated(rq *request, found int) {
+	s.log.Warn("allocation candidates search stopped at its step budget; the answer may be incomplete",
+		"request_id", rq.id, "query", rq.r.URL.RawQuery, "candidates", found)
 }
 
 func singletons(names []string) [][]string {

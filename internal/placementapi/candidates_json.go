@@ -1,7 +1,9 @@
 package placementapi
 
 import (
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -15,23 +17,86 @@ import (
 // 1.17, parent and root from 1.29). It is written by hand because with thousands of
 // candidates encoding dominates the request.
 func renderCandidates(v *fleet.View, res candidates.Result, requested map[int64]bool, ver version) []byte {
-	b := make([]byte, 0, 256+len(res.Candidates)*160+len(res.Summaries)*200)
-	b = append(b, `{"allocation_requests": [`...)
-	for i, c := range res.Candidates {
-		if i > 0 {
-			b = append(b, ", "...)
+	a := encodeAnswer(v, res, requested, ver, nil, nil)
+	return a.appendBody(make([]byte, 0, a.bodyLen()), nil)
+}
+
+// encodeAnswer encodes an answer in parts (encodedAnswer). With memo, summaries from 1.29 are
+// taken from and added to it; with cm, so are the allocation requests.
+func encodeAnswer(v *fleet.View, res candidates.Result, requested map[int64]bool, ver version, memo *summaryMemo, cm *candidateMemo) *encodedAnswer {
+	a := &encodedAnswer{summaries: make([][]byte, 0, len(res.Summaries)), truncated: res.Truncated()}
+	if cm != nil {
+		a.cands = cm.encode(v, res.Candidates, ver)
+	} else {
+		a.cands = make([][]byte, 0, len(res.Candidates))
+		var buf []byte // back to back
+		for i, c := range res.Candidates {
+			start := len(buf)
+			buf = appendCandidate(buf, v, c, ver)
+			a.cands = append(a.cands, buf[start:len(buf):len(buf)])
+			if i == 0 { // room for all, judging by the first
+				buf = slices.Grow(buf, len(buf)*len(res.Candidates)*5/4)
+			}
 		}
-		b = appendCandidate(b, v, c, ver)
 	}
-	b = append(b, `], "provider_summaries": {`...)
-	for i, slot := range res.Summaries {
-		if i > 0 {
-			b = append(b, ", "...)
+	for _, f := range a.cands {
+		a.bytes += len(f)
+	}
+	var table []atomic.Pointer[summaryFragment]
+	var catalog *fleet.Catalog
+	if memo != nil && ver.at(29) {
+		table, catalog = memo.table(v.Slots()), v.Catalog()
+	}
+	var buf []byte // summaries not kept in the memo, back to back
+	for _, slot := range res.Summaries {
+		var f []byte
+		if table == nil {
+			start := len(buf)
+			buf = appendSummary(buf, v, slot, requested, ver)
+			f = buf[start:len(buf):len(buf)]
+		} else {
+			p := v.Slot(slot)
+			m := table[slot].Load()
+			if m == nil || m.p != p || m.catalog != catalog {
+				m = &summaryFragment{p: p, catalog: catalog, b: appendSummary(nil, v, slot, requested, ver)}
+				table[slot].Store(m)
+			}
+			f = m.b
 		}
-		b = appendSummary(b, v, slot, requested, ver)
+		a.summaries = append(a.summaries, f)
+		a.bytes += len(f)
 	}
-	b = append(b, "}}"...)
-	return b
+	return a
+}
+
+// encode returns the encoded candidates, reusing the encodings of the memo's previous
+// answer; the memo then holds this answer's.
+func (cm *candidateMemo) encode(v *fleet.View, cands []candidates.Candidate, ver version) [][]byte {
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	if cm.catalog != v.Catalog() {
+		cm.catalog, cm.frags = v.Catalog(), nil
+	}
+	out := make([][]byte, len(cands))
+	next := make(map[*candidates.Alloc][]byte, len(cands))
+	var buf []byte // new encodings, back to back
+	for i, c := range cands {
+		if len(c.Allocs) > 0 {
+			if f, ok := cm.frags[&c.Allocs[0]]; ok {
+				out[i] = f
+				next[&c.Allocs[0]] = f
+				continue
+			}
+		}
+		start := len(buf)
+		buf = appendCandidate(buf, v, c, ver)
+		out[i] = buf[start:len(buf):len(buf)]
+		if len(c.Allocs) > 0 {
+			next[&c.Allocs[0]] = out[i]
+		}
+	}
+	cm.frags = next
+	return out
 }
 
 func appendCandidate(b []byte, v *fleet.View, c candidates.Candidate, ver version) []byte {
@@ -152,6 +217,18 @@ func appendSummary(b []byte, v *fleet.View, slot int32, requested map[int64]bool
 
 // appendString appends s as a JSON string.
 func appendString(b []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain { // UUIDs and names: nothing to escape
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	b = append(b, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -191,11 +268,18 @@ func appendString(b []byte, s string) []byte {
 
 // sendRawJSON writes an already encoded JSON body.
 func (rq *request) sendRawJSON(status int, body []byte, modified time.Time) error {
+	rq.startJSON(status, len(body), modified)
+	_, err := rq.w.Write(body)
+	return err
+}
+
+// startJSON writes the headers of a JSON body of length bytes, which the caller then writes.
+func (rq *request) startJSON(status, length int, modified time.Time) {
 	rq.w.Header().Set("Content-Type", "application/json")
+	// A known length lets net/http write a large body in large pieces instead of in chunks.
+	rq.w.Header().Set("Content-Length", strconv.Itoa(length))
 	rq.cacheHeaders(modified)
 	rq.writeVersionHeaders()
 	rq.status = status
 	rq.w.WriteHeader(status)
-	_, err := rq.w.Write(body)
-	return err
 }

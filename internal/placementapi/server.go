@@ -53,6 +53,7 @@ type Server struct {
 	maxBody int64
 	// candidates tunes GET /allocation_candidates.
 	candidates CandidateOptions
+	answers    answerCache
 	routes     []*route
 }
 

@@ -9,6 +9,7 @@
 #      WORKERS  gunicorn processes (2)    THREADS  threads per process (4)
 #      FRESH=1  drop the database and db-sync an empty one before starting
 #      DEBUG=1  Placement debug logging (slows it down; not for benchmarks)
+#      RANDOMIZE=1  [placement] randomize_allocation_candidates = True
 set -eu
 WORK=${WORK:-/tmp/ingot-placement}
 PORT=${PORT:-18878}
@@ -60,6 +61,8 @@ debug = $([ "${DEBUG:-0}" = 1 ] && echo true || echo false)
 log_file = $WORK/placement.log
 [api]
 auth_strategy = noauth2
+[placement]
+randomize_allocation_candidates = $([ "${RANDOMIZE:-0}" = 1 ] && echo True || echo False)
 [placement_database]
 connection = mysql+pymysql://placement:placement@localhost/placement?unix_socket=$SOCK
 CONF
