@@ -1,29 +1,16 @@
 #!/bin/sh
 # Run the upstream Placement gabbits against bin/ingot with the shared harness
 # (../shared/placement/conformance.sh), building the binary first.
-#   scripts/conformance.sh                 # all 79 files, as CI runs it (see below)
+#   scripts/conformance.sh                 # all 79 files, as CI runs it: every test must pass
 #   scripts/conformance.sh FILE.yaml ...   # some files, plain harness output
-#
-# Two gaps in the shared harness, which re-creates upstream's fixtures over HTTP:
-#  1. It does not export six variables upstream's SecureRBACPolicyFixture sets (RP_UUID1,
-#     RP_UUID2, RP_NAME1, RP_NAME2, ADMIN_PROJECT_ID, SERVICE_PROJECT_ID). It passes our
-#     environment through to gabbi, so they are exported here, freshly random per run.
-#  2. Its NUMANetworkFixture gives the FPGA providers inventory of CUSTOM_FPGA (as Placement
-#     8.0.0's fixture did), while master's fixture, and master's granular-same-subtree.yaml,
-#     use the standard class FPGA. Six tests of that file therefore cannot pass against any
-#     server. A full run accepts exactly those six failures (listed in
-#     scripts/conformance-harness-gaps.txt, and no other) and then runs that file once more
-#     with a temporary copy of the harness whose only change is CUSTOM_FPGA -> FPGA, which
-#     must pass completely.
+#   INGOT_CONFORMANCE_DB=postgres scripts/conformance.sh [FILE.yaml ...]   # on PostgreSQL
+# PORT (default 18779) is where the server under test listens.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared}
 cd "$ROOT"
 go build -o bin/ingot ./cmd/ingot
-uuid() { cat /proc/sys/kernel/random/uuid; }
-export RP_UUID1="${RP_UUID1:-$(uuid)}" RP_UUID2="${RP_UUID2:-$(uuid)}"
-export RP_NAME1="${RP_NAME1:-rp1-$(uuid)}" RP_NAME2="${RP_NAME2:-rp2-$(uuid)}"
-export ADMIN_PROJECT_ID="${ADMIN_PROJECT_ID:-$(uuid)}" SERVICE_PROJECT_ID="${SERVICE_PROJECT_ID:-$(uuid)}"
+export PORT=${PORT:-18779}
 if [ "${INGOT_CONFORMANCE_DB:-sqlite}" = postgres ]; then
   # The same files against ingot on PostgreSQL (a fresh database per file), through the
   # shared harness with our PostgreSQL variant of its reset command. Without file names,
@@ -35,10 +22,9 @@ if [ "${INGOT_CONFORMANCE_DB:-sqlite}" = postgres ]; then
       resource-classes.yaml consumer-types-1.38.yaml allocation-candidates.yaml granular.yaml \
       shared-resources.yaml with-allocations.yaml
   fi
-  PORT=${PORT:-18779}
   work=$(mktemp -d)
   rc=0
-  WORK="$work" SERVER_BIN="$ROOT/bin/ingot" PORT=$PORT SHARED="$SHARED" /usr/bin/python3 "$SHARED/placement/gabbi_live.py" \
+  WORK="$work" SERVER_BIN="$ROOT/bin/ingot" SHARED="$SHARED" /usr/bin/python3 "$SHARED/placement/gabbi_live.py" \
     --url "http://127.0.0.1:$PORT" --gabbits "$SHARED/placement/gabbits" \
     --reset-cmd "$ROOT/scripts/serve-fresh-postgres.sh" "$@" || rc=$?
   [ -f "$work/server.pid" ] && kill "$(cat "$work/server.pid")" 2>/dev/null || true
@@ -49,35 +35,43 @@ if [ $# -gt 0 ]; then
   exec "$SHARED/placement/conformance.sh" "$ROOT/bin/ingot" "$@"
 fi
 
+# The whole suite: every file must run and every test in it pass; a skipped test, a file
+# that did not run or whose fixture could not be seeded, or an expected failure that passed
+# fails the run as much as a failing test does.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rc=0
 "$SHARED/placement/conformance.sh" "$ROOT/bin/ingot" --json "$work/all.json" -v || rc=$?
-/usr/bin/python3 - "$work/all.json" scripts/conformance-harness-gaps.txt <<'PY'
+/usr/bin/python3 - "$work/all.json" "$rc" <<'PY'
 import json, sys
-results = json.load(open(sys.argv[1]))
-files = results if isinstance(results, list) else results.get('files', results.get('results', []))
-failing = set()
+try:
+    files = json.load(open(sys.argv[1]))['files']
+except (OSError, ValueError, KeyError) as e:
+    print('conformance: FAILED, the harness wrote no results (%s)' % e)
+    sys.exit(1)
+problems = []
 total = passed = 0
 for f in files:
-    total += f.get('total', 0)
-    passed += f.get('passed', 0)
-    for name in f.get('failing', []):
-        failing.add(name)
-known = set(l.split('#')[0].strip() for l in open(sys.argv[2]) if l.split('#')[0].strip())
-unexpected = sorted(failing - known)
-fixed = sorted(known - failing)
-print('conformance: %d of %d tests passed; %d failures are the known harness gaps' % (passed, total, len(failing & known)))
-if unexpected:
-    print('unexpected failures:\n  ' + '\n  '.join(unexpected))
-if fixed:
-    print('listed as harness gaps but passed (update scripts/conformance-harness-gaps.txt):\n  ' + '\n  '.join(fixed))
-sys.exit(1 if unexpected or fixed else 0)
+    name = f.get('file', '?')
+    if 'not_run' in f:
+        problems.append('%s: not run (%s)' % (name, f['not_run']))
+        continue
+    total += f['total']
+    passed += f['passed']
+    if f.get('seed_error'):
+        problems.append('%s: fixture not seeded: %s' % (name, f['seed_error'][:200]))
+    if f['total'] == 0:
+        problems.append('%s: no tests ran' % name)
+    for kind in ('skipped', 'xfail', 'xpass'):
+        if f.get(kind):
+            problems.append('%s: %d %s' % (name, f[kind], kind))
+    for test in f.get('failing', []):
+        problems.append('%s: %s' % (name, test))
+if sys.argv[2] != '0' and not problems:
+    problems.append('the harness exited with status %s' % sys.argv[2])
+status = 'FAILED' if problems or passed != total else 'ok'
+print('conformance: %s, %d of %d tests passed in %d files' % (status, passed, total, len(files)))
+for p in problems:
+    print('  ' + p)
+sys.exit(1 if status != 'ok' else 0)
 PY
-echo "re-running granular-same-subtree.yaml with the harness seeding FPGA as master's fixture does"
-sed "s/'CUSTOM_FPGA'/'FPGA'/g" "$SHARED/placement/gabbi_live.py" > "$work/gabbi_live.py"
-PORT=${PORT:-18779}
-WORK="$work/run" SERVER_BIN="$ROOT/bin/ingot" PORT=$PORT /usr/bin/python3 "$work/gabbi_live.py" \
-  --url "http://127.0.0.1:$PORT" --gabbits "$SHARED/placement/gabbits" \
-  --reset-cmd "$SHARED/placement/serve-fresh.sh" granular-same-subtree.yaml
-[ -f "$work/run/server.pid" ] && kill "$(cat "$work/run/server.pid")" 2>/dev/null || true

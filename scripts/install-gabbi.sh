@@ -7,6 +7,9 @@
 # gabbi supports from 3.0. So gabbi 3.0.0 and the python3-wsgi-intercept (>= 1.13) it needs
 # are taken from Debian trixie; both are pure Python (architecture all) and every other
 # dependency comes from bookworm. Nothing is installed when gabbi 3 is already present.
+# trixie is fetched from the mirror this machine's apt already uses for its own release: apt
+# itself reads /etc/apt/sources.list and sources.list.d (one-line .list and deb822 .sources
+# files) and `apt-get indextargets` reports each entry's URI, suite and component.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 have_gabbi3() { dpkg-query -W -f '${Version}' python3-gabbi 2>/dev/null | grep -q '^3\.'; }
@@ -19,7 +22,14 @@ if ! have_gabbi3; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   mkdir -p "$work/lists/partial"
-  echo "deb http://deb.debian.org/debian trixie main" > "$work/sources.list"
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  mirror=$(apt-get indextargets --no-release-info --format '$(TARGET_OF) $(REPO_URI) $(RELEASE) $(COMPONENT)' |
+    awk -v rel="$codename" '$1 == "deb" && $3 == rel && $4 == "main" { print $2; exit }')
+  if [ -z "$mirror" ]; then
+    echo "install-gabbi.sh: no 'deb ... ${codename:-?} main' entry in this machine's apt sources to take the Debian mirror from" >&2
+    exit 1
+  fi
+  echo "deb $mirror trixie main" > "$work/sources.list"
   opts="-o Dir::Etc::sourcelist=$work/sources.list -o Dir::Etc::sourceparts=- -o Dir::State::Lists=$work/lists -o APT::Get::List-Cleanup=0"
   # shellcheck disable=SC2086
   apt-get $opts update -q >/dev/null

@@ -24,9 +24,11 @@ PY=/usr/bin/python3 # installed with ironic-common
 say() { printf '\n==> %s\n' "$*"; }
 
 mkdir -p "$WORK"
+scripts/ironic/stop.sh >/dev/null # a previous quickstart's Ironic, and only that
+scripts/ironic/port-free.sh "$PORT" "wanted for Ironic; set IRONIC_PORT to a free port"
+scripts/ironic/port-free.sh "$INGOT_PORT" "wanted for ingot; set INGOT_PORT to a free port"
 say "installing Ironic (Debian's ironic-common) if missing"
 scripts/ironic/install.sh
-scripts/ironic/stop.sh >/dev/null
 say "starting Ironic on 127.0.0.1:$PORT (fake-hardware, state in $IRONIC_DIR)"
 IRONIC_URL=$(FRESH=1 scripts/ironic/start.sh)
 INGOT_PID=""

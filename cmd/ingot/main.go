@@ -2,7 +2,7 @@
 // Ironic, on an embedded SQLite database or a shared PostgreSQL database.
 //
 //	ingot serve [flags]   run the service (flags also read from INGOT_<NAME> variables)
-//	ingot version         print the version
+//	ingot version         print the version and the commit it was built from (also --version)
 package main
 
 import (
@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -33,8 +34,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
-	case "version":
-		fmt.Fprintln(stdout, "ingot", version)
+	case "version", "--version", "-version":
+		info, _ := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionLine(version, info))
 		return 0
 	case "serve":
 		return serve(args[1:], stderr)
@@ -44,6 +46,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "ingot: unknown command %q (want serve or version)\n", args[0])
 	return 2
+}
+
+// versionLine is what `ingot version` prints: the version and the commit the binary was
+// built from, as `go build` records it in a git checkout (vcs.revision, and vcs.modified
+// when the tree had uncommitted changes).
+func versionLine(version string, info *debug.BuildInfo) string {
+	commit, modified := "", false
+	if info != nil {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	switch {
+	case commit == "":
+		return "ingot " + version + " (commit unknown: built outside a git checkout or with -buildvcs=false)"
+	case modified:
+		return "ingot " + version + " (commit " + commit + ", with uncommitted changes)"
+	}
+	return "ingot " + version + " (commit " + commit + ")"
 }
 
 // serve parses flags (each also settable as INGOT_<FLAG NAME> with dashes as underscores),

@@ -27,6 +27,9 @@ if [ -f "$DIR/ironic.pid" ] && kill -0 "$(cat "$DIR/ironic.pid")" 2>/dev/null; t
 	echo "$URL"
 	exit 0
 fi
+# Not our Ironic (checked above), yet something listens there: Ironic could not bind, and a
+# readiness check would be answered by that other program.
+"$HERE/port-free.sh" "$PORT" "Ironic's port; choose a free one with PORT=, or IRONIC_PORT= for scripts/quickstart-ironic.sh"
 if [ ! -x /usr/bin/ironic ]; then
 	echo "ironic is not installed; run $HERE/install.sh" >&2
 	exit 1
