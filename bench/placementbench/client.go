@@ -42,6 +42,18 @@ type response struct {
 	dur    time.Duration
 }
 
+// newRequest builds a request at microversion mv with the client's token, asking for JSON.
+func (c *client) newRequest(ctx context.Context, method, path, mv string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("X-Auth-Token", c.token)
+	req.Header.Set("OpenStack-API-Version", "placement "+mv)
+	req.Header.Set("Accept", "application/json")
+	return req, nil
+}
+
 // do sends one request at microversion mv with body (nil for none) encoded as JSON.
 func (c *client) do(ctx context.Context, method, path, mv string, body any) (response, error) {
 	var rdr io.Reader
@@ -52,13 +64,10 @@ func (c *client) do(ctx context.Context, method, path, mv string, body any) (res
 		}
 		rdr = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rdr)
+	req, err := c.newRequest(ctx, method, path, mv, rdr)
 	if err != nil {
-		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
+		return response{}, err
 	}
-	req.Header.Set("X-Auth-Token", c.token)
-	req.Header.Set("OpenStack-API-Version", "placement "+mv)
-	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -361,13 +360,10 @@ func (b *bench) throughput(ctx context.Context) ([]throughputResult, error) {
 // getInto sends a GET and appends the body to buf (reusing its room). It returns the
 // status, the body and the time until its last byte.
 func (c *client) getInto(ctx context.Context, path, mv string, buf []byte) (int, []byte, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
+	req, err := c.newRequest(ctx, "GET", path, mv, nil)
 	if err != nil {
 		return 0, buf, 0, err
 	}
-	req.Header.Set("X-Auth-Token", c.token)
-	req.Header.Set("OpenStack-API-Version", "placement "+mv)
-	req.Header.Set("Accept", "application/json")
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -397,13 +393,10 @@ func (c *client) getInto(ctx context.Context, path, mv string, buf []byte) (int,
 // client should cost the shared machine as little as possible. It returns the status, the
 // body's length and the time until its last byte.
 func (c *client) getDiscard(ctx context.Context, path, mv string, buf []byte) (int, int64, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
+	req, err := c.newRequest(ctx, "GET", path, mv, nil)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	req.Header.Set("X-Auth-Token", c.token)
-	req.Header.Set("OpenStack-API-Version", "placement "+mv)
-	req.Header.Set("Accept", "application/json")
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
