@@ -1,6 +1,7 @@
 package placementapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -190,10 +191,14 @@ func acceptsJSON(accept string) bool {
 	return acceptQuality(accept, "application/json") > 0
 }
 
+// writeJSONBody writes v as JSON without the newline json.Encoder ends with: Placement's
+// bodies (json.dumps) have none, and clients that log or compare a body see the difference.
 func writeJSONBody(w http.ResponseWriter, v any) {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
 
 var (

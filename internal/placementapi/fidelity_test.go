@@ -334,3 +334,21 @@ func TestErrorPrecedence(t *testing.T) {
 		}
 	})
 }
+
+// TestBodiesEndWithoutNewline checks that JSON bodies end as Python's json.dumps ends them,
+// without a newline: Nova logs an error body verbatim and clients compare bodies.
+func TestBodiesEndWithoutNewline(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := newServer(t, db)
+		for _, r := range []response{
+			c.must(200, "POST", "/resource_providers", map[string]any{"uuid": rpA, "name": "a"}),
+			c.must(200, "GET", "/resource_providers/"+rpA, nil),
+			c.must(404, "GET", "/resource_providers/"+rpB, nil),
+			c.must(400, "POST", "/resource_providers", map[string]any{"name": 1}),
+		} {
+			if len(r.body) == 0 || r.body[len(r.body)-1] != '}' {
+				t.Errorf("status %d: body ends %q, want the closing brace", r.status, r.body[max(0, len(r.body)-8):])
+			}
+		}
+	})
+}
