@@ -42,6 +42,11 @@ func (c *client) doRaw(method, path, rawQuery, body string) response {
 // with r's status.
 func placementError(t *testing.T, r response) string {
 	t.Helper()
+	return placementErrorTB(t, r)
+}
+
+func placementErrorTB(t testing.TB, r response) string {
+	t.Helper()
 	var e struct {
 		Errors []struct {
 			Status int    `json:"status"`
