@@ -3,6 +3,7 @@ package placement
 import (
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -38,6 +39,18 @@ func TestInventoryCapacityAndFits(t *testing.T) {
 	}
 	if got := mem.Capacity(); got != 1498 {
 		t.Errorf("Capacity() = %d, want 1498 (truncated, as provider summaries show it)", got)
+	}
+	// Placement admits allocation_ratio up to 3.4e38: 8 * 1e38 is far beyond int64.
+	huge := Inventory{Total: 8, Reserved: 0, MinUnit: 1, MaxUnit: 8, StepSize: 1, AllocationRatio: 1e38}
+	if got := huge.Capacity(); got != math.MaxInt64 {
+		t.Errorf("Capacity() with ratio 1e38 = %d, want math.MaxInt64", got)
+	}
+	if !huge.Fits(math.MaxInt32, 8) {
+		t.Error("ratio 1e38 must fit any allocation")
+	}
+	over := Inventory{Total: 1, Reserved: 8, AllocationRatio: 1e38}
+	if got := over.Capacity(); got != math.MinInt64 {
+		t.Errorf("Capacity() of reserved > total at ratio 1e38 = %d, want math.MinInt64", got)
 	}
 	if got := (Inventory{Total: 4, StepSize: 0, MinUnit: 1, MaxUnit: 4, AllocationRatio: 1}).CheckAmount(3); !got {
 		t.Error("a zero step_size must not reject amounts")

@@ -48,15 +48,17 @@ const (
 )
 
 // Capacity is the amount of the class that can be allocated in total: (total - reserved) *
-// allocation_ratio, truncated toward zero as Placement does.
+// allocation_ratio, truncated toward zero as Placement does. Placement computes it in
+// floating point and admits ratios up to 3.4e38, so the product can exceed int64: it is
+// clamped to [math.MinInt64, math.MaxInt64] (a Go conversion of such a float is undefined).
 func (i Inventory) Capacity() int64 {
-	// Python's int does not overflow: a capacity beyond int64 (a large allocation ratio)
-	// is capped rather than wrapped to a negative number.
 	c := float64(i.Total-i.Reserved) * i.AllocationRatio
 	switch {
-	case c >= math.MaxInt64:
+	case c != c: // NaN: no ratio the schema admits gives one
+		return 0
+	case c >= -float64(math.MinInt64): // 2^63
 		return math.MaxInt64
-	case c <= math.MinInt64:
+	case c <= float64(math.MinInt64):
 		return math.MinInt64
 	}
 	return int64(c)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 
 	js "ingot/internal/jsonschema"
 )
@@ -19,6 +20,10 @@ func (rq *request) decodeBody(schema *js.Validator, dst any) error {
 }
 
 func decodeJSON(raw []byte, schema *js.Validator, dst any) error {
+	if !utf8.Valid(raw) {
+		// encoding/json would replace the bytes silently; Python fails to decode them.
+		return badRequest("Malformed JSON: the body is not valid UTF-8 (byte %d).", invalidUTF8Offset(raw))
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var doc any
@@ -30,6 +35,9 @@ func decodeJSON(raw []byte, schema *js.Validator, dst any) error {
 	}
 	if err := schema.Validate(doc); err != nil {
 		return badRequest("JSON does not validate: %s", err)
+	}
+	if p := bodyTextProblem(doc); p != "" {
+		return badRequest("JSON does not validate: a string contains %s.", p)
 	}
 	if dst == nil {
 		return nil
@@ -57,4 +65,16 @@ func (rq *request) validateQuery(schema *js.Validator) error {
 		return badRequest("Invalid query string parameters: %s", err)
 	}
 	return nil
+}
+
+// invalidUTF8Offset returns the offset of the first byte of b that is not valid UTF-8.
+func invalidUTF8Offset(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }

@@ -2,9 +2,12 @@ package placementapi_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"ingot/internal/store/storetest"
@@ -131,4 +134,70 @@ func FuzzCandidatesQuery(f *testing.F) {
 		fuzzGet(t, &c, "/allocation_candidates", q.Encode(), mv)
 		fuzzGet(t, &c, "/allocation_candidates", q.Encode()+"&resources=VCPU:1", mv)
 	})
+}
+
+// FuzzTextInput sends an arbitrary string where client strings reach the database (a path
+// segment, query values, a provider name, a consumer's project and user) to the API on
+// SQLite and, when INGOT_TEST_POSTGRES is set, on PostgreSQL too (one database each per
+// fuzz process). No input may cause a 5xx, every error must be a Placement error body, and
+// both databases must answer every request with the same status.
+func FuzzTextInput(f *testing.F) {
+	for _, s := range []string{"cn1", "a\x00b", "\xff", "caf\xc3", "café ☃", "", "in:\x00", "startswith:CUSTOM_", " ", "%", "/", "\U0010ffff"} {
+		f.Add(s)
+	}
+	backends := []*client{newServer(f, storetest.Open(f, storetest.SQLite))}
+	if storetest.PostgresURL() != "" {
+		backends = append(backends, newServer(f, storetest.Open(f, storetest.Postgres)))
+	}
+	for _, c := range backends {
+		seedForFuzz(f, c)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		body := func(v any) string {
+			b, _ := json.Marshal(v)
+			// json.Marshal repairs invalid UTF-8; send the string's own bytes instead.
+			return strings.ReplaceAll(string(b), "\ufffd", "\xff")
+		}
+		reqs := []struct{ method, path, query, body string }{
+			{"GET", "/resource_providers/" + url.PathEscape(s), "", ""},
+			{"GET", "/resource_providers/" + url.PathEscape(s) + "/inventories/VCPU", "", ""},
+			{"GET", "/traits/" + url.PathEscape(s), "", ""},
+			{"PUT", "/resource_classes/" + url.PathEscape(s), "", ""},
+			{"GET", "/allocations/" + url.PathEscape(s), "", ""},
+			{"GET", "/traits", url.Values{"name": {"in:" + s}}.Encode(), ""},
+			{"GET", "/usages", url.Values{"project_id": {s}, "user_id": {s}}.Encode(), ""},
+			{"GET", "/resource_providers", url.Values{"name": {s}}.Encode(), ""},
+			{"POST", "/resource_providers", "", body(map[string]any{"name": s})},
+			{"PUT", "/allocations/" + consumerFor(s), "", body(map[string]any{
+				"allocations": map[string]any{rp1: map[string]any{"resources": map[string]any{"VCPU": 1}}},
+				"project_id":  s, "user_id": s, "consumer_generation": nil})},
+			{"DELETE", "/allocations/" + consumerFor(s), "", ""},
+		}
+		for _, rq := range reqs {
+			var statuses []int
+			for _, c := range backends {
+				c := *c
+				c.t = t
+				r := c.doRaw(rq.method, rq.path, rq.query, rq.body)
+				if r.status >= 500 {
+					t.Fatalf("%s %s?%s %q = %d: %s", rq.method, rq.path, rq.query, rq.body, r.status, r.body)
+				}
+				if r.status >= 400 {
+					placementErrorTB(t, r)
+				}
+				statuses = append(statuses, r.status)
+			}
+			if len(statuses) == 2 && statuses[0] != statuses[1] {
+				t.Fatalf("%s %s?%s %q: SQLite answered %d, PostgreSQL %d", rq.method, rq.path, rq.query, rq.body, statuses[0], statuses[1])
+			}
+		}
+	})
+}
+
+// consumerFor returns a consumer UUID derived from s, so that one input's allocation is
+// written and deleted again.
+func consumerFor(s string) string {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return fmt.Sprintf("33333333-3333-4333-8333-%012x", h.Sum64()&0xffffffffffff)
 }

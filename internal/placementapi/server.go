@@ -227,6 +227,9 @@ func (rq *request) dispatch(ep *endpoint) error {
 		}
 	}
 	rq.query = rq.r.URL.Query()
+	if err := rq.checkText(); err != nil {
+		return err
+	}
 	return ep.h(rq)
 }
 
