@@ -116,6 +116,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&cfg.MaxAllocationCandidates, "max-allocation-candidates", cfg.MaxAllocationCandidates, "stop computing allocation candidates after this many (0: no cap)")
 	fs.BoolVar(&cfg.RandomizeAllocationCandidates, "randomize-allocation-candidates", cfg.RandomizeAllocationCandidates, "return a random sample of allocation candidates")
 	fs.StringVar(&cfg.AllocationCandidatesStrategy, "allocation-candidates-generation-strategy", cfg.AllocationCandidatesStrategy, "breadth-first (one candidate per tree in turn) or depth-first")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "time allowed to read one request, headers and body (slow clients are cut off)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "time allowed for in-flight requests at shutdown")
 	var shards, passwordFile string
 	fs.StringVar(&cfg.IronicURL, "ironic-url", cfg.IronicURL, "Ironic API endpoint; keeps one resource provider per node (none: Placement alone)")

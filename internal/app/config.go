@@ -40,6 +40,9 @@ type Config struct {
 	AllocationCandidatesStrategy string
 	// ShutdownTimeout bounds how long in-flight requests may finish at shutdown.
 	ShutdownTimeout time.Duration
+	// ReadTimeout bounds the reading of one request, headers and body: a client that
+	// trickles its body is cut off instead of holding a connection forever.
+	ReadTimeout time.Duration
 
 	// IronicURL is the Ironic API endpoint the resource tracker keeps one provider per
 	// node from; empty serves the Placement API alone.
@@ -79,6 +82,7 @@ func DefaultConfig() Config {
 		Auth:               "noauth2",
 		EnforceNewDefaults: true,
 		ShutdownTimeout:    10 * time.Second,
+		ReadTimeout:        60 * time.Second,
 		SyncInterval:       60 * time.Second,
 		// A bare-metal fleet has few candidates per host; the cap only bounds wide
 		// nested trees (upstream suggests up to 100000 when limiting).
@@ -165,6 +169,9 @@ func (c Config) validateIronic() []error {
 	}
 	if c.IronicPassword != "" && c.IronicUsername == "" {
 		errs = append(errs, errors.New("--ironic-password needs --ironic-username"))
+	}
+	if c.ReadTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("--read-timeout %v: must be at least 1s", c.ReadTimeout))
 	}
 	if c.SyncInterval < time.Second {
 		errs = append(errs, fmt.Errorf("--sync-interval %v: must be at least 1s", c.SyncInterval))
