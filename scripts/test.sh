@@ -4,7 +4,9 @@
 #   2. go vet and every Go test with -race, on SQLite and PostgreSQL
 #   3. each fuzz target for a bounded time (FUZZTIME, default 10s)
 #   4. the upstream Placement conformance suite against bin/ingot
-# Env: SKIP_CONFORMANCE=1, SKIP_FUZZ=1 to leave parts out locally; FUZZTIME.
+#   5. the client-compatibility suite (openstack CLI, openstacksdk, Nova's report client
+#      against the real Placement's recorded answers) on SQLite and PostgreSQL
+# Env: SKIP_CONFORMANCE=1, SKIP_FUZZ=1, SKIP_CLIENTS=1 to leave parts out locally; FUZZTIME.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -69,6 +71,11 @@ if [ "${SKIP_CONFORMANCE:-0}" != 1 ]; then
   scripts/conformance.sh
   step "Placement conformance on PostgreSQL (core files)"
   INGOT_CONFORMANCE_DB=postgres scripts/conformance.sh
+fi
+if [ "${SKIP_CLIENTS:-0}" != 1 ]; then
+  step "client compatibility: openstack CLI, openstacksdk, Nova's SchedulerReportClient"
+  scripts/clients/run.sh sqlite
+  scripts/clients/run.sh postgres
 fi
 echo
 echo "all tests passed"
