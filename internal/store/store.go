@@ -117,15 +117,31 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	if err := db.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.syncStandard(ctx); err != nil {
-		db.Close()
-		return nil, err
+	for _, step := range []func(context.Context) error{db.migrate, db.syncStandard, db.checkWritable} {
+		if err := step(ctx); err != nil {
+			db.Close()
+			if isReadOnly(err) {
+				return nil, fmt.Errorf("open database: %w: %v", ErrReadOnly, err)
+			}
+			return nil, err
+		}
 	}
 	return db, nil
+}
+
+// ErrReadOnly is returned by Open for a database that can be read but not written (a
+// read-only file or mount, a PostgreSQL standby or default_transaction_read_only): such a
+// database would pass migrations that have nothing left to do, and then fail every write.
+var ErrReadOnly = errors.New("the database is read-only")
+
+// checkWritable writes the change_version row back unchanged in a transaction of its own:
+// that takes the write lock (SQLite) and the row lock (PostgreSQL) as every write does, and
+// fails as every write would on a database that cannot be written.
+func (db *DB) checkWritable(ctx context.Context) error {
+	if _, err := db.w.ExecContext(ctx, `UPDATE change_version SET seq = seq WHERE id = 1`); err != nil {
+		return fmt.Errorf("check that the database is writable: %w", err)
+	}
+	return nil
 }
 
 // sqliteDSN sets, on every pooled connection, what SQLite keeps per connection: WAL (stored
@@ -227,6 +243,18 @@ func isUniqueViolation(err error) bool {
 	}
 	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
 		return pe.Code == "23505"
+	}
+	return false
+}
+
+// isReadOnly reports whether err says the database cannot be written: SQLITE_READONLY (any
+// extended code) or PostgreSQL's read_only_sql_transaction (25006).
+func isReadOnly(err error) bool {
+	if se, ok := errors.AsType[*sqlite.Error](err); ok {
+		return se.Code()&0xff == sqlite3.SQLITE_READONLY
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pe.Code == "25006"
 	}
 	return false
 }
