@@ -5,18 +5,7 @@
 # installed; no services are started (python3-nova is the library, not nova-compute).
 # Usage: scripts/clients/install.sh   (as root; idempotent)
 set -eu
-export DEBIAN_FRONTEND=noninteractive
-PKGS="python3-openstackclient python3-osc-placement python3-openstacksdk python3-nova curl"
-missing=""
-for p in $PKGS; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "installing:$missing"
-  apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null
-  # shellcheck disable=SC2086
-  apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends $missing >/dev/null
-fi
+"$(dirname "$0")/../apt-ensure.sh" python3-openstackclient python3-osc-placement python3-openstacksdk python3-nova curl
 /usr/bin/python3 -c 'import openstack, osc_placement, nova.scheduler.client.report' \
   && command -v openstack >/dev/null \
   && echo "clients installed: openstack $(dpkg-query -W -f='${Version}' python3-openstackclient), osc-placement $(dpkg-query -W -f='${Version}' python3-osc-placement), openstacksdk $(dpkg-query -W -f='${Version}' python3-openstacksdk), nova $(dpkg-query -W -f='${Version}' python3-nova)"

@@ -3,18 +3,7 @@
 # API 1.0-1.39) served by gunicorn on a private MariaDB: only the packages that are missing.
 # Usage: scripts/placement/install.sh   (as root; idempotent)
 set -eu
-export DEBIAN_FRONTEND=noninteractive
-PKGS="python3-placement python3-gunicorn python3-pymysql mariadb-server mariadb-client curl"
-missing=""
-for p in $PKGS; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "installing:$missing"
-  apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null
-  # shellcheck disable=SC2086
-  apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends $missing >/dev/null
-fi
+"$(dirname "$0")/../apt-ensure.sh" python3-placement python3-gunicorn python3-pymysql mariadb-server mariadb-client curl
 # The Debian packages start a system MariaDB; we run our own private one (start.sh), so the
 # system service is left as the package configured it and never used.
 /usr/bin/python3 -c 'import placement, gunicorn, pymysql' \
