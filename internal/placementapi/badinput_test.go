@@ -295,7 +295,9 @@ func TestBodyBytesInFlight(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	second := `{"name": "second"}`
 	secondDone := make(chan response, 1)
-	go func() { secondDone <- c.send("POST", "/resource_providers", strings.NewReader(second), int64(len(second))) }()
+	go func() {
+		secondDone <- c.send("POST", "/resource_providers", strings.NewReader(second), int64(len(second)))
+	}()
 	select {
 	case r := <-secondDone:
 		t.Fatalf("second request answered %d while the first held the budget", r.status)
