@@ -1,12 +1,19 @@
 package placementapi_test
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"ingot/internal/placementapi"
+	"ingot/internal/policy"
 	"ingot/internal/store"
 	"ingot/internal/store/storetest"
 )
@@ -183,4 +190,130 @@ func TestHugeAllocationRatio(t *testing.T) {
 			t.Errorf("reserved > total at ratio 1e38 = %d; want 400: %s", r2.status, r2.body)
 		}
 	})
+}
+
+func newServerWith(t testing.TB, db *store.DB, opts placementapi.Options) *client {
+	t.Helper()
+	enf, err := policy.New(policy.Options{EnforceNewDefaults: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Policy = enf
+	srv := httptest.NewServer(placementapi.New(db, opts))
+	t.Cleanup(srv.Close)
+	return &client{t: t, url: srv.URL, mv: "latest"}
+}
+
+// send sends body (with the given length, -1 for a chunked body) and returns the answer.
+func (c *client) send(method, path string, body io.Reader, length int64) response {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.url+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.ContentLength = length
+	req.Header.Set("X-Auth-Token", "admin")
+	req.Header.Set("OpenStack-API-Version", "placement "+c.mv)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+// onlyReader hides a reader's type so that net/http cannot learn its length (chunked).
+type onlyReader struct{ io.Reader }
+
+// TestBodyLimit: a body over the limit is a 413 with Placement's error body, whether its
+// Content-Length says so or it is chunked; an error quoting a large value stays small.
+func TestBodyLimit(t *testing.T) {
+	c := newServerWith(t, storetest.Open(t, storetest.SQLite), placementapi.Options{MaxBodyBytes: 1 << 20})
+	nameBody := func(n int) string { return `{"name": "` + strings.Repeat("x", n) + `"}` }
+	big := nameBody(1 << 20)
+	for _, length := range []int64{int64(len(big)), -1} {
+		r := c.send("POST", "/resource_providers", onlyReader{strings.NewReader(big)}, length)
+		if r.status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("POST of %d bytes (length %d) = %d; want 413: %.300s", len(big), length, r.status, r.body)
+		}
+		if d := placementErrorTB(t, r); !strings.Contains(d, "larger than the limit of 1048576 bytes") {
+			t.Errorf("413 detail %q", d)
+		}
+		if len(r.body) > 1000 {
+			t.Errorf("413 body is %d bytes", len(r.body))
+		}
+	}
+	// Just under the limit: read, and refused by the schema with a short message that
+	// still says why.
+	under := nameBody(1<<20 - 20)
+	r := c.send("POST", "/resource_providers", strings.NewReader(under), int64(len(under)))
+	if r.status != http.StatusBadRequest {
+		t.Fatalf("POST of %d bytes = %d; want 400: %.300s", len(under), r.status, r.body)
+	}
+	d := placementErrorTB(t, r)
+	if !strings.Contains(d, "is too long") || !strings.Contains(d, "Failed validating 'maxLength'") {
+		t.Errorf("400 detail lost its meaning: %.500s", d)
+	}
+	if len(r.body) > 8000 {
+		t.Errorf("400 body is %d bytes for a %d-byte request; want it bounded", len(r.body), len(under))
+	}
+	// A short body that is not JSON, chunked.
+	r = c.send("POST", "/resource_providers", onlyReader{strings.NewReader("{")}, -1)
+	if r.status != http.StatusBadRequest {
+		t.Fatalf("chunked malformed body = %d; want 400", r.status)
+	}
+	c.must(200, "POST", "/resource_providers", map[string]any{"name": "fits"})
+}
+
+// TestBodyBytesInFlight: a request whose body does not fit in the in-flight budget waits
+// until the request holding it is answered.
+func TestBodyBytesInFlight(t *testing.T) {
+	c := newServerWith(t, storetest.Open(t, storetest.SQLite), placementapi.Options{MaxBodyBytes: 100, MaxBodyBytesInFlight: 100})
+	first := `{"name": "first` + strings.Repeat(" ", 75) + `"}`
+	// The first request is written by hand, so that half of its body reaches the server
+	// (an http.Client would buffer it): its request now holds its whole length.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(c.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /resource_providers HTTP/1.1\r\nHost: x\r\nX-Auth-Token: admin\r\n"+
+		"OpenStack-API-Version: placement latest\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		len(first), first[:30])
+	firstDone := make(chan response, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			firstDone <- response{status: -1, body: []byte(err.Error())}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		firstDone <- response{resp.StatusCode, resp.Header, b}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	second := `{"name": "second"}`
+	secondDone := make(chan response, 1)
+	go func() {
+		secondDone <- c.send("POST", "/resource_providers", strings.NewReader(second), int64(len(second)))
+	}()
+	select {
+	case r := <-secondDone:
+		t.Fatalf("second request answered %d while the first held the budget", r.status)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if _, err := io.WriteString(conn, first[30:]); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []chan response{firstDone, secondDone} {
+		select {
+		case r := <-ch:
+			if r.status != 200 {
+				t.Errorf("status %d: %s", r.status, r.body)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a request never finished")
+		}
+	}
 }

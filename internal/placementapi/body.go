@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"unicode/utf8"
 
 	js "ingot/internal/jsonschema"
@@ -34,7 +35,7 @@ func decodeJSON(raw []byte, schema *js.Validator, dst any) error {
 		return badRequest("Malformed JSON: Extra data")
 	}
 	if err := schema.Validate(doc); err != nil {
-		return badRequest("JSON does not validate: %s", err)
+		return badRequest("JSON does not validate: %s", schemaErrorText(err))
 	}
 	if p := bodyTextProblem(doc); p != "" {
 		return badRequest("JSON does not validate: a string contains %s.", p)
@@ -62,7 +63,7 @@ func jsonErrorText(err error) string {
 // validate_query_params does.
 func (rq *request) validateQuery(schema *js.Validator) error {
 	if err := schema.Validate(rq.queryDict()); err != nil {
-		return badRequest("Invalid query string parameters: %s", err)
+		return badRequest("Invalid query string parameters: %s", schemaErrorText(err))
 	}
 	return nil
 }
@@ -78,3 +79,26 @@ func invalidUTF8Offset(b []byte) int {
 	}
 	return len(b)
 }
+
+// schemaErrorText is a schema error's text (python-jsonschema's str(error): the message, the
+// failing schema, the failing instance, in paragraphs) with the paragraphs that repeat the
+// client's value cut to about maxSchemaEcho bytes each (keeping both ends, so that "... is
+// too long" survives): upstream's messages repeat the instance
+// twice, which for a large value is most of the response. The schema paragraph is ours and
+// is kept whole.
+func schemaErrorText(err error) string {
+	text := err.Error()
+	if len(text) <= 3*maxSchemaEcho {
+		return text
+	}
+	paras := strings.Split(text, "\n\n")
+	for i, p := range paras {
+		if !strings.HasPrefix(p, "Failed validating ") {
+			paras[i] = truncateMiddle(p, maxSchemaEcho)
+		}
+	}
+	return strings.Join(paras, "\n\n")
+}
+
+// maxSchemaEcho bounds each paragraph of a schema error that repeats the client's value.
+const maxSchemaEcho = 1024

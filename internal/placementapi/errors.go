@@ -45,6 +45,7 @@ var explanations = map[int]string{
 	403: "Access was denied to this resource.",
 	404: "The resource could not be found.",
 	409: "There was a conflict when trying to complete your request.",
+	413: "The body of your request was too large for this server.",
 	500: "The server has either erred or is incapable of performing the requested operation.",
 }
 
@@ -75,6 +76,10 @@ func toAPIError(err error) (e *apiError, internal bool) {
 	return &apiError{status: http.StatusInternalServerError, detail: "An unexpected error occurred; the request id identifies it in the server log."}, true
 }
 
+// maxErrorDetail bounds an error's detail: details quote the client's input, which must not
+// make an error response large.
+const maxErrorDetail = 16 << 10
+
 // errorBody is Placement's error document.
 type errorBody struct {
 	Errors []errorEntry `json:"errors"`
@@ -101,7 +106,8 @@ func renderError(w http.ResponseWriter, r *http.Request, e *apiError, requestID 
 	}
 	// webob: "${explanation}<br /><br />\n${detail}\n${html_comment}\n" with tags stripped
 	// and newlines folded to spaces (Placement's json_error_formatter calls strip_tags).
-	detail := explanation + "\n\n " + stripTags(e.detail) + "  "
+	// Every detail is bounded, whatever input it quotes.
+	detail := explanation + "\n\n " + stripTags(truncateText(e.detail, maxErrorDetail)) + "  "
 	w.Header().Del("Content-Length")
 	switch errorMediaType(r.Header.Get("Accept")) {
 	case "application/json":

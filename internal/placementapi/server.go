@@ -18,6 +18,8 @@ import (
 	"ingot/internal/placement"
 	"ingot/internal/policy"
 	"ingot/internal/store"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Options configure a Server.
@@ -29,8 +31,12 @@ type Options struct {
 	// CORS, when AllowedOrigins is not empty, answers CORS requests as oslo.middleware's
 	// CORS filter does.
 	CORS CORS
-	// MaxBodyBytes bounds request bodies (default 16 MiB).
+	// MaxBodyBytes bounds one request body (default DefaultMaxBodyBytes); a larger body
+	// gets a 413.
 	MaxBodyBytes int64
+	// MaxBodyBytesInFlight bounds the bodies all requests may hold at once (default four
+	// times MaxBodyBytes): a request whose body does not fit waits until others finish.
+	MaxBodyBytesInFlight int64
 	// Candidates tunes GET /allocation_candidates.
 	Candidates CandidateOptions
 }
@@ -51,6 +57,9 @@ type Server struct {
 	log     *slog.Logger
 	cors    CORS
 	maxBody int64
+	// bodies holds the in-flight body bytes: each request that reads a body takes its
+	// size (its Content-Length, or maxBody when unknown) until it is answered.
+	bodies *semaphore.Weighted
 	// candidates tunes GET /allocation_candidates.
 	candidates CandidateOptions
 	answers    answerCache
@@ -65,8 +74,13 @@ func New(db *store.DB, opts Options) *Server {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.maxBody <= 0 {
-		s.maxBody = 16 << 20
+		s.maxBody = DefaultMaxBodyBytes
 	}
+	inFlight := opts.MaxBodyBytesInFlight
+	if inFlight <= 0 {
+		inFlight = 4 * s.maxBody
+	}
+	s.bodies = semaphore.NewWeighted(max(inFlight, s.maxBody))
 	s.routes = s.routeTable()
 	return s
 }
@@ -87,6 +101,8 @@ type request struct {
 	// vary is set once the request reached a handler: its responses, errors included,
 	// carry "vary: openstack-api-version" (routing errors do not).
 	vary bool
+	// bodyBytes is what the request holds of Server.bodies.
+	bodyBytes int64
 }
 
 // handlerFunc serves a request; a returned error is rendered by the server.
@@ -98,6 +114,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := &request{w: w, r: r, ctx: r.Context(), s: s, id: newRequestID()}
 	w.Header().Set("X-Openstack-Request-Id", rq.id)
 	defer func() {
+		if rq.bodyBytes > 0 {
+			s.bodies.Release(rq.bodyBytes)
+		}
 		if p := recover(); p != nil {
 			s.log.Error("panic serving request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
 			rq.fail(fmt.Errorf("panic: %v", p))
@@ -233,13 +252,50 @@ func (rq *request) dispatch(ep *endpoint) error {
 	return ep.h(rq)
 }
 
-// readBody reads the request body (bounded).
+// readBody reads the request body. A body over the server's limit is a 413 (refused from
+// its Content-Length before any of it is read, when it has one). Reading waits for room in
+// the server's in-flight budget, which the request holds until it is answered.
 func (rq *request) readBody() ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(rq.w, rq.r.Body, rq.s.maxBody))
+	limit := rq.s.maxBody
+	if rq.r.ContentLength > limit {
+		return nil, rq.tooLarge()
+	}
+	size := limit
+	if rq.r.ContentLength >= 0 {
+		size = rq.r.ContentLength
+	}
+	if size > 0 {
+		if err := rq.s.bodies.Acquire(rq.ctx, size); err != nil {
+			return nil, fmt.Errorf("waiting to read the request body: %w", err)
+		}
+		rq.bodyBytes = size
+	}
+	var b []byte
+	var err error
+	if rq.r.ContentLength >= 0 {
+		// The exact size: no growing copies of a large body.
+		b = make([]byte, rq.r.ContentLength)
+		_, err = io.ReadFull(rq.r.Body, b)
+	} else {
+		b, err = io.ReadAll(http.MaxBytesReader(rq.w, rq.r.Body, limit))
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, rq.tooLarge()
+	}
 	if err != nil {
-		return nil, badRequest("Malformed JSON: %s", err)
+		return nil, badRequest("Malformed JSON: reading the body: %s", err)
 	}
 	return b, nil
+}
+
+// DefaultMaxBodyBytes is the default limit of one request body: far above what Placement
+// clients send (a reshape or a POST /allocations for hundreds of consumers is a few hundred
+// kilobytes), small enough that in-flight bodies stay bounded.
+const DefaultMaxBodyBytes = 4 << 20
+
+func (rq *request) tooLarge() error {
+	rq.w.Header().Set("Connection", "close")
+	return errorf(http.StatusRequestEntityTooLarge, "The request body is larger than the limit of %d bytes.", rq.s.maxBody)
 }
 
 // sendJSON writes a JSON response. At microversion 1.15 and later it carries last-modified

@@ -83,3 +83,16 @@ func truncateText(s string, n int) string {
 	}
 	return s[:cut] + "..."
 }
+
+// truncateMiddle returns s cut to about n bytes by removing its middle (on rune boundaries),
+// marked with " ... "; the last quarter of the budget keeps s's end.
+func truncateMiddle(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	tail := len(s) - n/4
+	for tail < len(s) && !utf8.RuneStart(s[tail]) {
+		tail++
+	}
+	return strings.TrimSuffix(truncateText(s, n-n/4), "...") + " ... " + s[tail:]
+}
