@@ -191,17 +191,8 @@ func TestBadInputIsRefusedWhole(t *testing.T) {
 			t.Errorf("%s %s: error without code", b.method, b.path)
 		}
 	}
-	list := c.must(200, "GET", "/resource_providers", nil).json(t)
-	if n := len(list["resource_providers"].([]any)); n != 1 {
-		t.Fatalf("%d providers after refused writes; want 1", n)
-	}
-	inv := c.must(200, "GET", "/resource_providers/"+rp1+"/inventories", nil).json(t)
-	if gen := inv["resource_provider_generation"].(float64); gen != 1 {
-		t.Fatalf("generation %v after refused writes; want 1", gen)
-	}
-	usage := c.must(200, "GET", "/resource_providers/"+rp1+"/usages", nil).json(t)
-	if u := usage["usages"].(map[string]any)["VCPU"].(float64); u != 0 {
-		t.Fatalf("usage %v after a refused multi-consumer write; want 0", u)
+	if p := problemsAfterRefusedWrites(t, c, rp1); p != "" {
+		t.Fatal(p)
 	}
 }
 

@@ -18,6 +18,37 @@ import (
 	"ingot/internal/store/storetest"
 )
 
+// roundTrip sends req and reads the whole answer.
+func (c *client) roundTrip(req *http.Request) response {
+	c.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+// problemsAfterRefusedWrites reports what changed when refused writes should have left one
+// provider, rp, at generation 1 with no VCPU usage ("" when nothing did).
+func problemsAfterRefusedWrites(t *testing.T, c *client, rp string) string {
+	t.Helper()
+	list := c.must(200, "GET", "/resource_providers", nil).json(t)
+	if n := len(list["resource_providers"].([]any)); n != 1 {
+		return fmt.Sprintf("%d providers after refused writes; want 1", n)
+	}
+	inv := c.must(200, "GET", "/resource_providers/"+rp+"/inventories", nil).json(t)
+	if gen := inv["resource_provider_generation"].(float64); gen != 1 {
+		return fmt.Sprintf("generation %v after refused writes; want 1", gen)
+	}
+	usage := c.must(200, "GET", "/resource_providers/"+rp+"/usages", nil).json(t)
+	if u := usage["usages"].(map[string]any)["VCPU"].(float64); u != 0 {
+		return fmt.Sprintf("usage %v after refused writes; want 0", u)
+	}
+	return ""
+}
+
 // doRaw sends body exactly as given (no JSON encoding, which would repair invalid UTF-8).
 func (c *client) doRaw(method, path, rawQuery, body string) response {
 	c.t.Helper()
@@ -36,13 +67,7 @@ func (c *client) doRaw(method, path, rawQuery, body string) response {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header, b}
+	return c.roundTrip(req)
 }
 
 // placementError returns the detail of a Placement error body, failing t when r is not one
@@ -144,17 +169,8 @@ func TestNULAndInvalidUTF8AreRefused(t *testing.T) {
 			placementError(t, r)
 		}
 		// Nothing changed: one provider, generation 1, no usage, no consumer.
-		list := c.must(200, "GET", "/resource_providers", nil).json(t)
-		if n := len(list["resource_providers"].([]any)); n != 1 {
-			t.Errorf("%d providers after refused writes; want 1", n)
-		}
-		inv := c.must(200, "GET", "/resource_providers/"+rp1+"/inventories", nil).json(t)
-		if gen := inv["resource_provider_generation"].(float64); gen != 1 {
-			t.Errorf("generation %v after refused writes; want 1", gen)
-		}
-		usage := c.must(200, "GET", "/resource_providers/"+rp1+"/usages", nil).json(t)
-		if u := usage["usages"].(map[string]any)["VCPU"].(float64); u != 0 {
-			t.Errorf("usage %v after refused allocations; want 0", u)
+		if p := problemsAfterRefusedWrites(t, c, rp1); p != "" {
+			t.Error(p)
 		}
 		// Valid non-ASCII text still works.
 		c.must(200, "POST", "/resource_providers", map[string]any{"name": "café ☃"})
@@ -215,13 +231,7 @@ func (c *client) send(method, path string, body io.Reader, length int64) respons
 	req.Header.Set("X-Auth-Token", "admin")
 	req.Header.Set("OpenStack-API-Version", "placement "+c.mv)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header, b}
+	return c.roundTrip(req)
 }
 
 // onlyReader hides a reader's type so that net/http cannot learn its length (chunked).
