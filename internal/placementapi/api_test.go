@@ -72,6 +72,12 @@ func (c *client) do(method, path string, body any) response {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return c.roundTrip(req)
+}
+
+// roundTrip sends req and reads the whole answer.
+func (c *client) roundTrip(req *http.Request) response {
+	c.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)

@@ -18,18 +18,6 @@ import (
 	"ingot/internal/store/storetest"
 )
 
-// roundTrip sends req and reads the whole answer.
-func (c *client) roundTrip(req *http.Request) response {
-	c.t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header, b}
-}
-
 // problemsAfterRefusedWrites reports what changed when refused writes should have left one
 // provider, rp, at generation 1 with no VCPU usage ("" when nothing did).
 func problemsAfterRefusedWrites(t *testing.T, c *client, rp string) string {
