@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"ingot/internal/baremetal"
+	"ingot/internal/placement"
+)
+
+// The instance controller (package deploy) takes and gives back a node with one
+// transaction each, so that an instance's allocation and the node its record holds never
+// disagree: no allocation without a live instance holding that node, and no instance
+// holding a node without its allocation.
+
+// InstanceConsumerType is the consumer type of an instance's allocation.
+const InstanceConsumerType = "INSTANCE"
+
+// ClaimInstance gives the instance one unit of resourceClass on the provider of node and
+// writes the instance's record, in one transaction. inst is the record as it should be
+// after the claim (inst.Node = node; its task, attempts, exclusions) with inst.Generation
+// the generation it was read at. The allocation is written as PUT /allocations writes it
+// (consumer inst.UUID of type INSTANCE, inst's project and user; provider generations
+// checked and raced writes retried), replacing any the consumer had. Errors: a
+// KindConflict error when the provider lacks the capacity or its generation kept
+// changing, or another live instance holds the node; placement.ErrConcurrentUpdate when
+// the record changed since it was read (ErrInstanceChanged); KindInvalid when the
+// provider or class does not exist. Nothing is written on error.
+func (db *DB) ClaimInstance(ctx context.Context, inst baremetal.Instance, resourceClass string) (baremetal.Instance, error) {
+	if inst.Node == "" {
+		return inst, fmt.Errorf("claim for instance %s: no node", inst.UUID)
+	}
+	alloc := placement.ConsumerAllocations{
+		ConsumerUUID: inst.UUID,
+		ProjectID:    inst.ProjectID,
+		UserID:       inst.UserID,
+		ConsumerType: InstanceConsumerType,
+		Allocations:  []placement.Allocation{{ProviderUUID: inst.Node, ResourceClass: resourceClass, Used: 1}},
+	}
+	out, err := db.instanceTx(ctx, inst, func(t *tx) error {
+		return t.replaceAllocations(WritePut, []placement.ConsumerAllocations{alloc})
+	})
+	if err != nil {
+		return inst, fmt.Errorf("claim node %s for instance %s: %w", inst.Node, inst.UUID, err)
+	}
+	return out, nil
+}
+
+// ReleaseInstance removes every allocation of the instance (and its consumer) and writes
+// the instance's record, in one transaction. inst is the record as it should be after
+// the release (normally inst.Node = ""), with inst.Generation the generation it was read
+// at. Releasing an instance that has no allocation only writes the record. Errors:
+// placement.ErrConcurrentUpdate (ErrInstanceChanged) when the record changed since it
+// was read. Nothing is written on error.
+func (db *DB) ReleaseInstance(ctx context.Context, inst baremetal.Instance) (baremetal.Instance, error) {
+	out, err := db.instanceTx(ctx, inst, func(t *tx) error {
+		return t.removeConsumerAllocations(inst.UUID)
+	})
+	if err != nil {
+		return inst, fmt.Errorf("release instance %s: %w", inst.UUID, err)
+	}
+	return out, nil
+}
+
+// ErrInstanceChanged is the error of a claim or release whose instance record was
+// written by someone else since it was read; it matches placement.ErrConcurrentUpdate.
+var ErrInstanceChanged = placement.Errorf(placement.KindConflict, placement.CodeConcurrentUpdate,
+	"the instance was changed by another request; read it again")
+
+// instanceTx runs alloc and then the compare-and-swap write of inst's record in one
+// transaction, and returns the record as written. A provider generation race inside alloc
+// runs the transaction again, as ReplaceAllocations does.
+func (db *DB) instanceTx(ctx context.Context, inst baremetal.Instance, alloc func(t *tx) error) (baremetal.Instance, error) {
+	var out baremetal.Instance
+	var err error
+	for range ProviderConflictRetries {
+		err = db.write(ctx, func(t *tx) error {
+			// The record first: a lost race on it is final, and on PostgreSQL its row
+			// lock orders concurrent claims of one instance.
+			w, err := t.casInstance(inst)
+			if err != nil {
+				return err
+			}
+			if err := alloc(t); err != nil {
+				return err
+			}
+			out = w
+			return nil
+		})
+		if !errors.Is(err, errProviderConflict) {
+			break
+		}
+	}
+	if errors.Is(err, errProviderConflict) {
+		err = placement.ConcurrentUpdatef("Inventory and/or allocations changed while attempting to allocate: Another thread concurrently updated the resource provider data. Please retry your update")
+	}
+	return out, err
+}
+
+// casInstance writes the mutable columns of inst's record if its generation is still
+// inst.Generation, incrementing it, and returns the record as written.
+func (t *tx) casInstance(inst baremetal.Instance) (baremetal.Instance, error) {
+	if !inst.Live() && inst.Node != "" {
+		return inst, fmt.Errorf("instance %s: a deleted instance cannot hold node %s", inst.UUID, inst.Node)
+	}
+	var code, msg string
+	var at int64
+	if inst.Fault != nil {
+		code, msg, at = inst.Fault.Code, inst.Fault.Message, micros(inst.Fault.Time)
+	}
+	res, err := t.exec(`UPDATE instances SET state = ?, task = ?, node = ?, locked = ?, fault_code = ?,
+		fault_message = ?, fault_at = ?, attempts = ?, excluded = ?, generation = ?, updated_at = ?
+		WHERE uuid = ? AND generation = ?`,
+		string(inst.State), string(inst.Task), inst.Node, inst.Locked, code, msg, at, inst.Attempts,
+		joinLines(inst.Excluded), inst.Generation+1, t.now, inst.UUID, inst.Generation)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return inst, placement.Conflictf("Node %s is held by another instance.", inst.Node)
+		}
+		return inst, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return inst, err
+	}
+	if n != 1 {
+		return inst, ErrInstanceChanged
+	}
+	inst.Generation++
+	inst.UpdatedAt = time.UnixMicro(t.now).UTC()
+	inst.Excluded = splitLines(joinLines(inst.Excluded))
+	return inst, nil
+}
+
+// removeConsumerAllocations deletes the consumer's allocations and the consumer, if any.
+func (t *tx) removeConsumerAllocations(consumerUUID string) error {
+	set, err := t.idSet(`SELECT id FROM consumers WHERE uuid = ?`, consumerUUID)
+	if err != nil || len(set) == 0 {
+		return err
+	}
+	ids := slices.Collect(maps.Keys(set))
+	providers, err := t.allocationProviders(ids)
+	if err != nil {
+		return err
+	}
+	t.touch(providers...)
+	if _, err := t.exec(`DELETE FROM allocations WHERE consumer_id = ?`, ids[0]); err != nil {
+		return err
+	}
+	return t.deleteConsumersWithoutAllocations(ids)
+}
