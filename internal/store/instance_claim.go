@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"ingot/internal/baremetal"
@@ -110,13 +111,27 @@ func (t *tx) casInstance(inst baremetal.Instance) (baremetal.Instance, error) {
 	var code, msg string
 	var at int64
 	if inst.Fault != nil {
-		code, msg, at = inst.Fault.Code, inst.Fault.Message, micros(inst.Fault.Time)
+		code, msg, at = inst.Fault.Code, inst.Fault.Message, t.now
+		if !inst.Fault.Time.IsZero() {
+			at = micros(inst.Fault.Time)
+		}
+	}
+	// As UpdateInstance: the stored state must be one that may move to inst.State.
+	args := []any{string(inst.State), string(inst.Task), inst.Node, inst.Locked, code, msg, at, inst.Attempts,
+		joinLines(inst.Excluded), inst.Generation + 1, t.now, inst.UUID, inst.Generation}
+	var marks []string
+	for _, st := range baremetal.States {
+		if baremetal.CanMove(st, inst.State) {
+			args = append(args, string(st))
+			marks = append(marks, "?")
+		}
+	}
+	if len(marks) == 0 {
+		return inst, ErrInstanceChanged
 	}
 	res, err := t.exec(`UPDATE instances SET state = ?, task = ?, node = ?, locked = ?, fault_code = ?,
 		fault_message = ?, fault_at = ?, attempts = ?, excluded = ?, generation = ?, updated_at = ?
-		WHERE uuid = ? AND generation = ?`,
-		string(inst.State), string(inst.Task), inst.Node, inst.Locked, code, msg, at, inst.Attempts,
-		joinLines(inst.Excluded), inst.Generation+1, t.now, inst.UUID, inst.Generation)
+		WHERE uuid = ? AND generation = ? AND state IN (`+strings.Join(marks, ", ")+`)`, args...)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return inst, placement.Conflictf("Node %s is held by another instance.", inst.Node)
@@ -132,6 +147,11 @@ func (t *tx) casInstance(inst baremetal.Instance) (baremetal.Instance, error) {
 	}
 	inst.Generation++
 	inst.UpdatedAt = time.UnixMicro(t.now).UTC()
+	if inst.Fault != nil && inst.Fault.Time.IsZero() {
+		f := *inst.Fault
+		f.Time = inst.UpdatedAt
+		inst.Fault = &f
+	}
 	inst.Excluded = splitLines(joinLines(inst.Excluded))
 	return inst, nil
 }
