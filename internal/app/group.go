@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+
+	"ingot/internal/safe"
 )
 
 // Component is one long-running part of ingot (the API server, the Ironic resource tracker,
@@ -93,7 +95,8 @@ func (g *Group) Add(s Stage, c Component) {
 // the first failure, wrapped with the component's name, or nil when ctx ended and every
 // component stopped cleanly. A component's error from after it was asked to stop counts
 // as a failure too, unless it is context.Canceled.
-// A panic in a component is not recovered: it is a bug that ends the process.
+// A panic in a component's Run (not in goroutines it starts) is logged with its stack and
+// is that component's failure (a *safe.PanicError), so the others still stop in order.
 func (g *Group) Run(ctx context.Context) error {
 	log := g.Logger
 	if log == nil {
@@ -121,7 +124,10 @@ func (g *Group) Run(ctx context.Context) error {
 			id++
 			me := id
 			wg.Go(func() {
-				err := c.Run(sctx)
+				err := safe.Do(func() error { return c.Run(sctx) })
+				if pe, ok := errors.AsType[*safe.PanicError](err); ok {
+					log.Error("component panicked", "component", c.Name(), "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+				}
 				if sctx.Err() == nil { // returned on its own: a failure
 					if err == nil {
 						err = errors.New("stopped unexpectedly")

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ingot/internal/safe"
 )
 
 // journal records, in order, what the test components did.
@@ -162,5 +164,24 @@ func TestRoutesMount(t *testing.T) {
 		if got := rec.Body.String(); got != want {
 			t.Errorf("%s went to %s, want %s", path, got, want)
 		}
+	}
+}
+
+func TestGroupPanicIsAFailure(t *testing.T) {
+	var j journal
+	var started sync.WaitGroup
+	g := &Group{}
+	g.Add(StageClose, waiter(&j, "db", &started, nil))
+	g.Add(StageWork, Func("controller", func(ctx context.Context) error {
+		started.Wait()
+		panic("step went wrong")
+	}))
+	err := g.Run(context.Background())
+	if pe, ok := errors.AsType[*safe.PanicError](err); !ok || pe.Value != "step went wrong" ||
+		!strings.HasPrefix(err.Error(), "controller: panic: ") {
+		t.Fatalf("Run = %v, want the controller's panic", err)
+	}
+	if got := j.get(); !slices.Equal(got, []string{"stop db"}) {
+		t.Fatalf("events %q, want the database closed", got)
 	}
 }

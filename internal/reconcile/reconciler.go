@@ -12,6 +12,7 @@ import (
 
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
+	"ingot/internal/safe"
 	"ingot/internal/store"
 )
 
@@ -51,6 +52,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Rand is the jitter source; nil means math/rand/v2's global source.
 	Rand rand.Source
+	// OnListing, when set, is called with every successful listing of the scope's nodes,
+	// on the pass's goroutine before the pass plans, so that others (the instance
+	// controller) need not list Ironic again. It must not block for long and must not
+	// modify the nodes; it may keep them (a pass never changes a listing it handed over).
+	// A panic in it fails the pass like any other.
+	OnListing func(nodes []ironic.Node)
 }
 
 // Reconciler keeps one Placement resource provider per Ironic node of its scope in step
@@ -209,10 +216,25 @@ type recordWrite struct {
 // unreachable" is never "zero nodes"), and when the database failed (batches committed
 // before stay; each node's write is whole). A failure of one node's lookup or write is
 // logged, counted in Stats.Errors, and retried next pass.
-// Passes run one at a time (a concurrent call waits).
-func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
+// Passes run one at a time (a concurrent call waits). A panic during the pass is logged
+// with its stack and returned as a *safe.PanicError: a failed pass like any other.
+func (r *Reconciler) Pass(ctx context.Context) (st Stats, err error) {
 	r.passMu.Lock()
 	defer r.passMu.Unlock()
+	err = safe.Do(func() error {
+		var err error
+		st, err = r.pass(ctx)
+		return err
+	})
+	if pe, ok := errors.AsType[*safe.PanicError](err); ok {
+		r.log.Error("tracker pass panicked", "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+		r.recordsOK = false // what the pass carries over may be half updated: read it afresh
+	}
+	return st, err
+}
+
+// pass is Pass without the lock and the recovery.
+func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, r.cfg.PassTimeout, ErrPassTimeout)
 	defer cancel()
 	start := time.Now()
@@ -239,6 +261,9 @@ func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
 		return fail(err)
 	}
 	st.Nodes = len(nodes)
+	if r.cfg.OnListing != nil {
+		r.cfg.OnListing(nodes)
+	}
 
 	view, err := r.db.View(ctx)
 	if err != nil {
