@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -172,4 +173,52 @@ func (t *tx) removeConsumerAllocations(consumerUUID string) error {
 		return err
 	}
 	return t.deleteConsumersWithoutAllocations(ids)
+}
+
+// ClaimProblem is a break of the claim invariants found by ClaimProblems.
+type ClaimProblem struct {
+	Instance string // the consumer or instance UUID
+	Node     string // the provider the allocation is on, or the node the record holds
+	// What is wrong: "allocation without instance" (an INSTANCE allocation whose consumer
+	// is no live instance holding that provider) or "instance without allocation" (a live
+	// instance holding a node without an allocation there).
+	What string
+}
+
+// ClaimProblems checks that every allocation of consumer type INSTANCE belongs to a live
+// instance holding that provider, and every live instance holding a node has an
+// allocation on it. ClaimInstance and ReleaseInstance keep both true; this is the check
+// that they did. One read.
+func (db *DB) ClaimProblems(ctx context.Context) ([]ClaimProblem, error) {
+	var out []ClaimProblem
+	err := db.read(ctx, func(t *tx) error {
+		err := t.scanRows(`SELECT c.uuid, rp.uuid FROM allocations a
+			JOIN consumers c ON c.id = a.consumer_id
+			JOIN consumer_types ct ON ct.id = c.consumer_type_id
+			JOIN resource_providers rp ON rp.id = a.resource_provider_id
+			WHERE ct.name = ? AND NOT EXISTS (SELECT 1 FROM instances i
+				WHERE i.uuid = c.uuid AND i.node = rp.uuid AND i.state <> ?)`,
+			[]any{InstanceConsumerType, string(baremetal.StateDeleted)}, func(rows *sql.Rows) error {
+				p := ClaimProblem{What: "allocation without instance"}
+				err := rows.Scan(&p.Instance, &p.Node)
+				out = append(out, p)
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		return t.scanRows(`SELECT i.uuid, i.node FROM instances i WHERE i.node <> '' AND NOT EXISTS (
+				SELECT 1 FROM allocations a JOIN consumers c ON c.id = a.consumer_id
+				JOIN resource_providers rp ON rp.id = a.resource_provider_id
+				WHERE c.uuid = i.uuid AND rp.uuid = i.node)`, nil, func(rows *sql.Rows) error {
+			p := ClaimProblem{What: "instance without allocation"}
+			err := rows.Scan(&p.Instance, &p.Node)
+			out = append(out, p)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("check claims: %w", err)
+	}
+	return out, nil
 }
