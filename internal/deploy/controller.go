@@ -89,6 +89,7 @@ type Controller struct {
 	listing   []ironic.Node // the tracker's last listing, for the invariant check
 
 	requests Requests
+	maxMoves int // decisions one Step acts on (tests lower it to stop between steps)
 }
 
 // Requests counts the controller's Ironic requests by purpose.
@@ -127,11 +128,12 @@ func New(client *ironic.Client, db *store.DB, cfg Config) *Controller {
 	}
 	c := &Controller{
 		ironic: client, db: db, cfg: cfg, log: cfg.Logger,
-		kick:    make(chan struct{}, 1),
-		sem:     make(chan struct{}, cfg.Workers),
-		obs:     map[string]Observation{},
-		tenancy: map[string]Tenancy{},
-		running: map[string]bool{},
+		kick:     make(chan struct{}, 1),
+		sem:      make(chan struct{}, cfg.Workers),
+		obs:      map[string]Observation{},
+		tenancy:  map[string]Tenancy{},
+		running:  map[string]bool{},
+		maxMoves: maxMoves,
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -249,7 +251,7 @@ const maxMoves = 12
 // until the decision is to wait. Each action is idempotent and reads what it acts on, so
 // a step that stops anywhere (crash, error) is finished by a later one.
 func (c *Controller) Step(ctx context.Context, uuid string) error {
-	for range maxMoves {
+	for range c.maxMoves {
 		in, err := c.db.Instance(ctx, uuid)
 		if err != nil {
 			return err
