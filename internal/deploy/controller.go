@@ -87,6 +87,9 @@ type Controller struct {
 	rr        int  // the fallback watch's round-robin position
 	ticks     int
 	listing   []ironic.Node // the tracker's last listing, for the invariant check
+	// cleaning are nodes given back while Ironic still cleaned them: watched until
+	// available, then refreshed, so they are offered again within a tick.
+	cleaning map[string]bool
 
 	requests Requests
 	maxMoves int // decisions one Step acts on (tests lower it to stop between steps)
@@ -134,6 +137,7 @@ func New(client *ironic.Client, db *store.DB, cfg Config) *Controller {
 		tenancy:  map[string]Tenancy{},
 		running:  map[string]bool{},
 		maxMoves: maxMoves,
+		cleaning: map[string]bool{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -587,6 +591,11 @@ func (c *Controller) release(ctx context.Context, in baremetal.Instance, obs Obs
 	}
 	if _, err := c.db.ReleaseInstance(ctx, next); err != nil {
 		return c.lost(err)
+	}
+	if obs.Seen && !obs.Gone && reconcile.Reserved(obs.Node) {
+		c.mu.Lock()
+		c.cleaning[in.Node] = true
+		c.mu.Unlock()
 	}
 	c.log.Info(msg, "instance", in.UUID, "node", in.Node, "attempts", in.Attempts)
 	return next.State == baremetal.StateBuilding, nil
