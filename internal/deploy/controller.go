@@ -708,7 +708,11 @@ func (c *Controller) ObserveNodes(nodes []ironic.Node) {
 			o.Node, o.Seen, o.Gone, o.DeployRequested = n, true, false, false
 			c.obs[n.UUID] = o
 		}
-		c.setTenancy(n)
+		// The tracker's listing has no lessee: keep the one the controller's own reads saw
+		// (the lock step checks the node itself in any case).
+		l := n
+		l.Lessee = c.tenancy[n.UUID].Lessee
+		c.setTenancy(l)
 	}
 	c.listing = nodes
 }
