@@ -267,7 +267,11 @@ func (c *Controller) Step(ctx context.Context, uuid string) error {
 			return nil
 		case DoSchedule, DoDeleted:
 		default:
-			// Act on a fresh reading of the node, never on a watched one.
+			// Act on a fresh reading of the node: one this tick's watch or this step's
+			// own request just returned, or else a GET now.
+			if obs.Fresh(c.cfg.Now(), freshFor) {
+				break
+			}
 			if obs, err = c.get(ctx, in.Node); err != nil {
 				return err
 			}
@@ -399,6 +403,10 @@ func (c *Controller) schedule(ctx context.Context, in baremetal.Instance) (bool,
 	return false, nil // every tried candidate was taken meanwhile: next tick, fresh view
 }
 
+// freshFor is how old a reading of a node may be for a step to act on it without reading
+// it again: about one tick's watch.
+const freshFor = 500 * time.Millisecond
+
 // maxClaimTries bounds the candidates one schedule tries to claim.
 const maxClaimTries = 8
 
@@ -501,14 +509,24 @@ func (c *Controller) deploy(ctx context.Context, in baremetal.Instance, obs Obse
 	switch {
 	case err == nil:
 	case errors.Is(err, ironic.ErrInvalid):
-		return c.act(ctx, in, obs, fail("deploy_failed", "Ironic refused the deploy: "+err.Error(), now))
+		// Refused: the node's doing (validation, maintenance), unless the deploy was
+		// already under way (an earlier request whose answer was lost).
+		cur, gerr := c.get(ctx, in.Node)
+		if gerr != nil {
+			return false, gerr
+		}
+		if !cur.Gone && !unlockStates[cur.Node.ProvisionState] {
+			return true, nil
+		}
+		return c.act(ctx, in, cur, fail("deploy_failed", "Ironic refused the deploy: "+err.Error(), now))
 	default:
+		c.forget(in.Node) // the outcome is unknown: the next step reads the node
 		return false, waitOn(err)
 	}
 	n := obs.Node
 	n.ProvisionState, n.TargetProvisionState = "deploying", ironic.TargetActive
 	c.mu.Lock()
-	c.obs[in.Node] = Observation{Node: n, Seen: true, DeployRequested: true}
+	c.obs[in.Node] = Observation{Node: n, Seen: true, DeployRequested: true, At: c.cfg.Now()}
 	c.mu.Unlock()
 	c.log.Info("deploying", "instance", in.UUID, "node", in.Node)
 	return false, nil
@@ -628,7 +646,7 @@ func (c *Controller) get(ctx context.Context, node string) (Observation, error) 
 	c.requests.Get.Add(1)
 	n, err := c.ironic.GetNode(ctx, node, c.fields()...)
 	if errors.Is(err, ironic.ErrNotFound) {
-		o := Observation{Seen: true, Gone: true, Node: ironic.Node{UUID: node}}
+		o := Observation{Seen: true, Gone: true, Node: ironic.Node{UUID: node}, At: c.cfg.Now()}
 		c.mu.Lock()
 		c.obs[node] = o
 		c.mu.Unlock()
@@ -640,9 +658,16 @@ func (c *Controller) get(ctx context.Context, node string) (Observation, error) 
 	return c.see(n), nil
 }
 
+// forget drops what was seen of the node, so the next step reads it.
+func (c *Controller) forget(node string) {
+	c.mu.Lock()
+	delete(c.obs, node)
+	c.mu.Unlock()
+}
+
 // see records a fresh report of a node.
 func (c *Controller) see(n ironic.Node) Observation {
-	o := Observation{Node: n, Seen: true}
+	o := Observation{Node: n, Seen: true, At: c.cfg.Now()}
 	c.mu.Lock()
 	c.obs[n.UUID] = o
 	c.setTenancy(n)

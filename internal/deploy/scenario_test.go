@@ -383,4 +383,3 @@ func TestScenarioS19_DeleteInUnusualStates(t *testing.T) {
 		h.checkInvariants()
 	})
 }
-

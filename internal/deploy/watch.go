@@ -4,18 +4,12 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"time"
 
 	"ingot/internal/baremetal"
 	"ingot/internal/ironic"
 	"ingot/internal/reconcile"
 	"ingot/internal/store"
 )
-
-// watchStart is how far before its first watch the controller starts its watermark.
-// Nodes whose last change is older are read with a GET by their instance's next step
-// (every action reads its node first), so the watch need not list them.
-const watchStart = 10 * time.Second
 
 // watch refreshes what is known of the nodes of in-flight instances with a bounded number
 // of Ironic requests: one ChangedNodes call (the nodes whose provision state changed since
@@ -39,21 +33,29 @@ func (c *Controller) watch(ctx context.Context, insts []baremetal.Instance) erro
 	defer c.refreshCleaned(ctx)
 	c.mu.Lock()
 	fallback, since := c.fallback, c.watermark
-	if since.IsZero() {
-		since = c.cfg.Now().Add(-watchStart)
-	}
 	c.mu.Unlock()
+	// ChangedNodes re-reads the nodes changed within its overlap before since. Its
+	// watermark (the newest change seen) stands still while nothing changes, so a burst
+	// of deploys started together would be re-read on every tick until something else
+	// changed; since is therefore never older than the overlap on our own clock. A
+	// change whose stamp is older than that (a conductor's clock far behind ours) is
+	// still seen: the tracker's listing (ObserveNodes) refreshes every watched node
+	// each pass, and every action reads its node first.
+	if floor := c.cfg.Now().Add(-ironic.DefaultWatchOverlap); since.Before(floor) {
+		since = floor
+	}
 	if !fallback {
 		c.requests.Watch.Add(1)
 		changed, next, err := c.ironic.ChangedNodes(ctx, since, ironic.WatchOptions{ListOptions: ironic.ListOptions{
 			Fields: c.fields(), ConductorGroup: c.cfg.Scope.ConductorGroup, Shards: c.cfg.Scope.Shards}})
 		switch {
 		case err == nil:
+			at := c.cfg.Now()
 			c.mu.Lock()
 			c.watermark = next
 			for _, n := range changed {
 				if _, ok := c.obs[n.UUID]; ok || slices.Contains(nodes, n.UUID) {
-					c.obs[n.UUID] = Observation{Node: n, Seen: true}
+					c.obs[n.UUID] = Observation{Node: n, Seen: true, At: at}
 				}
 				c.setTenancy(n)
 			}
