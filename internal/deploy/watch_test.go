@@ -122,3 +122,43 @@ func TestNoticeActiveWithin2s(t *testing.T) {
 	}
 	t.Logf("all %d active %v after Ironic reported them", len(ins), time.Since(at))
 }
+
+// TestRequestsPerInstance builds and deletes instances and counts the Ironic requests
+// each costs, by kind: claim to active to deleted with the node cleaned.
+func TestRequestsPerInstance(t *testing.T) {
+	db := storetest.Open(t, storetest.SQLite)
+	const n = 20
+	h := newHarness(t, db, n, deploy.Config{Workers: 8})
+	h.fake.ResetRequests()
+	var ins []baremetal.Instance
+	for i := range n {
+		ins = append(ins, h.create(i+1, baremetal.Request{ResourceClass: "gold"}))
+	}
+	all := func(st baremetal.State) func() bool {
+		return func() bool {
+			for _, in := range ins {
+				if h.instance(in.UUID).State != st {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	ticks := 0
+	h.until("all active", true, func() bool { ticks++; return all(baremetal.StateActive)() })
+	build := h.fake.Counts()
+	h.fake.ResetRequests()
+	for _, in := range ins {
+		h.delete(in.UUID)
+	}
+	h.until("all deleted", true, func() bool { ticks++; return all(baremetal.StateDeleted)() })
+	teardown := h.fake.Counts()
+	perInstance := float64(total(build)+total(teardown)) / n
+	t.Logf("%d instances over %d ticks: build %v; teardown %v; %.1f requests per instance, watch included",
+		n, ticks, build, teardown, perInstance)
+	// Lock (GET + PATCH), instance_info, validate, provision, tear-down: 6 per instance,
+	// plus the shared watch listings and a GET where a reading was stale.
+	if perInstance > 10 {
+		t.Errorf("%.1f Ironic requests per instance, want at most 10", perInstance)
+	}
+}
