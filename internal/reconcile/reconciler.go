@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
 	"ingot/internal/safe"
@@ -76,7 +77,7 @@ type Reconciler struct {
 	// records read by an earlier pass (kept while their version is unchanged) and the
 	// size of the last listing.
 	passMu      sync.Mutex
-	records     []store.IronicNode
+	records     []baremetal.NodeRecord
 	recordsOK   bool
 	recordsVer  store.IronicNodesVersion
 	recordsAge  int
@@ -206,7 +207,7 @@ type Stats struct {
 type recordWrite struct {
 	node  string
 	op    store.RecordOp
-	state string
+	state baremetal.NodeState
 }
 
 // Pass makes one reconciliation pass: list the scope's nodes (one listing, only the
@@ -372,7 +373,7 @@ func (r *Reconciler) list(ctx context.Context, v ironic.Version) ([]ironic.Node,
 // loadRecords returns the tracker records: those an earlier pass read while their version
 // has not changed (and at most fullReadEvery passes ago), or a fresh read. The version is
 // read first, so a write between the two reads only causes one more read next time.
-func (r *Reconciler) loadRecords(ctx context.Context) ([]store.IronicNode, error) {
+func (r *Reconciler) loadRecords(ctx context.Context) ([]baremetal.NodeRecord, error) {
 	ver, err := r.db.IronicNodesVersion(ctx)
 	if err != nil {
 		return nil, err
@@ -409,7 +410,7 @@ func (r *Reconciler) account(st *Stats, res Result) {
 }
 
 // orphaned counts the scope's orphaned records after the applied record writes.
-func orphaned(scope Scope, records []store.IronicNode, applied []recordWrite) int {
+func orphaned(scope Scope, records []baremetal.NodeRecord, applied []recordWrite) int {
 	s := scope.String()
 	n := 0
 	var changed map[string]bool // the written nodes: was the record orphaned before
@@ -420,7 +421,7 @@ func orphaned(scope Scope, records []store.IronicNode, applied []recordWrite) in
 		}
 	}
 	for _, r := range records {
-		if r.Scope == s && r.State == StateOrphaned {
+		if r.Scope == s && r.State == baremetal.NodeOrphaned {
 			if _, ok := changed[r.NodeUUID]; ok {
 				changed[r.NodeUUID] = true
 			} else {
@@ -431,7 +432,7 @@ func orphaned(scope Scope, records []store.IronicNode, applied []recordWrite) in
 	for _, w := range applied {
 		switch w.op {
 		case store.RecordPut:
-			if w.state == StateOrphaned {
+			if w.state == baremetal.NodeOrphaned {
 				n++
 			}
 		case store.RecordKeep:

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
@@ -166,13 +167,13 @@ func seq(t *testing.T, db *store.DB) int64 {
 	return v.Seq
 }
 
-func records(t *testing.T, db *store.DB) map[string]store.IronicNode {
+func records(t *testing.T, db *store.DB) map[string]baremetal.NodeRecord {
 	t.Helper()
 	rs, err := db.IronicNodes(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make(map[string]store.IronicNode, len(rs))
+	out := make(map[string]baremetal.NodeRecord, len(rs))
 	for _, r := range rs {
 		out[r.NodeUUID] = r
 	}
