@@ -82,6 +82,13 @@ type Reconciler struct {
 	recordsVer  store.IronicNodesVersion
 	recordsAge  int
 	listedNodes int
+
+	// refreshed holds, per node, when Refresh last began for it (see withoutRefreshed).
+	refreshMu sync.Mutex
+	refreshed map[string]time.Time
+
+	// beforeApply, when set (tests), runs before each Apply of Refresh.
+	beforeApply func()
 }
 
 // fullReadEvery bounds how many passes may reuse the records read by an earlier one.
@@ -272,7 +279,7 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 	}
 
 	in := Input{Scope: scope, Nodes: nodes, Lookups: lookups, Records: records, View: view}
-	changes := Plan(in)
+	changes := Plan(r.withoutRefreshed(in, start))
 	if len(changes) > 0 {
 		r.recordsOK = false // the writes change records: read them again next pass
 	}
@@ -301,7 +308,7 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 		if in.Records, err = r.db.IronicNodes(ctx); err != nil {
 			return fail(err)
 		}
-		changes = Plan(only(in, res.Conflicts))
+		changes = Plan(r.withoutRefreshed(only(in, res.Conflicts), start))
 	}
 
 	if view, err = r.db.View(ctx); err != nil {
