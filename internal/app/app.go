@@ -48,11 +48,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		}
 	}()
 
-	tracker, err := newTracker(cfg, db, log)
-	if err != nil {
-		return err
-	}
-	if tracker != nil {
+	if cfg.IronicURL != "" {
+		client, err := newIronicClient(cfg, log)
+		if err != nil {
+			return err
+		}
+		// onListing (nil for now) is where the instance controller will take each pass's
+		// listing; it will use tracker.Refresh and client, and join the group in StageWork.
+		var onListing func([]ironic.Node)
+		tracker := newTracker(cfg, db, client, log, onListing)
 		g.Add(StageWork, Func("ironic tracker", tracker.Run))
 	}
 
@@ -97,27 +101,27 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	return nil
 }
 
-// newTracker returns the Ironic resource tracker cfg asks for, or nil without an Ironic URL.
-func newTracker(cfg Config, db *store.DB, log *slog.Logger) (*reconcile.Reconciler, error) {
-	if cfg.IronicURL == "" {
-		return nil, nil
-	}
+// newIronicClient returns the client of the Ironic cfg names.
+func newIronicClient(cfg Config, log *slog.Logger) (*ironic.Client, error) {
 	icfg := ironic.Config{URL: cfg.IronicURL, Logger: log.With("component", "ironic")}
 	if cfg.IronicUsername != "" {
 		icfg.Transport = &ironic.BasicAuth{Username: cfg.IronicUsername, Password: cfg.IronicPassword}
 	}
-	client, err := ironic.New(icfg)
-	if err != nil {
-		return nil, err
-	}
+	return ironic.New(icfg)
+}
+
+// newTracker returns the Ironic resource tracker cfg asks for; onListing, when not nil,
+// receives each pass's listing.
+func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, onListing func([]ironic.Node)) *reconcile.Reconciler {
 	scope := reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards}
 	log.Info("tracking Ironic nodes", "ironic_url", redactDSN(cfg.IronicURL), "scope", scope.String(),
 		"sync_interval", cfg.SyncInterval, "ironic_username", cfg.IronicUsername)
 	return reconcile.New(client, db, reconcile.Config{
-		Scope:    scope,
-		Interval: cfg.SyncInterval,
-		Logger:   log.With("component", "reconcile"),
-	}), nil
+		Scope:     scope,
+		Interval:  cfg.SyncInterval,
+		Logger:    log.With("component", "reconcile"),
+		OnListing: onListing,
+	})
 }
 
 // redactDSN hides a password in a postgres URL for logging.
