@@ -190,6 +190,12 @@ func (c *Controller) Run(ctx context.Context) error {
 // building or deleting and not being stepped already; it does not wait for the steps.
 // Every CheckEvery ticks (and on the first) it checks the invariants first.
 func (c *Controller) Tick(ctx context.Context) error {
+	if c.ironic.Version().IsZero() {
+		// Every read asks for fields by the negotiated version (see fields).
+		if _, err := c.ironic.Negotiate(ctx); err != nil {
+			return err
+		}
+	}
 	c.mu.Lock()
 	check := c.ticks%c.cfg.CheckEvery == 0
 	c.ticks++
@@ -704,19 +710,14 @@ func (c *Controller) observation(node string) Observation {
 	return c.obs[node]
 }
 
-// fields are the node fields the controller reads.
+// fields are the node fields the controller reads: the tracker's (reconcile.Fields, so
+// that what the controller reads can be handed to Config.Refresh) and what deciding
+// needs besides.
 func (c *Controller) fields() []string {
-	f := []string{"uuid", "provision_state", "target_provision_state", "provision_updated_at", "instance_uuid",
-		"maintenance", "power_state", "last_error", "traits", "resource_class", "reservation"}
 	v := c.ironic.Version()
-	if v.HasOwner() {
-		f = append(f, "owner")
-	}
+	f := append(reconcile.Fields(v), "target_provision_state", "provision_updated_at", "last_error", "reservation")
 	if v.HasLessee() {
 		f = append(f, "lessee")
-	}
-	if v.HasConductorGroup() {
-		f = append(f, "conductor_group")
 	}
 	return f
 }

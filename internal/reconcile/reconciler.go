@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"ingot/internal/backoff"
+	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
 	"ingot/internal/safe"
@@ -68,19 +70,25 @@ type Reconciler struct {
 	cfg    Config
 	log    *slog.Logger
 	kick   chan struct{}
-
-	randMu sync.Mutex
-	rand   *rand.Rand
+	// backoff is the wait after failed passes: MinBackoff doubling up to Interval.
+	backoff *backoff.Backoff
 
 	// passMu makes passes one at a time; it guards what passes carry over: the tracker
 	// records read by an earlier pass (kept while their version is unchanged) and the
 	// size of the last listing.
 	passMu      sync.Mutex
-	records     []store.IronicNode
+	records     []baremetal.NodeRecord
 	recordsOK   bool
 	recordsVer  store.IronicNodesVersion
 	recordsAge  int
 	listedNodes int
+
+	// refreshed holds, per node, when Refresh last began for it (see withoutRefreshed).
+	refreshMu sync.Mutex
+	refreshed map[string]time.Time
+
+	// beforeApply, when set (tests), runs before each Apply of Refresh.
+	beforeApply func()
 }
 
 // fullReadEvery bounds how many passes may reuse the records read by an earlier one.
@@ -111,9 +119,7 @@ func New(client *ironic.Client, db *store.DB, cfg Config) *Reconciler {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Rand != nil {
-		r.rand = rand.New(cfg.Rand)
-	}
+	r.backoff = backoff.New(cfg.MinBackoff, cfg.Interval, cfg.Rand)
 	return r
 }
 
@@ -142,7 +148,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		wait := r.cfg.Interval
 		if err != nil {
 			failures++
-			wait = r.backoff(failures)
+			wait = r.backoff.Delay(failures)
 			level := slog.LevelWarn
 			if errors.Is(err, ironic.ErrUnsupported) || errors.Is(err, ironic.ErrUnauthorized) {
 				level = slog.LevelError // the operator has to act: configuration or credentials
@@ -162,27 +168,6 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			t.Stop()
 		}
 	}
-}
-
-// backoff returns the wait after the n-th failed pass in a row: MinBackoff*2^(n-1),
-// at most Interval, picked uniformly from its upper half.
-func (r *Reconciler) backoff(n int) time.Duration {
-	d := r.cfg.MinBackoff
-	for i := 1; i < n && d < r.cfg.Interval; i++ {
-		d *= 2
-	}
-	d = min(d, max(r.cfg.Interval, r.cfg.MinBackoff))
-	half := d / 2
-	return half + time.Duration(r.float64()*float64(d-half))
-}
-
-func (r *Reconciler) float64() float64 {
-	if r.rand == nil {
-		return rand.Float64()
-	}
-	r.randMu.Lock()
-	defer r.randMu.Unlock()
-	return r.rand.Float64()
 }
 
 // Stats describes one pass.
@@ -206,7 +191,7 @@ type Stats struct {
 type recordWrite struct {
 	node  string
 	op    store.RecordOp
-	state string
+	state baremetal.NodeState
 }
 
 // Pass makes one reconciliation pass: list the scope's nodes (one listing, only the
@@ -294,7 +279,7 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 	}
 
 	in := Input{Scope: scope, Nodes: nodes, Lookups: lookups, Records: records, View: view}
-	changes := Plan(in)
+	changes := Plan(r.withoutRefreshed(in, start))
 	if len(changes) > 0 {
 		r.recordsOK = false // the writes change records: read them again next pass
 	}
@@ -323,7 +308,7 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 		if in.Records, err = r.db.IronicNodes(ctx); err != nil {
 			return fail(err)
 		}
-		changes = Plan(only(in, res.Conflicts))
+		changes = Plan(r.withoutRefreshed(only(in, res.Conflicts), start))
 	}
 
 	if view, err = r.db.View(ctx); err != nil {
@@ -372,7 +357,7 @@ func (r *Reconciler) list(ctx context.Context, v ironic.Version) ([]ironic.Node,
 // loadRecords returns the tracker records: those an earlier pass read while their version
 // has not changed (and at most fullReadEvery passes ago), or a fresh read. The version is
 // read first, so a write between the two reads only causes one more read next time.
-func (r *Reconciler) loadRecords(ctx context.Context) ([]store.IronicNode, error) {
+func (r *Reconciler) loadRecords(ctx context.Context) ([]baremetal.NodeRecord, error) {
 	ver, err := r.db.IronicNodesVersion(ctx)
 	if err != nil {
 		return nil, err
@@ -409,7 +394,7 @@ func (r *Reconciler) account(st *Stats, res Result) {
 }
 
 // orphaned counts the scope's orphaned records after the applied record writes.
-func orphaned(scope Scope, records []store.IronicNode, applied []recordWrite) int {
+func orphaned(scope Scope, records []baremetal.NodeRecord, applied []recordWrite) int {
 	s := scope.String()
 	n := 0
 	var changed map[string]bool // the written nodes: was the record orphaned before
@@ -420,7 +405,7 @@ func orphaned(scope Scope, records []store.IronicNode, applied []recordWrite) in
 		}
 	}
 	for _, r := range records {
-		if r.Scope == s && r.State == StateOrphaned {
+		if r.Scope == s && r.State == baremetal.NodeOrphaned {
 			if _, ok := changed[r.NodeUUID]; ok {
 				changed[r.NodeUUID] = true
 			} else {
@@ -431,7 +416,7 @@ func orphaned(scope Scope, records []store.IronicNode, applied []recordWrite) in
 	for _, w := range applied {
 		switch w.op {
 		case store.RecordPut:
-			if w.state == StateOrphaned {
+			if w.state == baremetal.NodeOrphaned {
 				n++
 			}
 		case store.RecordKeep:

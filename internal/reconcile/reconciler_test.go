@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
@@ -166,13 +166,13 @@ func seq(t *testing.T, db *store.DB) int64 {
 	return v.Seq
 }
 
-func records(t *testing.T, db *store.DB) map[string]store.IronicNode {
+func records(t *testing.T, db *store.DB) map[string]baremetal.NodeRecord {
 	t.Helper()
 	rs, err := db.IronicNodes(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make(map[string]store.IronicNode, len(rs))
+	out := make(map[string]baremetal.NodeRecord, len(rs))
 	for _, r := range rs {
 		out[r.NodeUUID] = r
 	}
@@ -433,8 +433,6 @@ func TestBatches(t *testing.T) {
 		}
 	})
 }
-
-func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // lockedBuffer is a log destination safe for concurrent writers.
 type lockedBuffer struct {
