@@ -563,7 +563,7 @@ func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance) (bool,
 	if in.State == baremetal.StateDeleting && in.Task != baremetal.TaskTearingDown {
 		next := in
 		next.Task = baremetal.TaskTearingDown
-		_, _ = c.update(ctx, next, "tearing down")
+		_, _ = c.update(ctx, next, "recorded the tear-down")
 	}
 	return false, nil
 }

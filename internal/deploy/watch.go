@@ -208,6 +208,15 @@ func (c *Controller) Check(ctx context.Context) (Report, error) {
 			continue
 		}
 		if n, ok := listed[in.Node]; ok && n.InstanceUUID != in.UUID {
+			// The listing may predate the deploy: read the node again.
+			o, err := c.get(ctx, in.Node)
+			if err != nil {
+				return r, err
+			}
+			if !o.Gone && o.Node.InstanceUUID == in.UUID {
+				continue
+			}
+			n = o.Node
 			r.Lost = append(r.Lost, in.UUID)
 			c.log.Error("active instance's node no longer shows it", "instance", in.UUID, "node", in.Node,
 				"node_instance_uuid", n.InstanceUUID)
