@@ -187,7 +187,8 @@ func (c *Controller) Run(ctx context.Context) error {
 }
 
 // Tick watches the in-flight nodes once and starts a step for every instance that is
-// building or deleting and not being stepped already; it does not wait for the steps.
+// building or deleting, has something to do (Decide, on what is known of its node) and is
+// not being stepped already; it does not wait for the steps.
 // Every CheckEvery ticks (and on the first) it checks the invariants first.
 func (c *Controller) Tick(ctx context.Context) error {
 	if c.ironic.Version().IsZero() {
@@ -213,7 +214,12 @@ func (c *Controller) Tick(ctx context.Context) error {
 	if err := c.watch(ctx, insts); err != nil && ctx.Err() == nil {
 		c.log.Warn("watching nodes failed", "error", err)
 	}
+	now := c.cfg.Now()
 	for _, in := range insts {
+		// Instances waiting on Ironic cost nothing: no goroutine, no read.
+		if d := Decide(in, c.observation(in.Node), now, c.cfg.DeployTimeout); d.Action == Wait || d.Action == DoUnchanged {
+			continue
+		}
 		c.start(ctx, in.UUID)
 	}
 	return nil
