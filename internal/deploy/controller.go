@@ -279,9 +279,11 @@ func (c *Controller) Step(ctx context.Context, uuid string) error {
 			return nil
 		case DoSchedule, DoDeleted:
 		default:
-			// Act on a fresh reading of the node: one this tick's watch or this step's
-			// own request just returned, or else a GET now.
-			if obs.Fresh(c.cfg.Now(), freshFor) {
+			// Act on a fresh reading of the node: for the actions whose mistake Ironic
+			// itself refuses or that cannot be wrong (deploy, undeploy, recording a lock or
+			// active), one this tick's watch or this step's own request just returned;
+			// for the others (lock, unlock, release, a failure) a GET now.
+			if skipRead[d.Action] && obs.Fresh(c.cfg.Now(), freshFor) {
 				break
 			}
 			if obs, err = c.get(ctx, in.Node); err != nil {
@@ -325,7 +327,7 @@ func (c *Controller) act(ctx context.Context, in baremetal.Instance, obs Observa
 		next.Excluded = appendNew(in.Excluded, in.Node)
 		return c.update(ctx, next, "deploy failed on node", "node", in.Node, "fault", d.Fault.Message)
 	case DoUndeploy:
-		return c.undeploy(ctx, in)
+		return c.undeploy(ctx, in, obs)
 	case DoUnlock:
 		return c.unlock(ctx, in)
 	case DoRelease:
@@ -415,6 +417,9 @@ func (c *Controller) schedule(ctx context.Context, in baremetal.Instance) (bool,
 	return false, nil // every tried candidate was taken meanwhile: next tick, fresh view
 }
 
+// skipRead are the actions a step may take on a fresh watched reading (see Step).
+var skipRead = map[Action]bool{DoDeploy: true, DoUndeploy: true, DoLocked: true, DoActive: true}
+
 // freshFor is how old a reading of a node may be for a step to act on it without reading
 // it again: about one tick's watch.
 const freshFor = 500 * time.Millisecond
@@ -430,6 +435,7 @@ func (c *Controller) lock(ctx context.Context, in baremetal.Instance, obs Observ
 		return c.skip(ctx, in, obs, reason)
 	}
 	c.requests.Lock.Add(1)
+	sent := c.cfg.Now()
 	n, err := c.ironic.PatchNode(ctx, in.Node, ironic.ClaimOps(in.UUID))
 	switch {
 	case errors.Is(err, ironic.ErrConflict), errors.Is(err, ironic.ErrNotFound), errors.Is(err, ironic.ErrInvalid):
@@ -437,7 +443,7 @@ func (c *Controller) lock(ctx context.Context, in baremetal.Instance, obs Observ
 	case err != nil:
 		return false, err // unknown outcome: the next step reads the node and sees
 	}
-	c.see(n)
+	c.see(n, sent)
 	if reason := unusable(baremetal.Instance{UUID: in.UUID, ProjectID: in.ProjectID}, Observation{Node: n, Seen: true}); reason != "" {
 		// Taken, but it changed under us between the GET and the PATCH: give it back.
 		c.requests.Unlock.Add(1)
@@ -517,6 +523,7 @@ func (c *Controller) deploy(ctx context.Context, in baremetal.Instance, obs Obse
 	}
 	cd := ConfigDrive(in)
 	c.requests.Provision.Add(1)
+	sent := c.cfg.Now()
 	err = c.ironic.SetProvisionState(ctx, in.Node, ironic.TargetActive, ironic.ProvisionOptions{ConfigDrive: &cd})
 	switch {
 	case err == nil:
@@ -538,7 +545,7 @@ func (c *Controller) deploy(ctx context.Context, in baremetal.Instance, obs Obse
 	n := obs.Node
 	n.ProvisionState, n.TargetProvisionState = "deploying", ironic.TargetActive
 	c.mu.Lock()
-	c.obs[in.Node] = Observation{Node: n, Seen: true, DeployRequested: true, At: c.cfg.Now()}
+	c.obs[in.Node] = Observation{Node: n, Seen: true, DeployRequested: true, At: sent}
 	c.mu.Unlock()
 	c.log.Info("deploying", "instance", in.UUID, "node", in.Node)
 	return false, nil
@@ -555,16 +562,24 @@ func waitOn(err error) error {
 
 // undeploy asks Ironic to tear the node down; a locked node (cleaning, a power sync) or a
 // state Ironic does not allow it from waits for the next tick.
-func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance) (bool, error) {
+func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance, obs Observation) (bool, error) {
 	c.requests.Unprovision.Add(1)
+	sent := c.cfg.Now()
 	err := c.ironic.SetProvisionState(ctx, in.Node, ironic.TargetDeleted, ironic.ProvisionOptions{})
 	if err != nil {
 		if errors.Is(err, ironic.ErrInvalid) {
 			c.log.Info("Ironic refused the tear-down for now", "instance", in.UUID, "node", in.Node, "error", err)
+			c.forget(in.Node) // read it again next time
 			return false, nil
 		}
 		return false, waitOn(err)
 	}
+	// Until Ironic reports otherwise, the tear-down is under way: do not ask again.
+	n := obs.Node
+	n.TargetProvisionState = ironic.TargetDeleted
+	c.mu.Lock()
+	c.remember(Observation{Node: n, Seen: true, At: sent})
+	c.mu.Unlock()
 	c.log.Info("tearing down", "instance", in.UUID, "node", in.Node)
 	if in.State == baremetal.StateDeleting && in.Task != baremetal.TaskTearingDown {
 		next := in
@@ -578,11 +593,12 @@ func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance) (bool,
 // deployed.
 func (c *Controller) unlock(ctx context.Context, in baremetal.Instance) (bool, error) {
 	c.requests.Unlock.Add(1)
+	sent := c.cfg.Now()
 	n, err := c.ironic.PatchNode(ctx, in.Node, ironic.ReleaseOps())
 	if err != nil {
 		return false, waitOn(err)
 	}
-	c.see(n)
+	c.see(n, sent)
 	return true, nil
 }
 
@@ -656,9 +672,10 @@ func (c *Controller) offerSafe(ctx context.Context, in baremetal.Instance, obs O
 // get reads the node from Ironic and remembers it.
 func (c *Controller) get(ctx context.Context, node string) (Observation, error) {
 	c.requests.Get.Add(1)
+	sent := c.cfg.Now()
 	n, err := c.ironic.GetNode(ctx, node, c.fields()...)
 	if errors.Is(err, ironic.ErrNotFound) {
-		o := Observation{Seen: true, Gone: true, Node: ironic.Node{UUID: node}, At: c.cfg.Now()}
+		o := Observation{Seen: true, Gone: true, Node: ironic.Node{UUID: node}, At: sent}
 		c.mu.Lock()
 		c.obs[node] = o
 		c.mu.Unlock()
@@ -667,7 +684,7 @@ func (c *Controller) get(ctx context.Context, node string) (Observation, error) 
 	if err != nil {
 		return Observation{}, err
 	}
-	return c.see(n), nil
+	return c.see(n, sent), nil
 }
 
 // forget drops what was seen of the node, so the next step reads it.
@@ -677,14 +694,25 @@ func (c *Controller) forget(node string) {
 	c.mu.Unlock()
 }
 
-// see records a fresh report of a node.
-func (c *Controller) see(n ironic.Node) Observation {
-	o := Observation{Node: n, Seen: true, At: c.cfg.Now()}
+// see records a report of a node from a request sent at sent, and returns it. Reports are
+// ordered by when their request was sent: a reply can only reflect what happened before
+// its request left, so a slower reply to an older request (a watch listing racing a lock)
+// never replaces a newer one in what is remembered.
+func (c *Controller) see(n ironic.Node, sent time.Time) Observation {
+	o := Observation{Node: n, Seen: true, At: sent}
 	c.mu.Lock()
-	c.obs[n.UUID] = o
+	c.remember(o)
 	c.setTenancy(n)
 	c.mu.Unlock()
 	return o
+}
+
+// remember stores o unless a report from a later request is known (c.mu held).
+func (c *Controller) remember(o Observation) {
+	if old, ok := c.obs[o.Node.UUID]; ok && old.At.After(o.At) {
+		return
+	}
+	c.obs[o.Node.UUID] = o
 }
 
 // setTenancy records n's owner and lessee (c.mu held). The map is replaced, not changed,
@@ -728,17 +756,22 @@ func (c *Controller) fields() []string {
 	return f
 }
 
+// listingAge is how old ObserveNodes takes a listing to be: longer than a tracker's
+// listing of 10,000 nodes takes (about 3 s).
+const listingAge = 30 * time.Second
+
 // ObserveNodes takes a listing of nodes (the resource tracker's, through its OnListing
 // hook) as fresh reports: owners and lessees for scheduling, states for watching. It
 // never blocks on Ironic or the database.
 func (c *Controller) ObserveNodes(nodes []ironic.Node) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// A listing is not timed; take it as listingAge old: it replaces only what was seen
+	// before that, and a step never acts on it without reading the node again.
+	at := c.cfg.Now().Add(-listingAge)
 	for _, n := range nodes {
-		if o, ok := c.obs[n.UUID]; ok {
-			// Only a trigger: every action reads the node again first.
-			o.Node, o.Seen, o.Gone, o.DeployRequested = n, true, false, false
-			c.obs[n.UUID] = o
+		if _, ok := c.obs[n.UUID]; ok {
+			c.remember(Observation{Node: n, Seen: true, At: at})
 		}
 		// The tracker's listing has no lessee: keep the one the controller's own reads saw
 		// (the lock step checks the node itself in any case).

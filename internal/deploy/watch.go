@@ -46,16 +46,16 @@ func (c *Controller) watch(ctx context.Context, insts []baremetal.Instance) erro
 	}
 	if !fallback {
 		c.requests.Watch.Add(1)
+		sent := c.cfg.Now()
 		changed, next, err := c.ironic.ChangedNodes(ctx, since, ironic.WatchOptions{ListOptions: ironic.ListOptions{
 			Fields: c.fields(), ConductorGroup: c.cfg.Scope.ConductorGroup, Shards: c.cfg.Scope.Shards}})
 		switch {
 		case err == nil:
-			at := c.cfg.Now()
 			c.mu.Lock()
 			c.watermark = next
 			for _, n := range changed {
 				if _, ok := c.obs[n.UUID]; ok || slices.Contains(nodes, n.UUID) {
-					c.obs[n.UUID] = Observation{Node: n, Seen: true, At: at}
+					c.remember(Observation{Node: n, Seen: true, At: sent})
 				}
 				c.setTenancy(n)
 			}
