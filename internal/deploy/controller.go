@@ -87,6 +87,7 @@ type Controller struct {
 	rr        int  // the fallback watch's round-robin position
 	ticks     int
 	listing   []ironic.Node // the tracker's last listing, for the invariant check
+	checkSoon bool          // the first listing arrived: check the invariants next tick
 	// cleaning are nodes given back while Ironic still cleaned them: watched until
 	// available, then refreshed, so they are offered again within a tick.
 	cleaning map[string]bool
@@ -189,7 +190,8 @@ func (c *Controller) Run(ctx context.Context) error {
 // Tick watches the in-flight nodes once and starts a step for every instance that is
 // building or deleting, has something to do (Decide, on what is known of its node) and is
 // not being stepped already; it does not wait for the steps.
-// Every CheckEvery ticks (and on the first) it checks the invariants first.
+// Every CheckEvery ticks, on the first, and on the first after the tracker's first listing
+// arrived, it checks the invariants first.
 func (c *Controller) Tick(ctx context.Context) error {
 	if c.ironic.Version().IsZero() {
 		// Every read asks for fields by the negotiated version (see fields).
@@ -198,8 +200,9 @@ func (c *Controller) Tick(ctx context.Context) error {
 		}
 	}
 	c.mu.Lock()
-	check := c.ticks%c.cfg.CheckEvery == 0
+	check := c.ticks%c.cfg.CheckEvery == 0 || c.checkSoon
 	c.ticks++
+	c.checkSoon = false
 	c.mu.Unlock()
 	if check {
 		if _, err := c.Check(ctx); err != nil {
@@ -778,6 +781,9 @@ func (c *Controller) ObserveNodes(nodes []ironic.Node) {
 		l := n
 		l.Lessee = c.tenancy[n.UUID].Lessee
 		c.setTenancy(l)
+	}
+	if c.listing == nil {
+		c.checkSoon = true
 	}
 	c.listing = nodes
 }
