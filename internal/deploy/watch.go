@@ -191,9 +191,18 @@ func (c *Controller) Check(ctx context.Context) (Report, error) {
 			// Nobody else can lock the node while it shows our instance, so the
 			// removal cannot undo someone else's lock.
 			c.requests.Unlock.Add(1)
-			if _, err := c.ironic.PatchNode(ctx, n.UUID, ironic.ReleaseOps()); err != nil {
+			sent := c.cfg.Now()
+			freed, err := c.ironic.PatchNode(ctx, n.UUID, ironic.ReleaseOps())
+			if err != nil {
 				c.log.Warn("undoing a stale lock failed", "node", n.UUID, "error", err)
 				continue
+			}
+			c.see(freed, sent)
+			if c.cfg.Refresh != nil {
+				// Offered again now rather than at the tracker's next pass.
+				if err := c.cfg.Refresh(ctx, []ironic.Node{freed}); err != nil {
+					c.log.Warn("tracker refresh failed", "node", n.UUID, "error", err)
+				}
 			}
 			r.Undone = append(r.Undone, n.UUID)
 			c.log.Warn("undid a stale lock", "node", n.UUID, "instance_uuid", n.InstanceUUID)
