@@ -146,6 +146,7 @@ func (rq *request) delete(id string) error {
 		next.State = baremetal.StateDeleting
 		out, err := rq.h.db.UpdateInstance(rq.ctx, next)
 		if err == nil {
+			rq.h.notify()
 			return rq.send(http.StatusAccepted, Wire(out, rq.url(Prefix+"/"+out.UUID), true))
 		}
 		if !errors.Is(err, placement.ErrConcurrentUpdate) || attempt+1 == maxDeleteAttempts {
