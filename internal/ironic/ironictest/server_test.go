@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -363,4 +364,28 @@ func TestSortedListing(t *testing.T) {
 	if status != 200 || !strings.Contains(body, `"next": "`+s.URL+`/v1/nodes?sort_key=provision_updated_at&sort_dir=desc&fields=name&limit=2&marker=`+ids[1]+`"`) {
 		t.Errorf("next link keeps the sort: %s", body)
 	}
+}
+
+func TestSerialLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := New(WithLatency("GET /v1/nodes/{id}", 10*time.Millisecond), WithSerialLatency())
+		id := s.AddNode(ironic.Node{})
+		c := &http.Client{Transport: s.PipeTransport(t)}
+		start := time.Now()
+		var wg sync.WaitGroup
+		done := make([]time.Duration, 3)
+		for i := range done {
+			wg.Go(func() {
+				if status, _, body := get(t, c, PipeURL, "/v1/nodes/"+id, "1.82"); status != 200 {
+					t.Errorf("status %d: %s", status, body)
+				}
+				done[i] = time.Since(start)
+			})
+		}
+		wg.Wait()
+		slices.Sort(done)
+		if diff := cmp.Diff([]time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond}, done); diff != "" {
+			t.Errorf("three concurrent GETs on one CPU finished at (-want +got):\n%s", diff)
+		}
+	})
 }
