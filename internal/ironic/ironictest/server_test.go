@@ -389,3 +389,36 @@ func TestSerialLatency(t *testing.T) {
 		}
 	})
 }
+
+func TestRealLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := New(WithRealLatency())
+		ids := s.AddNodes(1000, nil)
+		c := fakeClient(t, s)
+		ctx := t.Context()
+		if _, err := c.Negotiate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := c.ListNodes(ctx, ironic.ListOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// One full page and an empty one, each with the listing's fixed cost.
+		if got, want := time.Since(start), 2*RealLatency["GET /v1/nodes"]+1000*RealCostPerNode; got != want {
+			t.Errorf("listing 1,000 nodes took %v, want %v", got, want)
+		}
+		start = time.Now()
+		var wg sync.WaitGroup
+		for _, id := range ids[:10] {
+			wg.Go(func() {
+				if _, err := c.PatchNode(ctx, id, ironic.ClaimOps(newUUID())); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if got, want := time.Since(start), 10*RealLatency["PATCH /v1/nodes/{id}"]; got != want {
+			t.Errorf("10 concurrent claims took %v, want %v (one at a time)", got, want)
+		}
+	})
+}
