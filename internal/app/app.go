@@ -52,6 +52,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		}
 	}()
 
+	var notify func() // the instance API's writes wake the controller
 	if cfg.IronicURL != "" {
 		client, err := newIronicClient(cfg, log)
 		if err != nil {
@@ -67,6 +68,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		tracker = newTracker(cfg, db, client, log, controller.ObserveNodes)
 		g.Add(StageWork, Func("ironic tracker", tracker.Run))
 		g.Add(StageWork, controller)
+		notify = controller.Kick
 	}
 
 	routes := NewRoutes(placementapi.New(db, placementapi.Options{
@@ -83,6 +85,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	routes.Mount(instanceapi.Prefix, instanceapi.New(db, instanceapi.Options{
 		Policy: enforcer,
 		Logger: log.With("component", "instanceapi"),
+		Notify: notify,
 	}))
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"ingot/internal/baremetal"
 	"ingot/internal/ironic"
 	"ingot/internal/reconcile"
 	"ingot/internal/store"
 )
+
+// watchStart is how far before the controller's clock its first watch starts.
+const watchStart = 10 * time.Second
 
 // watch refreshes what is known of the nodes of in-flight instances with a bounded number
 // of Ironic requests: one ChangedNodes call (the nodes whose provision state changed since
@@ -34,15 +38,12 @@ func (c *Controller) watch(ctx context.Context, insts []baremetal.Instance) erro
 	c.mu.Lock()
 	fallback, since := c.fallback, c.watermark
 	c.mu.Unlock()
-	// ChangedNodes re-reads the nodes changed within its overlap before since. Its
-	// watermark (the newest change seen) stands still while nothing changes, so a burst
-	// of deploys started together would be re-read on every tick until something else
-	// changed; since is therefore never older than the overlap on our own clock. A
-	// change whose stamp is older than that (a conductor's clock far behind ours) is
-	// still seen: the tracker's listing (ObserveNodes) refreshes every watched node
-	// each pass, and every action reads its node first.
-	if floor := c.cfg.Now().Add(-ironic.DefaultWatchOverlap); since.Before(floor) {
-		since = floor
+	if since.IsZero() {
+		// The first watch starts shortly before now rather than listing every node:
+		// nodes whose last change is older are read by their instance's next step
+		// (every action but deploying reads its node first, and a node never seen is
+		// read). Later watches move the watermark with Ironic's clock.
+		since = c.cfg.Now().Add(-watchStart)
 	}
 	if !fallback {
 		c.requests.Watch.Add(1)

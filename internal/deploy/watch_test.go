@@ -41,9 +41,11 @@ func TestWatchBounded(t *testing.T) {
 			}
 			return true
 		})
-		// A tick re-reads the nodes changed in the last two overlaps (4 s: see watch), so
-		// right after the deploys started it reads them again; count once past that.
-		time.Sleep(2*ironic.DefaultWatchOverlap + 100*time.Millisecond)
+		// A tick re-reads the nodes changed in the last two overlaps and a second or two
+		// (ChangedNodes settles its watermark on Ironic's Date, whole seconds, less the
+		// overlap and a second), so right after the deploys started it reads them again;
+		// count past that.
+		time.Sleep(2*ironic.DefaultWatchOverlap + 2300*time.Millisecond) // Date has whole seconds
 		h.tick()
 		h.fake.ResetRequests()
 		const ticks = 10

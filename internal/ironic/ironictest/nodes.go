@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ingot/internal/ironic"
+	"ingot/internal/jsonstring"
 )
 
 // node is the fake's record of one node.
@@ -27,6 +28,8 @@ type node struct {
 	gen             int               // counts steps, so a stale WithTiming timer does nothing
 	failDeploy      string            // last_error of the next deploy's failure (FailDeploy)
 	failValidation  map[string]string // interface -> reason (FailValidation)
+	unlocked        bool              // the current transient state holds no lock (wait call-back)
+	deployInterface string            // "" (fake) or custom-agent
 }
 
 // AddNode seeds a node and returns its UUID. Zero fields get defaults: a random UUID,
@@ -181,7 +184,7 @@ func (s *Server) syncReservation(n *node) {
 	switch {
 	case n.lockedBy != "":
 		n.Reservation = n.lockedBy
-	case len(n.steps) > 0 || n.powerTarget != "":
+	case len(n.steps) > 0 && !n.unlocked || n.powerTarget != "":
 		n.Reservation = s.host
 	default:
 		n.Reservation = ""
@@ -519,7 +522,7 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 		}
 		nq += "&limit=" + strconv.Itoa(limit) + "&marker=" + last
 		b = append(b, `, "next": `...)
-		b = appendString(b, base+"/v1/nodes?"+nq)
+		b = jsonstring.Append(b, base+"/v1/nodes?"+nq)
 	}
 	b = append(b, '}')
 
@@ -678,7 +681,9 @@ func (s *Server) handleGetStates(w http.ResponseWriter, r *http.Request, v ironi
 		"power_state": null(n.PowerState), "target_power_state": null(n.TargetPowerState),
 		"provision_state": null(n.ProvisionState), "target_provision_state": null(n.TargetProvisionState),
 		"last_error": null(n.LastError), "console_enabled": false,
-		"provision_updated_at": nil, "raid_config": map[string]any{}, "target_raid_config": map[string]any{},
+		"provision_updated_at": json.RawMessage(appendTime(nil, n.ProvisionUpdatedAt)),
+		"raid_config":          map[string]any{}, "target_raid_config": map[string]any{},
+		"boot_mode": nil, "secure_boot": nil,
 	})
 	return nil
 }

@@ -32,6 +32,7 @@ type Server struct {
 	async                  bool
 	timing                 *Timing
 	latency                map[string]time.Duration // by request kind; "" for the rest
+	serialLatency          bool                     // latency takes the single simulated CPU
 	now                    func() time.Time
 	maxLimit               int
 	host                   string
@@ -99,6 +100,9 @@ type Timing struct {
 	// automated cleaning off (a pass-through), a duration the clean steps' length.
 	Clean time.Duration
 	Other time.Duration // verifying, inspecting, adopting, rescuing, unrescuing
+	// Callback is how long a deploy on a custom-agent node waits in "wait call-back"
+	// before it fails, the real one's [conductor] deploy_callback_timeout.
+	Callback time.Duration
 	// Release is how long the conductor keeps the node locked after the stable state
 	// shows (a write then gets 409 NodeLocked); zero releases it at once.
 	Release time.Duration
@@ -112,6 +116,8 @@ func (t *Timing) hold(state, target string) time.Duration {
 		return t.Teardown
 	case "cleaning":
 		return t.Clean
+	case "wait call-back":
+		return t.Callback
 	case "verifying", "inspecting", "adopting", "rescuing", "unrescuing":
 		return t.Other
 	}
@@ -136,6 +142,23 @@ func WithLatency(kind string, d time.Duration) Option {
 			s.latency = map[string]time.Duration{}
 		}
 		s.latency[kind] = d
+	}
+}
+
+// WithSerialLatency makes the WithLatency delays run one at a time on the fake's single
+// simulated CPU (the one SetCostPerNode charges), as a one-process Ironic serves requests:
+// concurrent requests queue instead of waiting side by side.
+func WithSerialLatency() Option { return func(s *Server) { s.serialLatency = true } }
+
+// WithRealLatency models the real Ironic's cost: RealLatency per request kind and
+// RealCostPerNode per listed node, served one at a time (WithSerialLatency).
+func WithRealLatency() Option {
+	return func(s *Server) {
+		for kind, d := range RealLatency {
+			WithLatency(kind, d)(s)
+		}
+		s.costPerNode = RealCostPerNode
+		s.serialLatency = true
 	}
 }
 
