@@ -74,7 +74,7 @@ func TestWatchBounded(t *testing.T) {
 // recorded active.
 func TestNoticeActiveWithin2s(t *testing.T) {
 	db := storetest.Open(t, storetest.SQLite)
-	h := newHarness(t, db, 20, deploy.Config{})
+	h := newHarness(t, db, 20, deploy.Config{WatchInterval: deploy.DefaultWatchInterval})
 	var ins []baremetal.Instance
 	for i := range 20 {
 		ins = append(ins, h.create(i+1, baremetal.Request{ResourceClass: "gold"}))
