@@ -290,7 +290,9 @@ func (c *Controller) Step(ctx context.Context, uuid string) error {
 			// itself refuses or that cannot be wrong (deploy, undeploy, recording a lock or
 			// active), one this tick's watch or this step's own request just returned;
 			// for the others (lock, unlock, release, a failure) a GET now.
-			if skipRead[d.Action] && obs.Fresh(c.cfg.Now(), freshFor) {
+			if skipRead[d.Action] && obs.Fresh(c.cfg.Now(), freshFor) || d.Action == DoUndeploy && obs.Seen {
+				// A tear-down asked of a node that is past it is refused by Ironic
+				// (400, 409): the step then waits and reads the node again.
 				break
 			}
 			if obs, err = c.get(ctx, in.Node); err != nil {
