@@ -87,8 +87,8 @@ type Controller struct {
 	watermark time.Time
 	lastWatch time.Time // when the last watch was sent: at most one per WatchInterval
 	watchPage int       // the next watch's first page: twice the last watch's changes
-	fallback  bool // Ironic cannot sort by provision_updated_at: watch by GETs
-	rr        int  // the fallback watch's round-robin position
+	fallback  bool      // Ironic cannot sort by provision_updated_at: watch by GETs
+	rr        int       // the fallback watch's round-robin position
 	ticks     int
 	listing   []ironic.Node // the tracker's last listing, for the invariant check
 	checkSoon bool          // the first listing arrived: check the invariants next tick
