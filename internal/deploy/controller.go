@@ -96,6 +96,12 @@ type Controller struct {
 	// available, then refreshed, so they are offered again within a tick.
 	cleaning map[string]bool
 
+	// locking counts the instances being scheduled and locked; deploys wait for it (see
+	// deferDeploy).
+	locking    *gate
+	deferred   map[string]time.Time // instances whose deploy waits for locking, since when
+	kickOnIdle bool                 // a kick is due once locking is idle
+
 	requests Requests
 	maxMoves int // decisions one Step acts on (tests lower it to stop between steps)
 }
@@ -143,6 +149,8 @@ func New(client *ironic.Client, db *store.DB, cfg Config) *Controller {
 		running:  map[string]bool{},
 		maxMoves: maxMoves,
 		cleaning: map[string]bool{},
+		locking:  newGate(),
+		deferred: map[string]time.Time{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -218,22 +226,26 @@ func (c *Controller) Tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.forgetDeferred(insts)
 	if err := c.watch(ctx, insts); err != nil && ctx.Err() == nil {
 		c.log.Warn("watching nodes failed", "error", err)
 	}
 	now := c.cfg.Now()
 	for _, in := range insts {
 		// Instances waiting on Ironic cost nothing: no goroutine, no read.
-		if d := Decide(in, c.observation(in.Node), now, c.cfg.DeployTimeout); d.Action == Wait || d.Action == DoUnchanged {
+		d := Decide(in, c.observation(in.Node), now, c.cfg.DeployTimeout)
+		if d.Action == Wait || d.Action == DoUnchanged {
 			continue
 		}
-		c.start(ctx, in.UUID)
+		c.start(ctx, in.UUID, claims(d.Action))
 	}
 	return nil
 }
 
-// start runs a step of the instance in its own goroutine unless one is running.
-func (c *Controller) start(ctx context.Context, uuid string) {
+// start runs a step of the instance in its own goroutine unless one is running. claiming
+// says the step starts by scheduling or locking: it counts in c.locking from now (also
+// while it waits for a worker) until it is past its lock.
+func (c *Controller) start(ctx context.Context, uuid string, claiming bool) {
 	c.mu.Lock()
 	if c.running[uuid] {
 		c.mu.Unlock()
@@ -241,7 +253,12 @@ func (c *Controller) start(ctx context.Context, uuid string) {
 	}
 	c.running[uuid] = true
 	c.mu.Unlock()
+	done := func() {}
+	if claiming {
+		done = c.locking.enter()
+	}
 	c.wg.Go(func() {
+		defer done()
 		defer func() {
 			c.mu.Lock()
 			delete(c.running, uuid)
@@ -253,7 +270,7 @@ func (c *Controller) start(ctx context.Context, uuid string) {
 			return
 		}
 		defer func() { <-c.sem }()
-		if err := safe.Do(func() error { return c.Step(ctx, uuid) }); err != nil && ctx.Err() == nil {
+		if err := safe.Do(func() error { return c.step(ctx, uuid, done) }); err != nil && ctx.Err() == nil {
 			attrs := []any{"instance", uuid, "error", err}
 			if pe, ok := errors.AsType[*safe.PanicError](err); ok {
 				attrs = append(attrs, "stack", string(pe.Stack))
@@ -274,6 +291,12 @@ const maxMoves = 12
 // until the decision is to wait. Each action is idempotent and reads what it acts on, so
 // a step that stops anywhere (crash, error) is finished by a later one.
 func (c *Controller) Step(ctx context.Context, uuid string) error {
+	return c.step(ctx, uuid, func() {})
+}
+
+// step is Step; lockDone ends the step's count in c.locking once the instance is past its
+// lock (see start).
+func (c *Controller) step(ctx context.Context, uuid string, lockDone func()) error {
 	for range c.maxMoves {
 		in, err := c.db.Instance(ctx, uuid)
 		if err != nil {
@@ -281,10 +304,21 @@ func (c *Controller) Step(ctx context.Context, uuid string) error {
 		}
 		obs := c.observation(in.Node)
 		d := Decide(in, obs, c.cfg.Now(), c.cfg.DeployTimeout)
+		if !claims(d.Action) {
+			lockDone() // past its lock: no longer holds up others' deploys
+		}
 		switch d.Action {
 		case Wait, DoUnchanged:
 			return nil
 		case DoSchedule, DoDeleted:
+		case DoLock:
+			// No read first: the lock judges the node by Ironic's answer to the PATCH and
+			// gives it back if it is unusable (one request instead of two).
+		case DoDeploy:
+			if c.deferDeploy(in.UUID) {
+				return nil // stepped again once the locks under way are done
+			}
+			fallthrough
 		default:
 			// Act on a fresh reading of the node: for the actions whose mistake Ironic
 			// itself refuses or that cannot be wrong (deploy, undeploy, recording a lock or
@@ -440,7 +474,9 @@ const maxClaimTries = 8
 // 409. A node that is unavailable, taken, or not the project's is skipped: the claim is
 // released (the node excluded) and the instance scheduled again.
 func (c *Controller) lock(ctx context.Context, in baremetal.Instance, obs Observation) (bool, error) {
-	if reason := unusable(in, obs); reason != "" {
+	if !obs.Fresh(c.cfg.Now(), freshFor) {
+		obs = Observation{} // too old to judge the node by: Ironic's answer decides
+	} else if reason := unusable(in, obs); reason != "" {
 		return c.skip(ctx, in, obs, reason)
 	}
 	c.requests.Lock.Add(1)
@@ -452,13 +488,17 @@ func (c *Controller) lock(ctx context.Context, in baremetal.Instance, obs Observ
 	case err != nil:
 		return false, err // unknown outcome: the next step reads the node and sees
 	}
-	c.see(n, sent)
-	if reason := unusable(baremetal.Instance{UUID: in.UUID, ProjectID: in.ProjectID}, Observation{Node: n, Seen: true}); reason != "" {
-		// Taken, but it changed under us between the GET and the PATCH: give it back.
+	obs = c.see(n, sent)
+	// Judge the node as Ironic answered the PATCH, apart from the lock just taken: a node
+	// that went into maintenance, left available or is another project's is given back.
+	free := n
+	free.InstanceUUID = ""
+	if reason := unusable(in, Observation{Node: free, Seen: true}); reason != "" {
 		c.requests.Unlock.Add(1)
 		if _, err := c.ironic.PatchNode(ctx, in.Node, ironic.ReleaseOps()); err != nil {
 			return false, err
 		}
+		obs.Node.InstanceUUID = ""
 		return c.skip(ctx, in, obs, reason)
 	}
 	next := in
@@ -799,4 +839,113 @@ func appendNew(xs []string, x string) []string {
 		return xs
 	}
 	return append(slices.Clone(xs), x)
+}
+
+// claims reports whether an action is part of taking a node (scheduling and locking).
+func claims(a Action) bool { return a == DoSchedule || a == DoLock }
+
+// lockFirstWait bounds how long a deploy waits for other instances' locks.
+const lockFirstWait = 2 * time.Second
+
+// deferDeploy reports whether the instance's deploy waits because other instances are
+// being scheduled or locked; the controller is then kicked once they are done. Ironic
+// serves a burst of requests one after another, so without this the instance_info,
+// validate and provision requests of the first instances of a burst of creates queue in
+// front of the locks of the later ones; a deploy runs for minutes and loses nothing by
+// starting a moment later, while a node locked sooner is one no one else can take. A
+// deploy waits at most lockFirstWait, so a steady stream of creates cannot starve it.
+func (c *Controller) deferDeploy(uuid string) bool {
+	idle := c.locking.idle()
+	now := c.cfg.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	since, waiting := c.deferred[uuid]
+	select {
+	case <-idle:
+		delete(c.deferred, uuid)
+		return false
+	default:
+	}
+	if waiting && now.Sub(since) >= lockFirstWait {
+		delete(c.deferred, uuid)
+		return false
+	}
+	if !waiting {
+		c.deferred[uuid] = now
+	}
+	if !c.kickOnIdle {
+		c.kickOnIdle = true
+		c.wg.Go(func() {
+			t := time.NewTimer(lockFirstWait)
+			defer t.Stop()
+			select {
+			case <-idle:
+			case <-t.C:
+			}
+			c.mu.Lock()
+			c.kickOnIdle = false
+			c.mu.Unlock()
+			c.Kick()
+		})
+	}
+	return true
+}
+
+// forgetDeferred drops the deferred deploys of instances no longer in flight (insts).
+func (c *Controller) forgetDeferred(insts []baremetal.Instance) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.deferred) == 0 {
+		return
+	}
+	live := make(map[string]bool, len(insts))
+	for _, in := range insts {
+		live[in.UUID] = true
+	}
+	for uuid := range c.deferred {
+		if !live[uuid] {
+			delete(c.deferred, uuid)
+		}
+	}
+}
+
+// gate counts the holders of something and says when there are none.
+type gate struct {
+	mu    sync.Mutex
+	n     int
+	empty chan struct{} // closed while n == 0
+}
+
+func newGate() *gate {
+	g := &gate{empty: make(chan struct{})}
+	close(g.empty)
+	return g
+}
+
+// enter counts one more holder and returns the function that ends its hold (idempotent).
+func (g *gate) enter() func() {
+	g.mu.Lock()
+	if g.n == 0 {
+		g.empty = make(chan struct{})
+	}
+	g.n++
+	g.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			g.mu.Lock()
+			g.n--
+			if g.n == 0 {
+				close(g.empty)
+			}
+			g.mu.Unlock()
+		})
+	}
+}
+
+// idle returns a channel closed once there are no holders.
+func (g *gate) idle() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.empty
 }

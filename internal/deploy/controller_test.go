@@ -2,11 +2,13 @@ package deploy_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"ingot/internal/baremetal"
 	"ingot/internal/deploy"
 	"ingot/internal/store"
+	"ingot/internal/store/storetest"
 )
 
 // TestLifecycle builds an instance to active and deletes it through cleaning, checking
@@ -178,4 +180,37 @@ func TestErrorAfterMaxAttempts(t *testing.T) {
 		}
 		h.checkInvariants()
 	})
+}
+
+// TestLocksBeforeDeploys: in a burst of creates, every instance's lock is sent before any
+// instance's deploy requests (instance_info, validate, provision), although fewer workers
+// than instances run the steps: Ironic answers one request after another, so deploys sent
+// in between would delay the later locks.
+func TestLocksBeforeDeploys(t *testing.T) {
+	const n = 12
+	h := newHarness(t, storetest.Open(t, storetest.SQLite), n, deploy.Config{Workers: 3})
+	var ins []baremetal.Instance
+	for i := range n {
+		ins = append(ins, h.create(i+1, baremetal.Request{ResourceClass: "gold"}))
+	}
+	h.fake.ResetRequests()
+	h.until("all locked and deploying", true, func() bool {
+		for _, in := range ins {
+			if cur := h.instance(in.UUID); !cur.Locked {
+				return false
+			}
+		}
+		return h.fake.Counts()["PUT /v1/nodes/{id}/states/provision"] == n
+	})
+	patches := 0
+	for _, r := range h.fake.Requests() {
+		switch {
+		case r.Method == "PATCH":
+			patches++
+		case strings.HasSuffix(r.Path, "/validate") || strings.HasSuffix(r.Path, "/states/provision"):
+			if patches < n {
+				t.Fatalf("%s %s sent after %d PATCHes, before all %d locks", r.Method, r.Path, patches, n)
+			}
+		}
+	}
 }
