@@ -7,6 +7,8 @@
 #   PORT             listen port on 127.0.0.1             (default 16385)
 #   CONDUCTOR_GROUP  the group this conductor serves      (default ingot)
 #   SYNC_POWER       [conductor] sync_power_state_interval (default 600)
+#   DEPLOY_DELAY     [fake] deploy_delay: seconds fake-hardware sleeps in each deploy step
+#                    (prepare, deploy, clean_up, tear_down), "N" or "MIN,MAX" (default 0)
 #   AUTH             noauth or http_basic                  (default noauth)
 #   BASIC_USER, BASIC_PASSWORD  the http_basic credentials (default ingot / ingot)
 #   FRESH=1          remove the database and logs first
@@ -18,6 +20,7 @@ DIR=${IRONIC_DIR:-/tmp/ingot-ironic}
 PORT=${PORT:-16385}
 GROUP=${CONDUCTOR_GROUP:-ingot}
 SYNC_POWER=${SYNC_POWER:-600}
+DEPLOY_DELAY=${DEPLOY_DELAY:-0}
 AUTH=${AUTH:-noauth}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3 # Debian's python has the ironic modules; a pyenv shim does not
@@ -58,7 +61,7 @@ print("%s:%s" % (u, bcrypt.hashpw(p.encode(), bcrypt.gensalt(rounds=4)).decode()
 fi
 
 sed -e "s|@DIR@|$DIR|g" -e "s|@PORT@|$PORT|g" -e "s|@GROUP@|$GROUP|g" \
-	-e "s|@SYNC_POWER@|$SYNC_POWER|g" -e "s|@AUTH@|$AUTH|g" \
+	-e "s|@SYNC_POWER@|$SYNC_POWER|g" -e "s|@AUTH@|$AUTH|g" -e "s|@DEPLOY_DELAY@|$DEPLOY_DELAY|g" \
 	"$HERE/ironic.conf.in" >"$DIR/ironic.conf"
 
 # `ironic-dbsync upgrade` fails on SQLite (alembic cannot ALTER constraints there), so a
