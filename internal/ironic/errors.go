@@ -28,7 +28,48 @@ var (
 	// ErrUnsupported: the negotiated microversion cannot do what was asked (406 from
 	// Ironic, or refused by the client before sending).
 	ErrUnsupported = errors.New("ironic: not supported by the negotiated microversion")
+
+	// ErrNodeLocked is the 409 of a node that is busy: a conductor holds its lock
+	// (NodeLocked, "Node X is locked by host H, please retry after the current operation is
+	// completed.") or a PATCH came while a state transition runs ("Node X can not be
+	// updated while a state transition is in progress."). Wait and try again. It also
+	// matches ErrConflict.
+	ErrNodeLocked = errors.New("ironic: node locked by a conductor")
+	// ErrAssociated is the 409 of an instance_uuid claim that lost: the node holds another
+	// instance (NodeAssociated, "Node X is associated with instance I.") or the instance is
+	// already on another node (ErrInstanceAssociated). Retrying will not help. It also
+	// matches ErrConflict.
+	ErrAssociated = errors.New("ironic: node or instance already associated")
+	// ErrInstanceAssociated is the InstanceAssociated kind of ErrAssociated: "Instance I is
+	// already associated with a node, it cannot be associated with this other node X".
+	// It also matches ErrAssociated and ErrConflict.
+	ErrInstanceAssociated = errors.New("ironic: instance already associated with another node")
 )
+
+// conflictKind classifies a 409 by Ironic's message: its error body carries no exception
+// name or code besides the status (faultcode is only "Client"), so the message, stable
+// across releases since Ironic's first API, is all there is.
+type conflictKind uint8
+
+const (
+	conflictOther conflictKind = iota
+	conflictLocked
+	conflictNodeAssociated
+	conflictInstanceAssociated
+)
+
+func classifyConflict(msg string) conflictKind {
+	switch {
+	case strings.Contains(msg, " is locked by host "),
+		strings.Contains(msg, " can not be updated while a state transition is in progress"):
+		return conflictLocked
+	case strings.HasPrefix(msg, "Node ") && strings.Contains(msg, " is associated with instance "):
+		return conflictNodeAssociated
+	case strings.HasPrefix(msg, "Instance ") && strings.Contains(msg, " is already associated with a node"):
+		return conflictInstanceAssociated
+	}
+	return conflictOther
+}
 
 // Error is a failed Ironic call: an HTTP error answer, or no answer at all (StatusCode 0,
 // with the transport's error in Err).
@@ -93,8 +134,22 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
 	case ErrUnsupported:
 		return e.StatusCode == http.StatusNotAcceptable
+	case ErrNodeLocked:
+		return e.conflict() == conflictLocked
+	case ErrAssociated:
+		k := e.conflict()
+		return k == conflictNodeAssociated || k == conflictInstanceAssociated
+	case ErrInstanceAssociated:
+		return e.conflict() == conflictInstanceAssociated
 	}
 	return false
+}
+
+func (e *Error) conflict() conflictKind {
+	if e.StatusCode != http.StatusConflict {
+		return conflictOther
+	}
+	return classifyConflict(e.Message)
 }
 
 // errorMessage extracts Ironic's message from an error body. Ironic nests a JSON document

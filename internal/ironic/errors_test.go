@@ -72,3 +72,29 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestConflictKinds(t *testing.T) {
+	// Messages as Ironic 21.4 words them (checked by the contract suite).
+	tests := []struct {
+		msg                                string
+		locked, associated, instanceOnNode bool
+	}{
+		{"Node 9214 is locked by host ingot-ironic, please retry after the current operation is completed.", true, false, false},
+		{"Node 9214 can not be updated while a state transition is in progress.", true, false, false},
+		{"Node 9214 is associated with instance 1111.", false, true, false},
+		{"Instance 1111 is already associated with a node, it cannot be associated with this other node f164", false, true, true},
+		{"A node with name n1 already exists.", false, false, false},
+	}
+	for _, tt := range tests {
+		err := fmt.Errorf("patch: %w", &Error{StatusCode: 409, Message: tt.msg})
+		got := []bool{errors.Is(err, ErrConflict), errors.Is(err, ErrNodeLocked), errors.Is(err, ErrAssociated), errors.Is(err, ErrInstanceAssociated)}
+		want := []bool{true, tt.locked, tt.associated, tt.instanceOnNode}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%q: Is(Conflict, NodeLocked, Associated, InstanceAssociated) = %v, want %v", tt.msg, got, want)
+		}
+		// The same words with another status are not a conflict of any kind.
+		if e := (&Error{StatusCode: 400, Message: tt.msg}); errors.Is(e, ErrNodeLocked) || errors.Is(e, ErrAssociated) {
+			t.Errorf("400 %q matches a conflict kind", tt.msg)
+		}
+	}
+}

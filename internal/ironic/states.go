@@ -26,8 +26,9 @@ const (
 
 // ProvisionOptions are the optional parts of a provision request.
 type ProvisionOptions struct {
-	// ConfigDrive is a gzipped, base64-encoded ISO or a URL (string), or from 1.56 a map
-	// with meta_data, network_data, user_data and (1.59) vendor_data for Ironic to build.
+	// ConfigDrive is a ConfigDrive or *ConfigDrive (Ironic's dict form, 1.56; checked
+	// against the negotiated version before sending), a gzipped, base64-encoded ISO or a
+	// URL (string), or any other value to send as is.
 	ConfigDrive any
 	CleanSteps  []map[string]any // with TargetClean
 	DeploySteps []map[string]any // with TargetActive or TargetRebuild (1.69)
@@ -52,6 +53,19 @@ func (c *Client) SetProvisionState(ctx context.Context, id, target string, opts 
 		case TargetUndeploy:
 			t = TargetDeleted
 		}
+	}
+	switch d := opts.ConfigDrive.(type) {
+	case ConfigDrive:
+		err = d.check(v)
+	case *ConfigDrive:
+		if d != nil {
+			err = d.check(v)
+		} else {
+			opts.ConfigDrive = nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("set provision state of %s to %s: %w", id, target, err)
 	}
 	body := struct {
 		Target      string           `json:"target"`

@@ -35,6 +35,10 @@ var (
 	versionOwner           = Version{1, 50}
 	versionDescription     = Version{1, 51}
 	versionAllocations     = Version{1, 52}
+	versionConfigDriveDict = Version{1, 56}
+	versionAllocationNode  = Version{1, 58}
+	versionVendorData      = Version{1, 59}
+	versionAllocationOwner = Version{1, 60}
 	versionRetired         = Version{1, 61}
 	versionLessee          = Version{1, 65}
 	versionDeployVerbs     = Version{1, 73}

@@ -7,10 +7,13 @@
 #   PORT             listen port on 127.0.0.1             (default 16385)
 #   CONDUCTOR_GROUP  the group this conductor serves      (default ingot)
 #   SYNC_POWER       [conductor] sync_power_state_interval (default 600)
-#   DEPLOY_DELAY     [fake] deploy_delay: seconds fake-hardware sleeps in each deploy step
-#                    (prepare, deploy, clean_up, tear_down), "N" or "MIN,MAX" (default 0)
 #   AUTH             noauth or http_basic                  (default noauth)
 #   BASIC_USER, BASIC_PASSWORD  the http_basic credentials (default ingot / ingot)
+#   DEPLOY_DELAY     [fake] deploy_delay, seconds (or "min,max") per deploy-interface call:
+#                    deploying and deleting each take about twice it  (default 0)
+#   AUTOMATED_CLEAN  1: [conductor] automated_clean on, with one fake clean step
+#                    (bios.factory_reset) after every tear-down and provide  (default 0: off)
+#   CLEAN_DELAY      [fake] bios_delay, seconds: how long that clean step lasts (default 0)
 #   FRESH=1          remove the database and logs first
 #
 # Prints the base URL on success. Idempotent: a running instance is left alone.
@@ -20,8 +23,13 @@ DIR=${IRONIC_DIR:-/tmp/ingot-ironic}
 PORT=${PORT:-16385}
 GROUP=${CONDUCTOR_GROUP:-ingot}
 SYNC_POWER=${SYNC_POWER:-600}
-DEPLOY_DELAY=${DEPLOY_DELAY:-0}
 AUTH=${AUTH:-noauth}
+DEPLOY_DELAY=${DEPLOY_DELAY:-0}
+CLEAN_DELAY=${CLEAN_DELAY:-0}
+case "${AUTOMATED_CLEAN:-0}" in
+1 | true | yes | on) AUTOMATED_CLEAN=true ;;
+*) AUTOMATED_CLEAN=false ;;
+esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3 # Debian's python has the ironic modules; a pyenv shim does not
 URL="http://127.0.0.1:$PORT"
@@ -61,7 +69,9 @@ print("%s:%s" % (u, bcrypt.hashpw(p.encode(), bcrypt.gensalt(rounds=4)).decode()
 fi
 
 sed -e "s|@DIR@|$DIR|g" -e "s|@PORT@|$PORT|g" -e "s|@GROUP@|$GROUP|g" \
-	-e "s|@SYNC_POWER@|$SYNC_POWER|g" -e "s|@AUTH@|$AUTH|g" -e "s|@DEPLOY_DELAY@|$DEPLOY_DELAY|g" \
+	-e "s|@SYNC_POWER@|$SYNC_POWER|g" -e "s|@AUTH@|$AUTH|g" \
+	-e "s|@DEPLOY_DELAY@|$DEPLOY_DELAY|g" -e "s|@CLEAN_DELAY@|$CLEAN_DELAY|g" \
+	-e "s|@AUTOMATED_CLEAN@|$AUTOMATED_CLEAN|g" \
 	"$HERE/ironic.conf.in" >"$DIR/ironic.conf"
 
 # `ironic-dbsync upgrade` fails on SQLite (alembic cannot ALTER constraints there), so a
