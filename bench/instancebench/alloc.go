@@ -1,88 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"sync"
 	"time"
+
+	"ingot/internal/ironic"
 )
 
-// ironicAPI is the few raw calls the benchmark makes to Ironic beyond ingot's client: the
-// allocation API, which ingot does not use, and the node fields that show an allocation.
-type ironicAPI struct {
-	url     string
-	version string
-	hc      http.RoundTripper
-}
-
-func (a *ironicAPI) do(ctx context.Context, method, path string, in, out any) (int, error) {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return 0, err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.url+path, body)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("X-OpenStack-Ironic-API-Version", a.version)
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := a.hc.RoundTrip(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode >= 300 {
-		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
-	}
-	if out != nil && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, err)
-		}
-	}
-	return resp.StatusCode, nil
-}
-
-type allocation struct {
-	UUID      string `json:"uuid"`
-	State     string `json:"state"`
-	NodeUUID  string `json:"node_uuid"`
-	LastError string `json:"last_error"`
-}
-
-type nodeRow struct {
-	UUID           string `json:"uuid"`
-	ProvisionState string `json:"provision_state"`
-	InstanceUUID   string `json:"instance_uuid"`
-	Maintenance    bool   `json:"maintenance"`
-	Reservation    string `json:"reservation"`
-	LastError      string `json:"last_error"`
-}
-
-func (a *ironicAPI) listNodes(ctx context.Context) ([]nodeRow, error) {
-	var page struct {
-		Nodes []nodeRow `json:"nodes"`
-	}
-	_, err := a.do(ctx, http.MethodGet, "/v1/nodes?limit=1000&fields=uuid,provision_state,instance_uuid,maintenance,reservation,last_error", nil, &page)
-	return page.Nodes, err
+func listNodes(ctx context.Context, c *ironic.Client) ([]ironic.Node, error) {
+	return c.ListNodes(ctx, ironic.ListOptions{
+		Fields: []string{"uuid", "provision_state", "instance_uuid", "maintenance", "reservation", "last_error"}})
 }
 
 // fleet is the benchmark's nodes.
 type fleet struct {
-	api           *ironicAPI
+	ironic        *ironic.Client
 	uuids         []string
 	resourceClass string
 }
@@ -98,7 +33,7 @@ func (f *fleet) waitAllFree(ctx context.Context, timeout time.Duration) error {
 	}
 	var last string
 	for {
-		nodes, err := f.api.listNodes(ctx)
+		nodes, err := listNodes(ctx, f.ironic)
 		if err != nil {
 			return err
 		}
@@ -128,7 +63,7 @@ func (f *fleet) waitAllFree(ctx context.Context, timeout time.Duration) error {
 
 // allocationRound sends c concurrent POST /v1/allocations and follows them to active or
 // error with one allocation listing per tick, then deletes them and waits for the nodes.
-func allocationRound(ctx context.Context, ir *ironicAPI, fl *fleet, c int, tick, timeout time.Duration) (Round, error) {
+func allocationRound(ctx context.Context, ir *ironic.Client, fl *fleet, c int, tick, timeout time.Duration) (Round, error) {
 	rd := Round{Concurrency: c}
 	if err := fl.waitAllFree(ctx, timeout); err != nil {
 		return rd, err
@@ -149,8 +84,7 @@ func allocationRound(ctx context.Context, ir *ironicAPI, fl *fleet, c int, tick,
 		wg.Go(func() {
 			<-start
 			t := time.Now()
-			var a allocation
-			_, err := ir.do(rctx, http.MethodPost, "/v1/allocations", map[string]any{"resource_class": fl.resourceClass}, &a)
+			a, err := ir.CreateAllocation(rctx, ironic.AllocationCreate{ResourceClass: fl.resourceClass})
 			posts[i] = sent{uuid: a.UUID, at: t, took: time.Since(t), err: err}
 		})
 	}
@@ -173,16 +107,14 @@ func allocationRound(ctx context.Context, ir *ironicAPI, fl *fleet, c int, tick,
 		default:
 		}
 		lt := time.Now()
-		var page struct {
-			Allocations []allocation `json:"allocations"`
-		}
-		if _, err := ir.do(rctx, http.MethodGet, "/v1/allocations?limit=1000&fields=uuid,state,node_uuid,last_error", nil, &page); err != nil {
+		list, err := ir.ListAllocations(rctx, ironic.AllocationListOptions{ResourceClass: fl.resourceClass})
+		if err != nil {
 			return rd, err
 		}
 		now := time.Now()
 		rd.Polls++
-		for _, a := range page.Allocations {
-			if _, done := final[a.UUID]; done || a.State == "allocating" {
+		for _, a := range list {
+			if _, done := final[a.UUID]; done || a.State == ironic.AllocationAllocating {
 				continue
 			}
 			final[a.UUID] = seen{state: a.State, node: a.NodeUUID, lastError: a.LastError, at: now}
@@ -217,7 +149,7 @@ func allocationRound(ctx context.Context, ir *ironicAPI, fl *fleet, c int, tick,
 		s := final[p.uuid]
 		last = laterOf(last, s.at)
 		switch s.state {
-		case "active":
+		case ironic.AllocationActive:
 			active = append(active, s.at.Sub(p.at))
 			nodes[s.node] = true
 		default:
@@ -234,7 +166,7 @@ func allocationRound(ctx context.Context, ir *ironicAPI, fl *fleet, c int, tick,
 		if p.err != nil {
 			continue
 		}
-		if code, err := ir.do(ctx, http.MethodDelete, "/v1/allocations/"+p.uuid, nil, nil); err != nil && code != http.StatusNotFound {
+		if err := ir.DeleteAllocation(ctx, p.uuid); err != nil && !errors.Is(err, ironic.ErrNotFound) {
 			return rd, err
 		}
 	}

@@ -176,13 +176,12 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	progress("enrolled in %v", time.Since(t0).Round(time.Millisecond))
-	ir := &ironicAPI{url: o.ironicURL, version: v.String(), hc: ironic.NewTransport()}
 	fleets := map[int]*fleet{}
 	for i, sp := range specs {
 		var c int
 		fmt.Sscanf(strings.TrimPrefix(sp.Name, o.prefix+"-c"), "%d", &c)
 		if fleets[c] == nil {
-			fleets[c] = &fleet{api: ir, resourceClass: sp.ResourceClass}
+			fleets[c] = &fleet{ironic: client, resourceClass: sp.ResourceClass}
 		}
 		fleets[c].uuids = append(fleets[c].uuids, uuids[i])
 	}
@@ -199,7 +198,7 @@ func run(ctx context.Context, o options) error {
 		for r := range o.rounds {
 			if !o.skipAlloc {
 				progress("allocation API: %d concurrent (round %d)", c, r+1)
-				rd, err := allocationRound(ctx, ir, fleets[c], c, o.tick, o.timeout)
+				rd, err := allocationRound(ctx, client, fleets[c], c, o.tick, o.timeout)
 				if err != nil {
 					return fmt.Errorf("allocation round %d: %w", c, err)
 				}
