@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,11 +16,14 @@ import (
 	"ingot/internal/store"
 )
 
-// Run serves ingot with cfg until ctx ends, then shuts down in order: stop the Ironic
-// resource tracker, stop accepting, drain in-flight requests (up to cfg.ShutdownTimeout),
-// close the database. The API and the tracker (when cfg.IronicURL is set) run side by
-// side; the first to fail stops the other and Run returns its error. ready, when not nil,
-// receives the listening address once the API accepts connections.
+// Run serves ingot with cfg until ctx ends or one of its components fails. The components
+// (a Group) are the HTTP API (the Placement API, and whatever is mounted beside it on the
+// same listener), the Ironic resource tracker when cfg.IronicURL is set, and the database.
+// The first to fail stops the others and Run returns its error; when ctx ends they stop
+// cleanly. Shutdown goes by stage: stop taking work (the tracker; its pass is abandoned,
+// each node's write is whole), then stop accepting and drain in-flight requests (up to
+// cfg.ShutdownTimeout), then close the database. ready, when not nil, receives the
+// listening address once the API accepts connections.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Addr) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -37,13 +39,24 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	g := &Group{Logger: log}
+	g.Add(StageClose, Closer("database", db.Close))
+	started := false
+	defer func() {
+		if !started {
+			db.Close()
+		}
+	}()
+
 	tracker, err := newTracker(cfg, db, log)
 	if err != nil {
 		return err
 	}
+	if tracker != nil {
+		g.Add(StageWork, Func("ironic tracker", tracker.Run))
+	}
 
-	api := placementapi.New(db, placementapi.Options{
+	routes := NewRoutes(placementapi.New(db, placementapi.Options{
 		Policy: enforcer,
 		Logger: log.With("component", "placementapi"),
 		CORS:   placementapi.CORS{AllowedOrigins: cfg.CORSAllowedOrigins, AllowHeaders: cfg.CORSAllowHeaders},
@@ -52,66 +65,33 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 			Randomize:  cfg.RandomizeAllocationCandidates,
 			DepthFirst: cfg.AllocationCandidatesStrategy == "depth-first",
 		},
-	})
+	}))
+	// Other APIs mount beside the Placement API here: routes.Mount("/v1/instances", h).
+
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
-		ReadTimeout:       cfg.ReadTimeout,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	g.Add(StageServe, &server{
+		srv: &http.Server{
+			Handler:           routes,
+			ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
+			ReadTimeout:       cfg.ReadTimeout,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		ln:      placementapi.RewriteInvalidContentLength(ln),
+		timeout: cfg.ShutdownTimeout,
+		log:     log,
+	})
 	log.Info("serving Placement API", "addr", ln.Addr().String(), "database", redactDSN(cfg.DatabaseURL),
 		"auth", cfg.Auth, "enforce_new_defaults", cfg.EnforceNewDefaults)
 	if ready != nil {
 		ready <- ln.Addr()
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(placementapi.RewriteInvalidContentLength(ln)) }()
-	trackerCtx, stopTracker := context.WithCancel(ctx)
-	defer stopTracker()
-	tracked := make(chan error, 1)
-	if tracker != nil {
-		go func() { tracked <- tracker.Run(trackerCtx) }()
-	}
-
-	var failure error
-	serving, tracking := true, tracker != nil
-	select {
-	case err := <-served:
-		serving, failure = false, fmt.Errorf("serve: %w", err)
-	case err := <-tracked:
-		tracking = false
-		if err != nil {
-			failure = fmt.Errorf("ironic tracker: %w", err)
-		} else if ctx.Err() == nil {
-			failure = errors.New("ironic tracker stopped")
-		}
-	case <-ctx.Done():
-	}
-	// Shut down in order: the tracker (its pass is abandoned; each node's write is
-	// whole), then the API, then (deferred) the database.
-	stopTracker()
-	if tracking {
-		if err := <-tracked; err != nil && failure == nil {
-			failure = fmt.Errorf("ironic tracker: %w", err)
-		}
-	}
-	if serving {
-		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-		defer cancel()
-		if err := srv.Shutdown(shutdownCtx); err != nil {
-			log.Warn("shutdown", "error", err)
-		}
-		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) && failure == nil {
-			failure = fmt.Errorf("serve: %w", err)
-		}
-	}
-	if failure != nil {
-		return failure
+	started = true
+	if err := g.Run(ctx); err != nil {
+		return err
 	}
 	log.Info("stopped")
 	return nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
 	"ingot/internal/placement"
@@ -45,21 +46,6 @@ func (s Scope) Contains(n ironic.Node) bool {
 	return len(s.Shards) == 0 || slices.Contains(s.Shards, n.Shard)
 }
 
-// States of a tracker record.
-const (
-	// StateManaged: the node is in the tracker's scope; its provider follows the node.
-	StateManaged = "managed"
-	// StateWithdrawn: the node left the scope (another conductor group or shard) but
-	// exists; its provider is reserved. The next pass releases it.
-	StateWithdrawn = "withdrawn"
-	// StateReleased: the tracker forgot the node (record scope ""); the provider stays,
-	// reserved, for a tracker whose scope the node entered to take over.
-	StateReleased = "released"
-	// StateOrphaned: Ironic no longer has the node (a direct GET answered 404) but its
-	// provider has allocations; the provider stays, reserved, until they are gone.
-	StateOrphaned = "orphaned"
-)
-
 // Lookup is the result of a direct GET of a node that a listing did not return.
 type Lookup struct {
 	Node ironic.Node // the node, when it exists
@@ -76,7 +62,7 @@ type Input struct {
 	// Lookups holds the direct GETs of the nodes NeedsLookup named.
 	Lookups map[string]Lookup
 	// Records are the tracker records (of every scope).
-	Records []store.IronicNode
+	Records []baremetal.NodeRecord
 	// View is the providers and the class and trait catalogue.
 	View *fleet.View
 }
@@ -109,7 +95,7 @@ type Change struct {
 // NeedsLookup returns, sorted, the nodes that the tracker manages in this scope (managed
 // or withdrawn records) and that the listing did not return. Each needs a direct GET
 // before Plan: a node missing from a listing is never taken for deleted.
-func NeedsLookup(scope Scope, nodes []ironic.Node, records []store.IronicNode) []string {
+func NeedsLookup(scope Scope, nodes []ironic.Node, records []baremetal.NodeRecord) []string {
 	listed := make(map[string]struct{}, len(nodes))
 	for _, n := range nodes {
 		listed[n.UUID] = struct{}{}
@@ -117,7 +103,7 @@ func NeedsLookup(scope Scope, nodes []ironic.Node, records []store.IronicNode) [
 	s := scope.String()
 	var out []string
 	for _, r := range records {
-		if r.Scope != s || (r.State != StateManaged && r.State != StateWithdrawn) {
+		if r.Scope != s || (r.State != baremetal.NodeManaged && r.State != baremetal.NodeWithdrawn) {
 			continue
 		}
 		if _, ok := listed[r.NodeUUID]; !ok {
@@ -148,7 +134,7 @@ func NeedsLookup(scope Scope, nodes []ironic.Node, records []store.IronicNode) [
 //   - Every write is conditional on the provider generation and record generation the
 //     plan saw, so a plan made from a stale picture fails instead of doing harm.
 func Plan(in Input) []Change {
-	p := planner{in: in, scope: in.Scope.String(), records: make(map[string]*store.IronicNode, len(in.Records)),
+	p := planner{in: in, scope: in.Scope.String(), records: make(map[string]*baremetal.NodeRecord, len(in.Records)),
 		aggs: map[[2]string][]string{}, invs: map[invKey]map[string]placement.Inventory{}}
 	for i := range in.Records {
 		p.records[in.Records[i].NodeUUID] = &in.Records[i]
@@ -182,7 +168,7 @@ func Plan(in Input) []Change {
 type planner struct {
 	in      Input
 	scope   string
-	records map[string]*store.IronicNode
+	records map[string]*baremetal.NodeRecord
 	aggs    map[[2]string][]string // Aggregates by (conductor group, owner)
 	invs    map[invKey]map[string]placement.Inventory
 }
@@ -229,7 +215,7 @@ func (p *planner) order(c Change) int64 {
 
 // node plans a node that exists in Ironic. withdraw reserves its provider and marks the
 // record withdrawn (the node left the scope).
-func (p *planner) node(n ironic.Node, rec *store.IronicNode, withdraw bool) (Change, bool) {
+func (p *planner) node(n ironic.Node, rec *baremetal.NodeRecord, withdraw bool) (Change, bool) {
 	v := p.in.View
 	rc := ResourceClass(n.ResourceClass)
 	reserved := withdraw || Reserved(n)
@@ -285,11 +271,11 @@ func (p *planner) node(n ironic.Node, rec *store.IronicNode, withdraw bool) (Cha
 		}
 	}
 
-	state := StateManaged
+	state := baremetal.NodeManaged
 	if withdraw {
-		state = StateWithdrawn
+		state = baremetal.NodeWithdrawn
 	}
-	next := store.IronicNode{
+	next := baremetal.NodeRecord{
 		NodeUUID: n.UUID, ProviderUUID: n.UUID, Scope: p.scope, State: state,
 		ResourceClass: n.ResourceClass, ProvisionState: n.ProvisionState, PowerState: n.PowerState,
 		Maintenance: n.Maintenance, InstanceUUID: n.InstanceUUID, ConductorGroup: n.ConductorGroup,
@@ -335,7 +321,7 @@ func (p *planner) node(n ironic.Node, rec *store.IronicNode, withdraw bool) (Cha
 // unchanged reports, without allocating, whether the provider already has exactly what
 // the node asks for and the record's traits and aggregates are the node's: then neither
 // the provider nor the managed sets change. Anything else takes the full diff.
-func (p *planner) unchanged(prov *fleet.Provider, rec *store.IronicNode, rc string, reserved bool, traits, aggs []string) bool {
+func (p *planner) unchanged(prov *fleet.Provider, rec *baremetal.NodeRecord, rc string, reserved bool, traits, aggs []string) bool {
 	if rec == nil || !slices.Equal(rec.Traits, traits) || !slices.Equal(rec.Aggregates, aggs) ||
 		!slices.Equal(prov.Aggregates, aggs) || len(prov.Traits) != len(traits) {
 		return false
@@ -359,11 +345,11 @@ func (p *planner) unchanged(prov *fleet.Provider, rec *store.IronicNode, rc stri
 }
 
 // missing plans a node of this scope that the listing did not return.
-func (p *planner) missing(r *store.IronicNode) (Change, bool) {
+func (p *planner) missing(r *baremetal.NodeRecord) (Change, bool) {
 	switch r.State {
-	case StateOrphaned:
+	case baremetal.NodeOrphaned:
 		return p.gone(r)
-	case StateManaged, StateWithdrawn:
+	case baremetal.NodeManaged, baremetal.NodeWithdrawn:
 	default:
 		return Change{}, false
 	}
@@ -376,11 +362,11 @@ func (p *planner) missing(r *store.IronicNode) (Change, bool) {
 	case p.in.Scope.Contains(lk.Node):
 		// The listing missed it (it moved between pages, or joined the scope meanwhile).
 		return p.node(lk.Node, r, false)
-	case r.State == StateManaged:
+	case r.State == baremetal.NodeManaged:
 		return p.node(lk.Node, r, true)
 	}
 	next := *r
-	next.Scope, next.State, next.Generation = "", StateReleased, 0
+	next.Scope, next.State, next.Generation = "", baremetal.NodeReleased, 0
 	return Change{Action: ActionRelease, Write: store.NodeWrite{
 		NodeUUID: r.NodeUUID, ProviderUUID: r.ProviderUUID,
 		Record: store.RecordPut, RecordGeneration: r.Generation, Node: next,
@@ -389,7 +375,7 @@ func (p *planner) missing(r *store.IronicNode) (Change, bool) {
 
 // gone plans a node that Ironic no longer has: delete its provider and record, or, while
 // the provider has allocations, keep it with every class reserved.
-func (p *planner) gone(r *store.IronicNode) (Change, bool) {
+func (p *planner) gone(r *baremetal.NodeRecord) (Change, bool) {
 	w := store.NodeWrite{NodeUUID: r.NodeUUID, ProviderUUID: r.ProviderUUID,
 		Record: store.RecordDelete, RecordGeneration: r.Generation}
 	prov, exists := p.in.View.Provider(r.ProviderUUID)
@@ -418,9 +404,9 @@ func (p *planner) gone(r *store.IronicNode) (Change, bool) {
 		w.SetInventories, w.Inventories = true, want
 	}
 	var warning string
-	if r.State != StateOrphaned {
+	if r.State != baremetal.NodeOrphaned {
 		next := *r
-		next.State, next.Generation = StateOrphaned, 0
+		next.State, next.Generation = baremetal.NodeOrphaned, 0
 		w.Record, w.RecordGeneration, w.Node = store.RecordPut, r.Generation, next
 		warning = fmt.Sprintf("the node was deleted from Ironic but its provider has allocations of %s: "+
 			"the provider stays, reserved, until they are removed", strings.Join(used, ", "))
@@ -530,7 +516,7 @@ func merge(have, managed, node []string) (want, nowManaged []string) {
 }
 
 // sameRecord reports whether two records say the same (generations and times aside).
-func sameRecord(a, b *store.IronicNode) bool {
+func sameRecord(a, b *baremetal.NodeRecord) bool {
 	return a.ProviderUUID == b.ProviderUUID && a.Scope == b.Scope && a.State == b.State &&
 		a.ResourceClass == b.ResourceClass && a.ProvisionState == b.ProvisionState &&
 		a.PowerState == b.PowerState && a.Maintenance == b.Maintenance &&

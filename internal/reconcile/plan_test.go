@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
 	"ingot/internal/placement"
@@ -60,8 +61,8 @@ func node(uuid string, mod ...func(*ironic.Node)) ironic.Node {
 var allScope = Scope{}.String()
 
 // rec is the record a pass leaves for node(uuid), with modifications.
-func rec(uuid string, mod ...func(*store.IronicNode)) store.IronicNode {
-	r := store.IronicNode{NodeUUID: uuid, ProviderUUID: uuid, Scope: allScope, State: StateManaged, Generation: 3,
+func rec(uuid string, mod ...func(*baremetal.NodeRecord)) baremetal.NodeRecord {
+	r := baremetal.NodeRecord{NodeUUID: uuid, ProviderUUID: uuid, Scope: allScope, State: baremetal.NodeManaged, Generation: 3,
 		ResourceClass: "gold", ProvisionState: "available", PowerState: "power off"}
 	for _, m := range mod {
 		m(&r)
@@ -70,7 +71,7 @@ func rec(uuid string, mod ...func(*store.IronicNode)) store.IronicNode {
 }
 
 // putRecord is the record write of node n (generation gen; 0 for a new record).
-func putRecord(w store.NodeWrite, gen int64, n store.IronicNode) store.NodeWrite {
+func putRecord(w store.NodeWrite, gen int64, n baremetal.NodeRecord) store.NodeWrite {
 	n.Generation = 0
 	w.Record, w.RecordGeneration, w.Node = store.RecordPut, gen, n
 	return w
@@ -89,7 +90,7 @@ func TestPlan(t *testing.T) {
 		scope   Scope
 		nodes   []ironic.Node
 		lookups map[string]Lookup
-		records []store.IronicNode
+		records []baremetal.NodeRecord
 		view    *fleet.View
 		want    []Change
 		warn    []bool // which changes carry a warning
@@ -106,58 +107,58 @@ func TestPlan(t *testing.T) {
 			SetInventories: true, Inventories: gold(false),
 			SetTraits: true, Traits: []string{"CUSTOM_RACK_1"},
 			SetAggregates: true, Aggregates: sorted(group, owner),
-		}, 0, rec(n1, func(r *store.IronicNode) {
+		}, 0, rec(n1, func(r *baremetal.NodeRecord) {
 			r.Traits, r.Aggregates, r.ConductorGroup, r.Owner = []string{"CUSTOM_RACK_1"}, sorted(group, owner), "rack-a", "p1"
 		}))}},
 	}, {
 		name:    "unchanged node: nothing",
 		nodes:   []ironic.Node{node(n1, func(n *ironic.Node) { n.Traits = []string{"CUSTOM_RACK_1"} })},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) { r.Traits = []string{"CUSTOM_RACK_1"} })},
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) { r.Traits = []string{"CUSTOM_RACK_1"} })},
 		view:    view(prov(1, n1, 5, []fleet.Inventory{inv(classGold, 0, 0)}, []int64{traitRack1})),
 	}, {
 		name:    "maintenance on: reserve",
 		nodes:   []ironic.Node{node(n1, func(n *ironic.Node) { n.Maintenance = true })},
-		records: []store.IronicNode{rec(n1)},
+		records: []baremetal.NodeRecord{rec(n1)},
 		view:    view(prov(1, n1, 5, []fleet.Inventory{inv(classGold, 0, 0)}, nil)),
 		want: []Change{{Action: ActionUpdate, Write: putRecord(store.NodeWrite{
 			NodeUUID: n1, ProviderUUID: n1, Provider: store.ProviderModify, Generation: 5,
 			SetInventories: true, Inventories: gold(true),
-		}, 3, rec(n1, func(r *store.IronicNode) { r.Maintenance = true }))}},
+		}, 3, rec(n1, func(r *baremetal.NodeRecord) { r.Maintenance = true }))}},
 	}, {
 		name:    "instance on an active node: reserved, allocations untouched",
 		nodes:   []ironic.Node{node(n1, func(n *ironic.Node) { n.InstanceUUID = other; n.ProvisionState = "active"; n.PowerState = "power on" })},
-		records: []store.IronicNode{rec(n1)},
+		records: []baremetal.NodeRecord{rec(n1)},
 		view:    view(prov(1, n1, 5, []fleet.Inventory{inv(classGold, 0, 1)}, nil)),
 		want: []Change{{Action: ActionUpdate, Write: putRecord(store.NodeWrite{
 			NodeUUID: n1, ProviderUUID: n1, Provider: store.ProviderModify, Generation: 5,
 			SetInventories: true, Inventories: gold(true),
-		}, 3, rec(n1, func(r *store.IronicNode) {
+		}, 3, rec(n1, func(r *baremetal.NodeRecord) {
 			r.InstanceUUID, r.ProvisionState, r.PowerState = other, "active", "power on"
 		}))}},
 	}, {
 		name:    "provision state changes but reserved does not: record only",
 		nodes:   []ironic.Node{node(n1, func(n *ironic.Node) { n.ProvisionState = "deploying" })},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) { r.ProvisionState = "manageable" })},
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) { r.ProvisionState = "manageable" })},
 		view:    view(prov(1, n1, 5, []fleet.Inventory{inv(classGold, 1, 0)}, nil)),
 		want: []Change{{Action: ActionRecord, Write: putRecord(store.NodeWrite{NodeUUID: n1, ProviderUUID: n1},
-			3, rec(n1, func(r *store.IronicNode) { r.ProvisionState = "deploying" }))}},
+			3, rec(n1, func(r *baremetal.NodeRecord) { r.ProvisionState = "deploying" }))}},
 	}, {
 		name:  "no resource class: provider without inventory, one warning",
 		nodes: []ironic.Node{node(n1, func(n *ironic.Node) { n.ResourceClass = "" })},
 		view:  view(),
 		want: []Change{{Action: ActionCreate, Write: putRecord(store.NodeWrite{
 			NodeUUID: n1, ProviderUUID: n1, Provider: store.ProviderCreate, Name: n1,
-		}, 0, rec(n1, func(r *store.IronicNode) { r.ResourceClass = "" }))}},
+		}, 0, rec(n1, func(r *baremetal.NodeRecord) { r.ResourceClass = "" }))}},
 		warn: []bool{true},
 	}, {
 		name:    "no resource class, already recorded: nothing, no warning",
 		nodes:   []ironic.Node{node(n1, func(n *ironic.Node) { n.ResourceClass = "" })},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) { r.ResourceClass = "" })},
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) { r.ResourceClass = "" })},
 		view:    view(prov(1, n1, 0, nil, nil)),
 	}, {
 		name:    "resource class set later: inventory appears",
 		nodes:   []ironic.Node{node(n1)},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) { r.ResourceClass = "" })},
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) { r.ResourceClass = "" })},
 		view:    view(prov(1, n1, 0, nil, nil)),
 		want: []Change{{Action: ActionUpdate, Write: putRecord(store.NodeWrite{
 			NodeUUID: n1, ProviderUUID: n1, Provider: store.ProviderModify, Generation: 0,
@@ -166,31 +167,31 @@ func TestPlan(t *testing.T) {
 	}, {
 		name:    "resource class renamed, nothing allocated: class replaced",
 		nodes:   []ironic.Node{node(n1, func(n *ironic.Node) { n.ResourceClass = "silver" })},
-		records: []store.IronicNode{rec(n1)},
+		records: []baremetal.NodeRecord{rec(n1)},
 		view:    view(prov(1, n1, 2, []fleet.Inventory{inv(classGold, 0, 0)}, nil)),
 		want: []Change{{Action: ActionUpdate, Write: putRecord(store.NodeWrite{
 			NodeUUID: n1, ProviderUUID: n1, Provider: store.ProviderModify, Generation: 2,
 			SetInventories: true, Inventories: map[string]placement.Inventory{"CUSTOM_SILVER": Inventory(false)},
-		}, 3, rec(n1, func(r *store.IronicNode) { r.ResourceClass = "silver" }))}},
+		}, 3, rec(n1, func(r *baremetal.NodeRecord) { r.ResourceClass = "silver" }))}},
 	}, {
 		name:    "resource class renamed while allocated: old class stays reserved, change deferred",
 		nodes:   []ironic.Node{node(n1, func(n *ironic.Node) { n.ResourceClass = "silver" })},
-		records: []store.IronicNode{rec(n1)},
+		records: []baremetal.NodeRecord{rec(n1)},
 		view:    view(prov(1, n1, 2, []fleet.Inventory{inv(classGold, 0, 1)}, nil)),
 		want: []Change{{Action: ActionUpdate, Write: putRecord(store.NodeWrite{
 			NodeUUID: n1, ProviderUUID: n1, Provider: store.ProviderModify, Generation: 2,
 			SetInventories: true, Inventories: gold(true),
-		}, 3, rec(n1, func(r *store.IronicNode) { r.ResourceClass = "silver" }))}},
+		}, 3, rec(n1, func(r *baremetal.NodeRecord) { r.ResourceClass = "silver" }))}},
 		warn: []bool{true},
 	}, {
 		name:    "deferred class change, next pass: nothing more",
 		nodes:   []ironic.Node{node(n1, func(n *ironic.Node) { n.ResourceClass = "silver" })},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) { r.ResourceClass = "silver" })},
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) { r.ResourceClass = "silver" })},
 		view:    view(prov(1, n1, 3, []fleet.Inventory{inv(classGold, 1, 1)}, nil)),
 	}, {
 		name:    "inventory drifted by hand: corrected, foreign class removed",
 		nodes:   []ironic.Node{node(n1)},
-		records: []store.IronicNode{rec(n1)},
+		records: []baremetal.NodeRecord{rec(n1)},
 		view: view(prov(1, n1, 7, []fleet.Inventory{{ClassID: 0, Inventory: placement.Inventory{Total: 8, MinUnit: 1, MaxUnit: 8, StepSize: 1, AllocationRatio: 1}},
 			{ClassID: classGold, Inventory: placement.Inventory{Total: 4, MinUnit: 1, MaxUnit: 1, StepSize: 1, AllocationRatio: 2}}}, nil)),
 		want: []Change{{Action: ActionUpdate, Write: store.NodeWrite{
@@ -203,16 +204,16 @@ func TestPlan(t *testing.T) {
 			n.Traits = []string{"CUSTOM_RACK_2", "HW_CPU_X86_AVX2"}
 		})},
 		// The tracker added RACK_1 and AVX2; the operator added OP.
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) { r.Traits = []string{"CUSTOM_RACK_1", "HW_CPU_X86_AVX2"} })},
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) { r.Traits = []string{"CUSTOM_RACK_1", "HW_CPU_X86_AVX2"} })},
 		view:    view(prov(1, n1, 4, []fleet.Inventory{inv(classGold, 0, 0)}, []int64{traitRack1, traitOp, traitAVX2})),
 		want: []Change{{Action: ActionUpdate, Write: putRecord(store.NodeWrite{
 			NodeUUID: n1, ProviderUUID: n1, Provider: store.ProviderModify, Generation: 4,
 			SetTraits: true, Traits: []string{"CUSTOM_OP", "CUSTOM_RACK_2", "HW_CPU_X86_AVX2"},
-		}, 3, rec(n1, func(r *store.IronicNode) { r.Traits = []string{"CUSTOM_RACK_2", "HW_CPU_X86_AVX2"} }))}},
+		}, 3, rec(n1, func(r *baremetal.NodeRecord) { r.Traits = []string{"CUSTOM_RACK_2", "HW_CPU_X86_AVX2"} }))}},
 	}, {
 		name:    "a trait the operator set before the node got it stays the operator's",
 		nodes:   []ironic.Node{node(n1, func(n *ironic.Node) { n.Traits = []string{"CUSTOM_OP"} })},
-		records: []store.IronicNode{rec(n1)},
+		records: []baremetal.NodeRecord{rec(n1)},
 		view:    view(prov(1, n1, 4, []fleet.Inventory{inv(classGold, 0, 0)}, []int64{traitOp})),
 	}, {
 		name:  "a trait Placement does not know is left out, with a warning",
@@ -221,23 +222,23 @@ func TestPlan(t *testing.T) {
 		want: []Change{{Action: ActionCreate, Write: putRecord(store.NodeWrite{
 			NodeUUID: n1, ProviderUUID: n1, Provider: store.ProviderCreate, Name: n1,
 			SetInventories: true, Inventories: gold(false), SetTraits: true, Traits: []string{"CUSTOM_RACK_1"},
-		}, 0, rec(n1, func(r *store.IronicNode) { r.Traits = []string{"CUSTOM_RACK_1"} }))}},
+		}, 0, rec(n1, func(r *baremetal.NodeRecord) { r.Traits = []string{"CUSTOM_RACK_1"} }))}},
 		warn: []bool{true},
 	}, {
 		name:  "aggregates: owner changes, an operator's aggregate stays",
 		nodes: []ironic.Node{node(n1, func(n *ironic.Node) { n.ConductorGroup = "rack-a" })},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) {
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) {
 			r.Owner, r.ConductorGroup, r.Aggregates = "p1", "rack-a", sorted(group, owner)
 		})},
 		view: view(prov(1, n1, 4, []fleet.Inventory{inv(classGold, 0, 0)}, nil, sorted(group, owner, other)...)),
 		want: []Change{{Action: ActionUpdate, Write: putRecord(store.NodeWrite{
 			NodeUUID: n1, ProviderUUID: n1, Provider: store.ProviderModify, Generation: 4,
 			SetAggregates: true, Aggregates: sorted(group, other),
-		}, 3, rec(n1, func(r *store.IronicNode) { r.ConductorGroup, r.Aggregates = "rack-a", []string{group} }))}},
+		}, 3, rec(n1, func(r *baremetal.NodeRecord) { r.ConductorGroup, r.Aggregates = "rack-a", []string{group} }))}},
 	}, {
 		name:    "provider deleted by hand: re-created with the same UUID",
 		nodes:   []ironic.Node{node(n1, func(n *ironic.Node) { n.Traits = []string{"CUSTOM_RACK_1"} })},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) { r.Traits = []string{"CUSTOM_RACK_1"} })},
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) { r.Traits = []string{"CUSTOM_RACK_1"} })},
 		view:    view(),
 		want: []Change{{Action: ActionCreate, Write: store.NodeWrite{
 			NodeUUID: n1, ProviderUUID: n1, Provider: store.ProviderCreate, Name: n1,
@@ -252,109 +253,109 @@ func TestPlan(t *testing.T) {
 	}, {
 		name:    "missed by the listing, gone in Ironic: provider and record deleted",
 		lookups: map[string]Lookup{n1: {Gone: true}},
-		records: []store.IronicNode{rec(n1)},
+		records: []baremetal.NodeRecord{rec(n1)},
 		view:    view(prov(1, n1, 4, []fleet.Inventory{inv(classGold, 0, 0)}, nil)),
 		want: []Change{{Action: ActionDelete, Write: store.NodeWrite{NodeUUID: n1, ProviderUUID: n1,
 			Provider: store.ProviderDelete, Generation: 4, Record: store.RecordDelete, RecordGeneration: 3}}},
 	}, {
 		name:    "gone with allocations: kept, reserved, orphaned, reported",
 		lookups: map[string]Lookup{n1: {Gone: true}},
-		records: []store.IronicNode{rec(n1)},
+		records: []baremetal.NodeRecord{rec(n1)},
 		view:    view(prov(1, n1, 4, []fleet.Inventory{inv(classGold, 0, 1)}, nil)),
 		want: []Change{{Action: ActionOrphan, Write: putRecord(store.NodeWrite{NodeUUID: n1, ProviderUUID: n1,
 			Provider: store.ProviderModify, Generation: 4, SetInventories: true, Inventories: gold(true),
-		}, 3, rec(n1, func(r *store.IronicNode) { r.State = StateOrphaned }))}},
+		}, 3, rec(n1, func(r *baremetal.NodeRecord) { r.State = baremetal.NodeOrphaned }))}},
 		warn: []bool{true},
 	}, {
 		name:    "orphaned, still allocated: nothing (no lookup needed)",
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) { r.State = StateOrphaned })},
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) { r.State = baremetal.NodeOrphaned })},
 		view:    view(prov(1, n1, 5, []fleet.Inventory{inv(classGold, 1, 1)}, nil)),
 	}, {
 		name:    "orphaned, allocations gone: deleted",
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) { r.State = StateOrphaned })},
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) { r.State = baremetal.NodeOrphaned })},
 		view:    view(prov(1, n1, 6, []fleet.Inventory{inv(classGold, 1, 0)}, nil)),
 		want: []Change{{Action: ActionDelete, Write: store.NodeWrite{NodeUUID: n1, ProviderUUID: n1,
 			Provider: store.ProviderDelete, Generation: 6, Record: store.RecordDelete, RecordGeneration: 3}}},
 	}, {
 		name:    "gone, provider already deleted by hand: record forgotten",
 		lookups: map[string]Lookup{n1: {Gone: true}},
-		records: []store.IronicNode{rec(n1)},
+		records: []baremetal.NodeRecord{rec(n1)},
 		view:    view(),
 		want: []Change{{Action: ActionDelete, Write: store.NodeWrite{NodeUUID: n1, ProviderUUID: n1,
 			Record: store.RecordDelete, RecordGeneration: 3}}},
 	}, {
 		name:    "lookup failed: nothing",
 		lookups: map[string]Lookup{n1: {Err: errors.New("503")}},
-		records: []store.IronicNode{rec(n1)},
+		records: []baremetal.NodeRecord{rec(n1)},
 		view:    view(prov(1, n1, 4, []fleet.Inventory{inv(classGold, 0, 0)}, nil)),
 	}, {
 		name:    "no lookup made: nothing",
-		records: []store.IronicNode{rec(n1)},
+		records: []baremetal.NodeRecord{rec(n1)},
 		view:    view(prov(1, n1, 4, []fleet.Inventory{inv(classGold, 0, 0)}, nil)),
 	}, {
 		name:    "missed by the listing but in scope: planned as listed",
 		scope:   Scope{ConductorGroup: "rack-a"},
 		lookups: map[string]Lookup{n1: {Node: node(n1, func(n *ironic.Node) { n.ConductorGroup = "rack-a"; n.Maintenance = true })}},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) {
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) {
 			r.Scope, r.ConductorGroup, r.Aggregates = Scope{ConductorGroup: "rack-a"}.String(), "rack-a", []string{group}
 		})},
 		view: view(prov(1, n1, 4, []fleet.Inventory{inv(classGold, 0, 0)}, nil, group)),
 		want: []Change{{Action: ActionUpdate, Write: putRecord(store.NodeWrite{NodeUUID: n1, ProviderUUID: n1,
 			Provider: store.ProviderModify, Generation: 4, SetInventories: true, Inventories: gold(true),
-		}, 3, rec(n1, func(r *store.IronicNode) {
+		}, 3, rec(n1, func(r *baremetal.NodeRecord) {
 			r.Scope, r.ConductorGroup, r.Aggregates, r.Maintenance = Scope{ConductorGroup: "rack-a"}.String(), "rack-a", []string{group}, true
 		}))}},
 	}, {
 		name:    "left the scope: withdrawn (reserved)",
 		scope:   Scope{Shards: []string{"s1"}},
 		lookups: map[string]Lookup{n1: {Node: node(n1, func(n *ironic.Node) { n.Shard = "s2" })}},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) { r.Scope, r.Shard = Scope{Shards: []string{"s1"}}.String(), "s1" })},
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) { r.Scope, r.Shard = Scope{Shards: []string{"s1"}}.String(), "s1" })},
 		view:    view(prov(1, n1, 4, []fleet.Inventory{inv(classGold, 0, 0)}, nil)),
 		want: []Change{{Action: ActionWithdraw, Write: putRecord(store.NodeWrite{NodeUUID: n1, ProviderUUID: n1,
 			Provider: store.ProviderModify, Generation: 4, SetInventories: true, Inventories: gold(true),
-		}, 3, rec(n1, func(r *store.IronicNode) {
-			r.Scope, r.Shard, r.State = Scope{Shards: []string{"s1"}}.String(), "s2", StateWithdrawn
+		}, 3, rec(n1, func(r *baremetal.NodeRecord) {
+			r.Scope, r.Shard, r.State = Scope{Shards: []string{"s1"}}.String(), "s2", baremetal.NodeWithdrawn
 		}))}},
 		warn: []bool{true},
 	}, {
 		name:    "withdrawn and still out of scope: released, provider left alone",
 		scope:   Scope{Shards: []string{"s1"}},
 		lookups: map[string]Lookup{n1: {Node: node(n1, func(n *ironic.Node) { n.Shard = "s2" })}},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) {
-			r.Scope, r.Shard, r.State = Scope{Shards: []string{"s1"}}.String(), "s2", StateWithdrawn
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) {
+			r.Scope, r.Shard, r.State = Scope{Shards: []string{"s1"}}.String(), "s2", baremetal.NodeWithdrawn
 		})},
 		view: view(prov(1, n1, 5, []fleet.Inventory{inv(classGold, 1, 0)}, nil)),
 		want: []Change{{Action: ActionRelease, Write: putRecord(store.NodeWrite{NodeUUID: n1, ProviderUUID: n1}, 3,
-			rec(n1, func(r *store.IronicNode) { r.Scope, r.Shard, r.State = "", "s2", StateReleased }))}},
+			rec(n1, func(r *baremetal.NodeRecord) { r.Scope, r.Shard, r.State = "", "s2", baremetal.NodeReleased }))}},
 	}, {
 		name:  "listed with another scope's record: taken over, nothing else changes",
 		scope: Scope{Shards: []string{"s2"}},
 		nodes: []ironic.Node{node(n1, func(n *ironic.Node) { n.Shard = "s2"; n.Traits = []string{"CUSTOM_RACK_1"} })},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) {
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) {
 			r.Scope, r.Shard, r.Traits = Scope{Shards: []string{"s1"}}.String(), "s1", []string{"CUSTOM_RACK_1"}
 		})},
 		view: view(prov(1, n1, 5, []fleet.Inventory{inv(classGold, 0, 0)}, []int64{traitRack1})),
 		want: []Change{{Action: ActionAdopt, Write: putRecord(store.NodeWrite{NodeUUID: n1, ProviderUUID: n1}, 3,
-			rec(n1, func(r *store.IronicNode) {
+			rec(n1, func(r *baremetal.NodeRecord) {
 				r.Scope, r.Shard, r.Traits = Scope{Shards: []string{"s2"}}.String(), "s2", []string{"CUSTOM_RACK_1"}
 			}))}},
 		warn: []bool{true},
 	}, {
 		name:  "another scope's and released records of unlisted nodes: ignored",
 		scope: Scope{Shards: []string{"s2"}},
-		records: []store.IronicNode{rec(n1, func(r *store.IronicNode) { r.Scope = "conductor_group=*;shard=s1" }),
-			rec(n2, func(r *store.IronicNode) { r.Scope, r.State = "", StateReleased })},
+		records: []baremetal.NodeRecord{rec(n1, func(r *baremetal.NodeRecord) { r.Scope = "conductor_group=*;shard=s1" }),
+			rec(n2, func(r *baremetal.NodeRecord) { r.Scope, r.State = "", baremetal.NodeReleased })},
 		view: view(prov(1, n1, 5, nil, nil), prov(2, n2, 5, nil, nil)),
 	}, {
 		name:    "order: by provider id, creations last",
 		nodes:   []ironic.Node{node(n1), node(n2, func(n *ironic.Node) { n.Maintenance = true }), node(n3, func(n *ironic.Node) { n.Maintenance = true })},
-		records: []store.IronicNode{rec(n2), rec(n3)},
+		records: []baremetal.NodeRecord{rec(n2), rec(n3)},
 		view:    view(prov(9, n2, 1, []fleet.Inventory{inv(classGold, 0, 0)}, nil), prov(8, n3, 1, []fleet.Inventory{inv(classGold, 0, 0)}, nil)),
 		want: []Change{
 			{Action: ActionUpdate, Write: putRecord(store.NodeWrite{NodeUUID: n3, ProviderUUID: n3, Provider: store.ProviderModify, Generation: 1,
-				SetInventories: true, Inventories: gold(true)}, 3, rec(n3, func(r *store.IronicNode) { r.Maintenance = true }))},
+				SetInventories: true, Inventories: gold(true)}, 3, rec(n3, func(r *baremetal.NodeRecord) { r.Maintenance = true }))},
 			{Action: ActionUpdate, Write: putRecord(store.NodeWrite{NodeUUID: n2, ProviderUUID: n2, Provider: store.ProviderModify, Generation: 1,
-				SetInventories: true, Inventories: gold(true)}, 3, rec(n2, func(r *store.IronicNode) { r.Maintenance = true }))},
+				SetInventories: true, Inventories: gold(true)}, 3, rec(n2, func(r *baremetal.NodeRecord) { r.Maintenance = true }))},
 			{Action: ActionCreate, Write: putRecord(store.NodeWrite{NodeUUID: n1, ProviderUUID: n1, Provider: store.ProviderCreate, Name: n1,
 				SetInventories: true, Inventories: gold(false)}, 0, rec(n1))},
 		},
@@ -408,7 +409,7 @@ func TestPlanIsIdempotent(t *testing.T) {
 	}
 	changes := Plan(Input{Nodes: nodes, View: view()})
 	var ps []*fleet.Provider
-	var recs []store.IronicNode
+	var recs []baremetal.NodeRecord
 	for i, c := range changes {
 		w := c.Write
 		p := &fleet.Provider{ID: int64(i + 1), UUID: w.ProviderUUID, Name: w.Name}
@@ -431,12 +432,12 @@ func TestPlanIsIdempotent(t *testing.T) {
 
 func TestNeedsLookup(t *testing.T) {
 	s := Scope{ConductorGroup: "rack-a"}
-	records := []store.IronicNode{
-		rec(n1, func(r *store.IronicNode) { r.Scope = s.String() }),
-		rec(n2, func(r *store.IronicNode) { r.Scope, r.State = s.String(), StateWithdrawn }),
-		rec(n3, func(r *store.IronicNode) { r.Scope, r.State = s.String(), StateOrphaned }),
-		rec("40000000-0000-4000-8000-000000000004", func(r *store.IronicNode) { r.Scope = "other" }),
-		rec("50000000-0000-4000-8000-000000000005", func(r *store.IronicNode) { r.Scope = s.String() }),
+	records := []baremetal.NodeRecord{
+		rec(n1, func(r *baremetal.NodeRecord) { r.Scope = s.String() }),
+		rec(n2, func(r *baremetal.NodeRecord) { r.Scope, r.State = s.String(), baremetal.NodeWithdrawn }),
+		rec(n3, func(r *baremetal.NodeRecord) { r.Scope, r.State = s.String(), baremetal.NodeOrphaned }),
+		rec("40000000-0000-4000-8000-000000000004", func(r *baremetal.NodeRecord) { r.Scope = "other" }),
+		rec("50000000-0000-4000-8000-000000000005", func(r *baremetal.NodeRecord) { r.Scope = s.String() }),
 	}
 	got := NeedsLookup(s, []ironic.Node{node("50000000-0000-4000-8000-000000000005")}, records)
 	if want := []string{n1, n2}; !cmp.Equal(got, want) {

@@ -10,8 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
+	"ingot/internal/safe"
 	"ingot/internal/store"
 )
 
@@ -51,6 +53,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Rand is the jitter source; nil means math/rand/v2's global source.
 	Rand rand.Source
+	// OnListing, when set, is called with every successful listing of the scope's nodes,
+	// on the pass's goroutine before the pass plans, so that others (the instance
+	// controller) need not list Ironic again. It must not block for long and must not
+	// modify the nodes; it may keep them (a pass never changes a listing it handed over).
+	// A panic in it fails the pass like any other.
+	OnListing func(nodes []ironic.Node)
 }
 
 // Reconciler keeps one Placement resource provider per Ironic node of its scope in step
@@ -69,7 +77,7 @@ type Reconciler struct {
 	// records read by an earlier pass (kept while their version is unchanged) and the
 	// size of the last listing.
 	passMu      sync.Mutex
-	records     []store.IronicNode
+	records     []baremetal.NodeRecord
 	recordsOK   bool
 	recordsVer  store.IronicNodesVersion
 	recordsAge  int
@@ -199,7 +207,7 @@ type Stats struct {
 type recordWrite struct {
 	node  string
 	op    store.RecordOp
-	state string
+	state baremetal.NodeState
 }
 
 // Pass makes one reconciliation pass: list the scope's nodes (one listing, only the
@@ -209,10 +217,25 @@ type recordWrite struct {
 // unreachable" is never "zero nodes"), and when the database failed (batches committed
 // before stay; each node's write is whole). A failure of one node's lookup or write is
 // logged, counted in Stats.Errors, and retried next pass.
-// Passes run one at a time (a concurrent call waits).
-func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
+// Passes run one at a time (a concurrent call waits). A panic during the pass is logged
+// with its stack and returned as a *safe.PanicError: a failed pass like any other.
+func (r *Reconciler) Pass(ctx context.Context) (st Stats, err error) {
 	r.passMu.Lock()
 	defer r.passMu.Unlock()
+	err = safe.Do(func() error {
+		var err error
+		st, err = r.pass(ctx)
+		return err
+	})
+	if pe, ok := errors.AsType[*safe.PanicError](err); ok {
+		r.log.Error("tracker pass panicked", "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+		r.recordsOK = false // what the pass carries over may be half updated: read it afresh
+	}
+	return st, err
+}
+
+// pass is Pass without the lock and the recovery.
+func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, r.cfg.PassTimeout, ErrPassTimeout)
 	defer cancel()
 	start := time.Now()
@@ -239,6 +262,9 @@ func (r *Reconciler) Pass(ctx context.Context) (Stats, error) {
 		return fail(err)
 	}
 	st.Nodes = len(nodes)
+	if r.cfg.OnListing != nil {
+		r.cfg.OnListing(nodes)
+	}
 
 	view, err := r.db.View(ctx)
 	if err != nil {
@@ -347,7 +373,7 @@ func (r *Reconciler) list(ctx context.Context, v ironic.Version) ([]ironic.Node,
 // loadRecords returns the tracker records: those an earlier pass read while their version
 // has not changed (and at most fullReadEvery passes ago), or a fresh read. The version is
 // read first, so a write between the two reads only causes one more read next time.
-func (r *Reconciler) loadRecords(ctx context.Context) ([]store.IronicNode, error) {
+func (r *Reconciler) loadRecords(ctx context.Context) ([]baremetal.NodeRecord, error) {
 	ver, err := r.db.IronicNodesVersion(ctx)
 	if err != nil {
 		return nil, err
@@ -384,7 +410,7 @@ func (r *Reconciler) account(st *Stats, res Result) {
 }
 
 // orphaned counts the scope's orphaned records after the applied record writes.
-func orphaned(scope Scope, records []store.IronicNode, applied []recordWrite) int {
+func orphaned(scope Scope, records []baremetal.NodeRecord, applied []recordWrite) int {
 	s := scope.String()
 	n := 0
 	var changed map[string]bool // the written nodes: was the record orphaned before
@@ -395,7 +421,7 @@ func orphaned(scope Scope, records []store.IronicNode, applied []recordWrite) in
 		}
 	}
 	for _, r := range records {
-		if r.Scope == s && r.State == StateOrphaned {
+		if r.Scope == s && r.State == baremetal.NodeOrphaned {
 			if _, ok := changed[r.NodeUUID]; ok {
 				changed[r.NodeUUID] = true
 			} else {
@@ -406,7 +432,7 @@ func orphaned(scope Scope, records []store.IronicNode, applied []recordWrite) in
 	for _, w := range applied {
 		switch w.op {
 		case store.RecordPut:
-			if w.state == StateOrphaned {
+			if w.state == baremetal.NodeOrphaned {
 				n++
 			}
 		case store.RecordKeep:

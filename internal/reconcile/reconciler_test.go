@@ -8,17 +8,22 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
 	"ingot/internal/placement"
 	"ingot/internal/reconcile"
+	"ingot/internal/safe"
 	"ingot/internal/store"
 	"ingot/internal/store/storetest"
 )
@@ -162,13 +167,13 @@ func seq(t *testing.T, db *store.DB) int64 {
 	return v.Seq
 }
 
-func records(t *testing.T, db *store.DB) map[string]store.IronicNode {
+func records(t *testing.T, db *store.DB) map[string]baremetal.NodeRecord {
 	t.Helper()
 	rs, err := db.IronicNodes(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make(map[string]store.IronicNode, len(rs))
+	out := make(map[string]baremetal.NodeRecord, len(rs))
 	for _, r := range rs {
 		out[r.NodeUUID] = r
 	}
@@ -431,3 +436,98 @@ func TestBatches(t *testing.T) {
 }
 
 func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// lockedBuffer is a log destination safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRunSurvivesAPanickingPass makes the first pass panic (a nil dereference in the
+// listing hook): the pass fails with the panic logged and its stack, Run backs off as after
+// any failed pass, and the next pass runs and mirrors the nodes.
+func TestRunSurvivesAPanickingPass(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		db := storetest.Open(t, storetest.SQLite)
+		s := ironictest.New()
+		ids := s.AddNodes(3, fleetNode)
+		var logs lockedBuffer
+		var listings atomic.Int32
+		var missing *ironic.Node
+		r := newReconciler(t, s, db, reconcile.Config{
+			Interval: time.Minute, MinBackoff: 4 * time.Second,
+			Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+			OnListing: func(nodes []ironic.Node) {
+				if listings.Add(1) == 1 {
+					_ = missing.UUID // panics
+				}
+			},
+		})
+		ctx, cancel := context.WithCancel(t.Context())
+		t.Cleanup(cancel)
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+
+		synctest.Wait()
+		if n := listings.Load(); n != 1 {
+			t.Fatalf("%d listings, want 1", n)
+		}
+		if _, ok := getProvider(t, db, ids[0]); ok {
+			t.Fatal("the panicking pass wrote")
+		}
+		out := logs.String()
+		for _, want := range []string{"tracker pass panicked", "invalid memory address", "reconcile_test.TestRunSurvivesAPanickingPass",
+			"tracker pass failed", "retry_in=2s"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("log lacks %q:\n%s", want, out)
+			}
+		}
+		// The backoff after one failure is 2s (4s with the test's jitter halving it).
+		time.Sleep(2*time.Second - time.Millisecond)
+		synctest.Wait()
+		if n := listings.Load(); n != 1 {
+			t.Fatalf("the retry came early: %d listings", n)
+		}
+		time.Sleep(time.Millisecond + 10*time.Millisecond) // and the group commit's linger
+		synctest.Wait()
+		if n := listings.Load(); n != 2 {
+			t.Fatalf("%d listings after the backoff, want 2", n)
+		}
+		for _, id := range ids {
+			if _, ok := getProvider(t, db, id); !ok {
+				t.Fatalf("no provider for %s after the pass that followed the panic", id)
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+	})
+}
+
+func TestPassReturnsAPanicAsAnError(t *testing.T) {
+	db := storetest.Open(t, storetest.SQLite)
+	s := ironictest.NewServer(t)
+	s.AddNodes(1, fleetNode)
+	r := newReconciler(t, s, db, reconcile.Config{OnListing: func([]ironic.Node) { panic("listing hook") }})
+	_, err := r.Pass(t.Context())
+	if pe, ok := errors.AsType[*safe.PanicError](err); !ok || pe.Value != "listing hook" {
+		t.Fatalf("Pass = %v, want the hook's panic", err)
+	}
+	// The pass's lock was released: another pass can run.
+	if _, err := r.Pass(t.Context()); err == nil {
+		t.Fatal("second pass did not panic")
+	}
+}

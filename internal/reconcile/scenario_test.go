@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"ingot/internal/baremetal"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
 	"ingot/internal/placement"
@@ -83,7 +84,7 @@ func TestScenarioS1_BuildDuringSlowList(t *testing.T) {
 			if p := mustProvider(t, db, id); p.Used != 1 {
 				t.Errorf("provider %s lost its allocation: %+v", id, p)
 			}
-			if rec := records(t, db)[id]; rec.State != reconcile.StateManaged {
+			if rec := records(t, db)[id]; rec.State != baremetal.NodeManaged {
 				t.Errorf("node %s record %+v; want managed", id, rec)
 			}
 		}
@@ -128,7 +129,7 @@ func TestScenarioS2_DeleteDuringSlowList(t *testing.T) {
 		}
 		wantNoDeletes(t, got.st)
 		wantReserved(t, db, x, "CUSTOM_BAREMETAL_SILVER", true)
-		if rec := records(t, db)[x]; rec.State != reconcile.StateManaged || rec.InstanceUUID != instance1 {
+		if rec := records(t, db)[x]; rec.State != baremetal.NodeManaged || rec.InstanceUUID != instance1 {
 			t.Fatalf("record %+v; want managed, last seen with the instance", rec)
 		}
 		s.SetPageLatency(0)
@@ -296,7 +297,7 @@ func TestScenarioS11_NodeLeavesScope(t *testing.T) {
 			if !ok {
 				return ""
 			}
-			return rec.Scope + "/" + rec.State
+			return rec.Scope + "/" + string(rec.State)
 		}
 		x, y := ids[0], ids[1] // in a, in b
 		if owner(x) != scopeA.String()+"/managed" || owner(y) != scopeB.String()+"/managed" {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"time"
+
+	"ingot/internal/safe"
 )
 
 // Group commit (SQLite). SQLite runs one write transaction at a time and each commit costs
@@ -197,13 +199,9 @@ func (db *DB) failRest(batch []*writeReq, r *writeReq, err error) {
 	}
 }
 
-// runWrite runs one write's function, turning a panic into an error: the writer goroutine
-// serves every caller and must not die with one of them.
-func runWrite(fn func(*tx) error, t *tx) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic in write: %v", p)
-		}
-	}()
-	return fn(t)
+// runWrite runs one write's function, turning a panic into an error (a *safe.PanicError,
+// with the stack): the writer goroutine serves every caller and must not die with one of
+// them.
+func runWrite(fn func(*tx) error, t *tx) error {
+	return safe.Do(func() error { return fn(t) })
 }

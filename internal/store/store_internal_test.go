@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ingot/internal/safe"
 )
 
 // TestSQLitePragmasOnEveryConnection checks that every pooled connection, not only the
@@ -96,8 +99,8 @@ func TestWriterSurvivesPanic(t *testing.T) {
 		}
 		panic("boom")
 	})
-	if err == nil {
-		t.Fatal("panicking write succeeded")
+	if pe, ok := errors.AsType[*safe.PanicError](err); !ok || pe.Value != "boom" {
+		t.Fatalf("panicking write = %v, want its panic as an error", err)
 	}
 	if err := db.write(ctx, func(t *tx) error {
 		_, err := t.exec(`INSERT INTO projects (external_id, created_at) VALUES ('kept', 0)`)

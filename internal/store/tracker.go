@@ -8,8 +8,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
+	"ingot/internal/baremetal"
 	"ingot/internal/placement"
 )
 
@@ -17,52 +17,20 @@ import (
 // ironic_nodes table and writes the node's provider and its record together, many nodes
 // per transaction, with WriteNodes. The tracker is the only writer of these records.
 
-// IronicNode is the tracker's record of one Ironic node.
-type IronicNode struct {
-	NodeUUID     string
-	ProviderUUID string // the provider the tracker maintains for the node
-	// Scope names the tracker that owns the node (its conductor group and shards); a
-	// tracker acts only on records of its own scope, or takes a record over when the node
-	// shows up in its own listing.
-	Scope string
-	// State is the tracker's state of the node: "managed", "withdrawn", "released" or
-	// "orphaned" (see package reconcile).
-	State string
-	// Generation is incremented by every write of the record; writes compare it.
-	Generation int64
-
-	// What the tracker last saw of the node.
-	ResourceClass  string // as Ironic reports it, not normalized
-	ProvisionState string
-	PowerState     string
-	Maintenance    bool
-	InstanceUUID   string
-	ConductorGroup string
-	Shard          string
-	Owner          string
-
-	// Traits and Aggregates are those the tracker added to the provider, sorted; it
-	// removes only these, so traits and aggregates that others set are kept.
-	Traits     []string
-	Aggregates []string
-
-	CreatedAt time.Time
-	UpdatedAt time.Time
-}
-
 const ironicNodeColumns = `node_uuid, provider_uuid, scope, state, generation, resource_class, provision_state,
 	power_state, maintenance, instance_uuid, conductor_group, shard, owner, traits, aggregates, created_at, updated_at`
 
-func scanIronicNode(s interface{ Scan(...any) error }) (IronicNode, error) {
-	var n IronicNode
-	var traits, aggs string
+func scanIronicNode(s interface{ Scan(...any) error }) (baremetal.NodeRecord, error) {
+	var n baremetal.NodeRecord
+	var state, traits, aggs string
 	var c, u sql.NullInt64
-	err := s.Scan(&n.NodeUUID, &n.ProviderUUID, &n.Scope, &n.State, &n.Generation, &n.ResourceClass,
+	err := s.Scan(&n.NodeUUID, &n.ProviderUUID, &n.Scope, &state, &n.Generation, &n.ResourceClass,
 		&n.ProvisionState, &n.PowerState, &n.Maintenance, &n.InstanceUUID, &n.ConductorGroup, &n.Shard,
 		&n.Owner, &traits, &aggs, &c, &u)
 	if err != nil {
 		return n, err
 	}
+	n.State = baremetal.NodeState(state)
 	n.Traits, n.Aggregates = splitLines(traits), splitLines(aggs)
 	n.CreatedAt, n.UpdatedAt = fromMicros(c), fromMicros(u)
 	return n, nil
@@ -88,13 +56,13 @@ func joinLines(xs []string) string {
 
 // IronicNodes returns every tracker record, sorted by node UUID. It is one read, cheap
 // enough to run every pass (a few milliseconds per thousand records).
-func (db *DB) IronicNodes(ctx context.Context) ([]IronicNode, error) {
+func (db *DB) IronicNodes(ctx context.Context) ([]baremetal.NodeRecord, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT `+ironicNodeColumns+` FROM ironic_nodes ORDER BY node_uuid`)
 	if err != nil {
 		return nil, fmt.Errorf("ironic nodes: %w", err)
 	}
 	defer rows.Close()
-	var out []IronicNode
+	var out []baremetal.NodeRecord
 	for rows.Next() {
 		n, err := scanIronicNode(rows)
 		if err != nil {
@@ -129,7 +97,7 @@ func (db *DB) IronicNodesVersion(ctx context.Context) (IronicNodesVersion, error
 }
 
 // IronicNode returns the tracker's record of the node, or a KindNotFound error.
-func (db *DB) IronicNode(ctx context.Context, nodeUUID string) (IronicNode, error) {
+func (db *DB) IronicNode(ctx context.Context, nodeUUID string) (baremetal.NodeRecord, error) {
 	n, err := scanIronicNode(db.r.QueryRowContext(ctx,
 		db.q(`SELECT `+ironicNodeColumns+` FROM ironic_nodes WHERE node_uuid = ?`), nodeUUID))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -211,7 +179,7 @@ type NodeWrite struct {
 	// the record must not exist yet (RecordPut inserts it).
 	RecordGeneration int64
 	// Node is the record RecordPut writes; its Generation and times are set by the store.
-	Node IronicNode
+	Node baremetal.NodeRecord
 }
 
 // MaxNodeWrites bounds the writes of one WriteNodes call, which is one transaction: on
@@ -526,7 +494,7 @@ func (t *tx) putIronicNode(w *NodeWrite) error {
 	if w.RecordGeneration == 0 {
 		res, err := t.exec(`INSERT INTO ironic_nodes (`+ironicNodeColumns+`)
 			VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node_uuid) DO NOTHING`,
-			w.NodeUUID, n.ProviderUUID, n.Scope, n.State, n.ResourceClass, n.ProvisionState, n.PowerState,
+			w.NodeUUID, n.ProviderUUID, n.Scope, string(n.State), n.ResourceClass, n.ProvisionState, n.PowerState,
 			n.Maintenance, n.InstanceUUID, n.ConductorGroup, n.Shard, n.Owner, joinLines(n.Traits),
 			joinLines(n.Aggregates), t.now, t.now)
 		if err != nil {
@@ -538,7 +506,7 @@ func (t *tx) putIronicNode(w *NodeWrite) error {
 		resource_class = ?, provision_state = ?, power_state = ?, maintenance = ?, instance_uuid = ?,
 		conductor_group = ?, shard = ?, owner = ?, traits = ?, aggregates = ?, updated_at = ?
 		WHERE node_uuid = ? AND generation = ?`,
-		n.ProviderUUID, n.Scope, n.State, n.ResourceClass, n.ProvisionState, n.PowerState, n.Maintenance,
+		n.ProviderUUID, n.Scope, string(n.State), n.ResourceClass, n.ProvisionState, n.PowerState, n.Maintenance,
 		n.InstanceUUID, n.ConductorGroup, n.Shard, n.Owner, joinLines(n.Traits), joinLines(n.Aggregates),
 		t.now, w.NodeUUID, w.RecordGeneration)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"ingot/internal/baremetal"
 	"ingot/internal/store"
 	"ingot/internal/store/storetest"
 )
@@ -32,7 +33,7 @@ func BenchmarkWriteNodesCreate(b *testing.B) {
 				SetInventories: true, Inventories: nodeInventory(0),
 				SetTraits: true, Traits: []string{"CUSTOM_RACK_1", "HW_CPU_X86_AVX2"},
 				SetAggregates: true, Aggregates: aggs,
-				Record: store.RecordPut, Node: store.IronicNode{ProviderUUID: u, Scope: "all", State: "managed",
+				Record: store.RecordPut, Node: baremetal.NodeRecord{ProviderUUID: u, Scope: "all", State: "managed",
 					ResourceClass: "gold", Traits: []string{"CUSTOM_RACK_1", "HW_CPU_X86_AVX2"}, Aggregates: aggs}}
 		}
 		errs, err := db.WriteNodes(ctx, ws)

@@ -163,7 +163,7 @@ func (t *tx) createNodesBulk(ws []NodeWrite, ids nodeIDs) ([]bool, error) {
 			continue
 		}
 		n := &ws[i].Node
-		recRows = append(recRows, []any{ws[i].NodeUUID, n.ProviderUUID, n.Scope, n.State, 1, n.ResourceClass,
+		recRows = append(recRows, []any{ws[i].NodeUUID, n.ProviderUUID, n.Scope, string(n.State), 1, n.ResourceClass,
 			n.ProvisionState, n.PowerState, n.Maintenance, n.InstanceUUID, n.ConductorGroup, n.Shard, n.Owner,
 			joinLines(n.Traits), joinLines(n.Aggregates), t.now, t.now})
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"ingot/internal/baremetal"
 	"ingot/internal/placement"
 	"ingot/internal/store"
 	"ingot/internal/store/storetest"
@@ -43,16 +44,16 @@ func TestWriteNodes(t *testing.T) {
 			SetInventories: true, Inventories: nodeInventory(0),
 			SetTraits: true, Traits: []string{"CUSTOM_RACK_1", "HW_CPU_X86_AVX2"},
 			SetAggregates: true, Aggregates: []string{agg},
-			Record: store.RecordPut, Node: store.IronicNode{ProviderUUID: uuidA, Scope: "all", State: "managed",
+			Record: store.RecordPut, Node: baremetal.NodeRecord{ProviderUUID: uuidA, Scope: "all", State: baremetal.NodeManaged,
 				ResourceClass: "gold", Maintenance: true, Traits: []string{"HW_CPU_X86_AVX2", "CUSTOM_RACK_1"}, Aggregates: []string{agg}},
 		}
 		// A record-only write for a second node, and a create that fails (unknown trait):
 		// the batch applies the first two and not the third.
 		bad := store.NodeWrite{NodeUUID: uuidC, ProviderUUID: uuidC, Provider: store.ProviderCreate, Name: uuidC,
 			SetTraits: true, Traits: []string{"CUSTOM_NOPE"},
-			Record: store.RecordPut, Node: store.IronicNode{ProviderUUID: uuidC, Scope: "all", State: "managed"}}
+			Record: store.RecordPut, Node: baremetal.NodeRecord{ProviderUUID: uuidC, Scope: "all", State: baremetal.NodeManaged}}
 		recordOnly := store.NodeWrite{NodeUUID: uuidB, ProviderUUID: uuidB, Record: store.RecordPut,
-			Node: store.IronicNode{ProviderUUID: uuidB, Scope: "all", State: "released"}}
+			Node: baremetal.NodeRecord{ProviderUUID: uuidB, Scope: "all", State: baremetal.NodeReleased}}
 		v0, err := db.View(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -92,12 +93,12 @@ func TestWriteNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []store.IronicNode{
-			{NodeUUID: uuidA, ProviderUUID: uuidA, Scope: "all", State: "managed", Generation: 1, ResourceClass: "gold",
+		want := []baremetal.NodeRecord{
+			{NodeUUID: uuidA, ProviderUUID: uuidA, Scope: "all", State: baremetal.NodeManaged, Generation: 1, ResourceClass: "gold",
 				Maintenance: true, Traits: []string{"CUSTOM_RACK_1", "HW_CPU_X86_AVX2"}, Aggregates: []string{agg}},
-			{NodeUUID: uuidB, ProviderUUID: uuidB, Scope: "all", State: "released", Generation: 1},
+			{NodeUUID: uuidB, ProviderUUID: uuidB, Scope: "all", State: baremetal.NodeReleased, Generation: 1},
 		}
-		if diff := cmp.Diff(want, recs, cmpopts.IgnoreFields(store.IronicNode{}, "CreatedAt", "UpdatedAt")); diff != "" {
+		if diff := cmp.Diff(want, recs, cmpopts.IgnoreFields(baremetal.NodeRecord{}, "CreatedAt", "UpdatedAt")); diff != "" {
 			t.Errorf("records (-want +got):\n%s", diff)
 		}
 
@@ -105,9 +106,9 @@ func TestWriteNodes(t *testing.T) {
 			up := store.NodeWrite{NodeUUID: uuidA, ProviderUUID: uuidA, Provider: store.ProviderModify, Generation: 0,
 				SetInventories: true, Inventories: nodeInventory(1)}
 			staleRec := store.NodeWrite{NodeUUID: uuidB, ProviderUUID: uuidB, Record: store.RecordPut, RecordGeneration: 7,
-				Node: store.IronicNode{ProviderUUID: uuidB, Scope: "x", State: "managed"}}
+				Node: baremetal.NodeRecord{ProviderUUID: uuidB, Scope: "x", State: baremetal.NodeManaged}}
 			dupRec := store.NodeWrite{NodeUUID: uuidB, ProviderUUID: uuidB, Record: store.RecordPut,
-				Node: store.IronicNode{ProviderUUID: uuidB, Scope: "x", State: "managed"}}
+				Node: baremetal.NodeRecord{ProviderUUID: uuidB, Scope: "x", State: baremetal.NodeManaged}}
 			for i, err := range writeNodes(t, db, up, staleRec, dupRec) {
 				if !errors.Is(err, placement.ErrConcurrentUpdate) {
 					t.Errorf("write %d: %v; want a concurrent update", i, err)
@@ -223,13 +224,13 @@ func TestWriteNodesBulk(t *testing.T) {
 		agg := "11111111-0000-5000-8000-000000000001"
 		mustCreate(t, db, uuidD, uuidD, "")                                                              // a provider with a node's UUID
 		writeNodes(t, db, store.NodeWrite{NodeUUID: uuidC, ProviderUUID: uuidC, Record: store.RecordPut, // a record
-			Node: store.IronicNode{ProviderUUID: uuidC, Scope: "s", State: "released"}})
+			Node: baremetal.NodeRecord{ProviderUUID: uuidC, Scope: "s", State: baremetal.NodeReleased}})
 		create := func(uuid string) store.NodeWrite {
 			return store.NodeWrite{NodeUUID: uuid, ProviderUUID: uuid, Provider: store.ProviderCreate, Name: uuid,
 				SetInventories: true, Inventories: nodeInventory(1),
 				SetTraits: true, Traits: []string{"HW_CPU_X86_AVX2", "HW_CPU_X86_AVX2"},
 				SetAggregates: true, Aggregates: []string{agg},
-				Record: store.RecordPut, Node: store.IronicNode{ProviderUUID: uuid, Scope: "s", State: "managed", Traits: []string{"HW_CPU_X86_AVX2"}}}
+				Record: store.RecordPut, Node: baremetal.NodeRecord{ProviderUUID: uuid, Scope: "s", State: baremetal.NodeManaged, Traits: []string{"HW_CPU_X86_AVX2"}}}
 		}
 		e1, e2, e3 := "e0000000-0000-4000-8000-000000000001", "e0000000-0000-4000-8000-000000000002", "e0000000-0000-4000-8000-000000000003"
 		bare := store.NodeWrite{NodeUUID: e3, ProviderUUID: e3, Provider: store.ProviderCreate, Name: e3} // no record, nothing set
@@ -257,7 +258,7 @@ func TestWriteNodesBulk(t *testing.T) {
 				t.Errorf("provider %s = %+v", u, p)
 			}
 			rec, err := db.IronicNode(ctx, u)
-			if err != nil || rec.Generation != 1 || rec.State != "managed" || len(rec.Traits) != 1 {
+			if err != nil || rec.Generation != 1 || rec.State != baremetal.NodeManaged || len(rec.Traits) != 1 {
 				t.Errorf("record %s = %+v, %v", u, rec, err)
 			}
 		}
