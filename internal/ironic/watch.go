@@ -84,7 +84,22 @@ func (c *Client) ChangedNodes(ctx context.Context, since time.Time, opts WatchOp
 	if overlap <= 0 {
 		overlap = DefaultWatchOverlap
 	}
-	full := since.IsZero()
+	lo.Limit = 0 // for full listings: MaxLimit
+	if since.IsZero() {
+		// Start: everything, in id order (a null-stamped marker would confuse the
+		// sorted paging, see below).
+		nodes, err := c.ListNodes(ctx, lo)
+		if err != nil {
+			return nil, since, fmt.Errorf("changed nodes: %w", err)
+		}
+		newest := since
+		for _, n := range nodes {
+			if n.ProvisionUpdatedAt.After(newest) {
+				newest = n.ProvisionUpdatedAt
+			}
+		}
+		return nodes, newest, nil
+	}
 	cutoff := since.Add(-overlap)
 
 	var (
@@ -105,16 +120,14 @@ func (c *Client) ChangedNodes(ctx context.Context, since time.Time, opts WatchOp
 		done := len(nodes) == 0 || len(nodes) < limit && next == ""
 		for _, n := range nodes {
 			at := n.ProvisionUpdatedAt
-			if !full {
-				if at.IsZero() {
-					// Never changed: skip (nulls come last on SQLite and MySQL, first
-					// on PostgreSQL, so keep reading).
-					continue
-				}
-				if at.Before(cutoff) {
-					done = true
-					break
-				}
+			if at.IsZero() {
+				// Never changed: skip (nulls come last on SQLite and MySQL, first on
+				// PostgreSQL, so keep reading).
+				continue
+			}
+			if at.Before(cutoff) {
+				done = true
+				break
 			}
 			if at.After(newest) {
 				newest = at
@@ -128,11 +141,39 @@ func (c *Client) ChangedNodes(ctx context.Context, since time.Time, opts WatchOp
 		if done {
 			return out, newest, nil
 		}
-		last := nodes[len(nodes)-1].UUID
+		lastNode := nodes[len(nodes)-1]
+		if lastNode.ProvisionUpdatedAt.IsZero() {
+			// A null-stamped marker (PostgreSQL sorts nulls first) makes oslo.db page by
+			// id alone, which would skip stamped nodes: read everything instead, which
+			// costs what a tracker pass costs.
+			return c.changedByFullScan(ctx, lo, since, cutoff)
+		}
+		last := lastNode.UUID
 		if last == "" || last == marker {
 			return nil, since, fmt.Errorf("changed nodes: page %d: marker did not advance", page)
 		}
 		marker = last
 		limit = min(2*limit, MaxLimit)
 	}
+}
+
+// changedByFullScan is ChangedNodes by reading every node in id order.
+func (c *Client) changedByFullScan(ctx context.Context, lo ListOptions, since, cutoff time.Time) ([]Node, time.Time, error) {
+	lo.Limit = 0
+	nodes, err := c.ListNodes(ctx, lo)
+	if err != nil {
+		return nil, since, fmt.Errorf("changed nodes: %w", err)
+	}
+	newest := since
+	out := nodes[:0]
+	for _, n := range nodes {
+		if at := n.ProvisionUpdatedAt; !at.IsZero() && !at.Before(cutoff) {
+			out = append(out, n)
+			if at.After(newest) {
+				newest = at
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Node) int { return b.ProvisionUpdatedAt.Compare(a.ProvisionUpdatedAt) })
+	return out, newest, nil
 }

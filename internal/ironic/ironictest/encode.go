@@ -2,6 +2,7 @@ package ironictest
 
 import (
 	"encoding/json"
+	"maps"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -162,6 +163,12 @@ func (s *Server) appendField(b []byte, n *node, f string) []byte {
 	case "extra":
 		return appendMap(b, n.Extra)
 	case "instance_info":
+		if _, ok := n.InstanceInfo["configdrive"]; ok {
+			// Ironic hides the config drive.
+			m := maps.Clone(n.InstanceInfo)
+			m["configdrive"] = "******"
+			return appendMap(b, m)
+		}
 		return appendMap(b, n.InstanceInfo)
 	case "driver_info":
 		return appendMap(b, n.driverInfo)

@@ -2,10 +2,13 @@ package ironictest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"ingot/internal/ironic"
 )
@@ -13,47 +16,88 @@ import (
 // step is a provision state a transition passes through, with the target shown meanwhile.
 type step struct {
 	state, target string
+	// clear drops instance_uuid, instance_info and the allocation on entering the step:
+	// Ironic's tear-down does so at its end, before cleaning starts.
+	clear bool
+	// deploy marks the step a deploy ends in: FailDeploy turns it into "deploy failed".
+	deploy bool
 }
 
 // transition is what a provision verb does from the states that allow it.
 type transition struct {
 	from  []string
 	steps []step // transient states, in order; the last step is the stable result
-	clear bool   // tear-down: drop instance_uuid and instance_info
 }
 
-// transitions model fake-hardware with automated cleaning off (Ironic 21.4
-// ironic/common/states.py); every transient step completes at once unless WithAsync.
+// transitions model fake-hardware (Ironic 21.4 ironic/common/states.py); every transient
+// step completes at once unless WithAsync or WithTiming hold it.
 var transitions = map[string]transition{
 	"manage": {from: []string{"enroll"},
-		steps: []step{{"verifying", "manageable"}, {"manageable", ""}}},
+		steps: []step{{state: "verifying", target: "manageable"}, {state: "manageable"}}},
 	"provide": {from: []string{"manageable"},
-		steps: []step{{"cleaning", "available"}, {"available", ""}}},
+		steps: []step{{state: "cleaning", target: "available"}, {state: "available"}}},
 	"active": {from: []string{"available", "deploy failed"},
-		steps: []step{{"deploying", "active"}, {"active", ""}}},
-	"rebuild": {from: []string{"active"},
-		steps: []step{{"deploying", "active"}, {"active", ""}}},
-	"deleted": {from: []string{"active", "deploy failed", "error", "wait call-back", "rescue", "rescue failed", "unrescue failed"},
-		steps: []step{{"deleting", "available"}, {"cleaning", "available"}, {"available", ""}}, clear: true},
+		steps: []step{{state: "deploying", target: "active"}, {state: "active", deploy: true}}},
+	"rebuild": {from: []string{"active", "deploy failed"},
+		steps: []step{{state: "deploying", target: "active"}, {state: "active", deploy: true}}},
+	"deleted": {from: []string{"active", "deploy failed", "error", "wait call-back", "rescue", "rescue failed", "rescue wait", "unrescue failed"},
+		steps: []step{{state: "deleting", target: "available"}, {state: "cleaning", target: "available", clear: true}, {state: "available"}}},
 	"inspect": {from: []string{"manageable", "inspect failed"},
-		steps: []step{{"inspecting", "manageable"}, {"manageable", ""}}},
+		steps: []step{{state: "inspecting", target: "manageable"}, {state: "manageable"}}},
 	"clean": {from: []string{"manageable"},
-		steps: []step{{"cleaning", "manageable"}, {"manageable", ""}}},
+		steps: []step{{state: "cleaning", target: "manageable"}, {state: "manageable"}}},
 	"adopt": {from: []string{"manageable", "adopt failed"},
-		steps: []step{{"adopting", "active"}, {"active", ""}}},
+		steps: []step{{state: "adopting", target: "active"}, {state: "active"}}},
 	"rescue": {from: []string{"active"},
-		steps: []step{{"rescuing", "rescue"}, {"rescue", ""}}},
+		steps: []step{{state: "rescuing", target: "rescue"}, {state: "rescue"}}},
 	"unrescue": {from: []string{"rescue"},
-		steps: []step{{"unrescuing", "active"}, {"active", ""}}},
+		steps: []step{{state: "unrescuing", target: "active"}, {state: "active"}}},
 }
 
 // directManage lists the states "manage" leaves without a transient state.
 var directManage = []string{"available", "clean failed", "inspect failed", "adopt failed"}
 
+// configDriveKeys are the keys of Ironic's dict config drive, with the JSON types allowed.
+var configDriveKeys = map[string]string{"meta_data": "object", "network_data": "object",
+	"user_data": "any", "vendor_data": "object"}
+
+// checkConfigDrive refuses what Ironic 21.4's configdrive schema refuses.
+func checkConfigDrive(v ironic.Version, raw json.RawMessage) (any, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var cd any
+	if err := json.Unmarshal(raw, &cd); err != nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid configdrive format: %v", err)
+	}
+	switch d := cd.(type) {
+	case string:
+		return d, nil
+	case map[string]any:
+		if v.Minor < 56 {
+			return nil, errorf(http.StatusBadRequest, "Providing a JSON object for configdrive is only supported starting with API version 1.56")
+		}
+		for _, k := range slices.Sorted(maps.Keys(d)) {
+			want, ok := configDriveKeys[k]
+			if !ok {
+				return nil, errorf(http.StatusBadRequest, "Invalid configdrive format: Additional properties are not allowed ('%s' was unexpected)", k)
+			}
+			if _, isObj := d[k].(map[string]any); want == "object" && !isObj {
+				return nil, errorf(http.StatusBadRequest, "Invalid configdrive format: %s is not of type 'object'", k)
+			}
+		}
+		if _, ok := d["vendor_data"]; ok && v.Minor < 59 {
+			return nil, errorf(http.StatusBadRequest, "Providing vendor_data in configdrive is only supported starting with API version 1.59")
+		}
+		return d, nil
+	}
+	return nil, errorf(http.StatusBadRequest, "Invalid configdrive format: %s is not of type 'object', 'string'", raw)
+}
+
 func (s *Server) handlePutProvision(w http.ResponseWriter, r *http.Request, v ironic.Version) error {
 	var body struct {
 		Target      string           `json:"target"`
-		ConfigDrive any              `json:"configdrive"`
+		ConfigDrive json.RawMessage  `json:"configdrive"`
 		CleanSteps  []map[string]any `json:"clean_steps"`
 		DeploySteps []map[string]any `json:"deploy_steps"`
 	}
@@ -68,6 +112,13 @@ func (s *Server) handlePutProvision(w http.ResponseWriter, r *http.Request, v ir
 		}
 		verb = map[string]string{"deploy": "active", "undeploy": "deleted"}[verb]
 	}
+	configDrive, err := checkConfigDrive(v, body.ConfigDrive)
+	if err != nil {
+		return err
+	}
+	if configDrive != nil && verb != "active" && verb != "rebuild" {
+		return errorf(http.StatusBadRequest, "Adding a config drive is only supported when setting provision state to active or rebuild")
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -78,12 +129,21 @@ func (s *Server) handlePutProvision(w http.ResponseWriter, r *http.Request, v ir
 	if (verb == "active" || verb == "rebuild") && n.Maintenance {
 		return errorf(http.StatusBadRequest, "The provisioning operation can't be performed on node %s because it's in maintenance mode.", n.UUID)
 	}
+	if err := locked(n); err != nil {
+		return err
+	}
+	if verb == "active" || verb == "rebuild" {
+		// The conductor validates power and deploy (with instance_info's traits) before
+		// it looks at the state.
+		for _, iface := range []string{"power", "deploy"} {
+			if reason := s.validation(n, iface); reason != "" {
+				return errorf(http.StatusBadRequest, "Failed to validate deploy or power info for node %s: %s", n.UUID, reason)
+			}
+		}
+	}
 	tr, ok := transitions[verb]
 	direct := verb == "manage" && slices.Contains(directManage, n.ProvisionState)
 	if !direct && (!ok || !slices.Contains(tr.from, n.ProvisionState)) {
-		if n.Reservation != "" {
-			return locked(n)
-		}
 		return errorf(http.StatusBadRequest, "The requested action \"%s\" can not be performed on node \"%s\" while it is in state \"%s\".",
 			body.Target, n.UUID, n.ProvisionState)
 	}
@@ -93,25 +153,22 @@ func (s *Server) handlePutProvision(w http.ResponseWriter, r *http.Request, v ir
 	if verb != "clean" && body.CleanSteps != nil {
 		return errorf(http.StatusBadRequest, "\"clean_steps\" is only valid when setting target provision state to clean")
 	}
-	if err := locked(n); err != nil {
-		return err
-	}
 	now := s.now()
-	n.ProvisionUpdatedAt, n.UpdatedAt = now, now
+	n.UpdatedAt = now
 	n.LastError = ""
+	if configDrive != nil {
+		if n.InstanceInfo == nil {
+			n.InstanceInfo = map[string]any{}
+		}
+		n.InstanceInfo["configdrive"] = configDrive
+	}
 	if direct {
 		n.ProvisionState, n.TargetProvisionState = "manageable", ""
+		n.ProvisionUpdatedAt = s.stamp()
 	} else {
-		if tr.clear {
-			n.InstanceUUID, n.InstanceInfo = "", nil
-		}
 		n.steps = slices.Clone(tr.steps)
 		s.step(n)
-		if !s.async {
-			for len(n.steps) > 0 {
-				s.step(n)
-			}
-		}
+		s.run(n)
 	}
 	s.syncReservation(n)
 	w.Header().Set("Location", baseURL(r)+"/v1/nodes/"+r.PathValue("id")+"/states")
@@ -119,13 +176,44 @@ func (s *Server) handlePutProvision(w http.ResponseWriter, r *http.Request, v ir
 	return nil
 }
 
-// step moves n to its next provision step. With WithAsync, a real Ironic's habit is kept:
-// the stable state shows while the conductor still holds the node, and one more Advance
-// releases it (a write in between gets 409).
+// run completes n's transition now when nothing holds it, or schedules its next step
+// when WithTiming gives the current state (or the lock's release) a duration.
+func (s *Server) run(n *node) {
+	for len(n.steps) > 0 {
+		if s.timing != nil {
+			next := n.steps[0]
+			d := s.timing.hold(n.ProvisionState, n.TargetProvisionState)
+			if next.state == n.ProvisionState && next.target == n.TargetProvisionState {
+				d = s.timing.Release
+			}
+			if d > 0 {
+				gen := n.gen
+				time.AfterFunc(d, func() {
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					if n.gen == gen && s.nodes[n.UUID] == n {
+						s.step(n)
+						n.UpdatedAt = s.now()
+						s.run(n)
+					}
+				})
+				return
+			}
+		} else if s.async {
+			return
+		}
+		s.step(n)
+	}
+}
+
+// step moves n to its next provision step. When the transition is held (WithAsync,
+// WithTiming), a real Ironic's habit is kept: the stable state shows while the conductor
+// still holds the node, and one more step releases it (a write in between gets 409).
 func (s *Server) step(n *node) {
 	if len(n.steps) == 0 {
 		return
 	}
+	n.gen++
 	st := n.steps[0]
 	n.steps = n.steps[1:]
 	if n.ProvisionState == st.state && n.TargetProvisionState == st.target {
@@ -133,16 +221,34 @@ func (s *Server) step(n *node) {
 		s.syncReservation(n)
 		return
 	}
+	if st.deploy && n.failDeploy != "" {
+		st = step{state: "deploy failed", target: "active"}
+		n.LastError, n.failDeploy = n.failDeploy, ""
+	}
+	if st.clear {
+		s.releaseInstance(n)
+	}
 	n.ProvisionState, n.TargetProvisionState = st.state, st.target
-	n.ProvisionUpdatedAt = s.now()
-	if len(n.steps) == 0 && s.async {
+	n.ProvisionUpdatedAt = s.stamp()
+	if len(n.steps) == 0 && (s.async || s.timing != nil) {
 		n.steps = []step{st}
 	}
 	s.syncReservation(n)
 }
 
+// releaseInstance clears what tear-down clears: instance_uuid, instance_info and the
+// node's allocation.
+func (s *Server) releaseInstance(n *node) {
+	n.InstanceUUID, n.InstanceInfo = "", nil
+	if a := s.allocs[n.AllocationUUID]; a != nil {
+		s.removeAllocation(a)
+	}
+	n.AllocationUUID = ""
+}
+
 // Advance runs the next pending step of the node's provision transition, or else its
-// pending power action (WithAsync). It reports whether there was one.
+// pending power action (WithAsync). It reports whether there was one. With WithTiming it
+// runs the step early.
 func (s *Server) Advance(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -157,6 +263,9 @@ func (s *Server) advance(n *node) bool {
 	switch {
 	case len(n.steps) > 0:
 		s.step(n)
+		if s.timing != nil {
+			s.run(n)
+		}
 	case n.powerTarget != "":
 		n.PowerState, n.TargetPowerState, n.powerTarget = n.powerTarget, "", ""
 		s.syncReservation(n)
@@ -179,6 +288,108 @@ func (s *Server) AdvanceAll() int {
 		}
 	}
 	return steps
+}
+
+// FailDeploy makes the node's current or next deploy end in "deploy failed" (target
+// still active) with lastError, as a real driver's failure does. It reports whether the
+// node exists.
+func (s *Server) FailDeploy(id, lastError string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.lookup(id)
+	if n == nil {
+		return false
+	}
+	if lastError == "" {
+		lastError = "Deploy failed (ironictest.FailDeploy)"
+	}
+	n.failDeploy = lastError
+	return true
+}
+
+// FailValidation makes the node's interface (deploy, power, boot, ...) fail validation
+// with reason, in GET /validate and, for deploy and power, in a deploy request (400), until
+// called again with an empty reason. It reports whether the node exists.
+func (s *Server) FailValidation(id, iface, reason string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.lookup(id)
+	if n == nil {
+		return false
+	}
+	if reason == "" {
+		delete(n.failValidation, iface)
+		return true
+	}
+	if n.failValidation == nil {
+		n.failValidation = map[string]string{}
+	}
+	n.failValidation[iface] = reason
+	return true
+}
+
+// interfaces are the hardware interfaces fake-hardware validates, in Ironic's order.
+var interfaces = []string{"boot", "deploy", "management", "network", "power", "bios", "console",
+	"inspect", "raid", "rescue", "storage"}
+
+// validation returns why the node's interface does not validate, or "".
+func (s *Server) validation(n *node, iface string) string {
+	if reason := n.failValidation[iface]; reason != "" {
+		return reason
+	}
+	if iface != "deploy" {
+		return ""
+	}
+	raw, ok := n.InstanceInfo["traits"]
+	if !ok || raw == nil {
+		return ""
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		return fmt.Sprintf("Error parsing traits from Node %s instance_info field. A list of strings is expected.", n.UUID)
+	}
+	var missing []string
+	for _, t := range list {
+		ts, ok := t.(string)
+		if !ok {
+			return fmt.Sprintf("Error parsing traits from Node %s instance_info field. A list of strings is expected.", n.UUID)
+		}
+		if !slices.Contains(n.Traits, ts) && !slices.Contains(missing, ts) {
+			missing = append(missing, ts)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Cannot specify instance traits that are not also set on the node. Node %s is missing traits %s",
+		n.UUID, strings.Join(missing, ", "))
+}
+
+func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request, v ironic.Version) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.getNode(r)
+	if err != nil {
+		return err
+	}
+	b := []byte{'{'}
+	for i, iface := range interfaces {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendString(b, iface)
+		if reason := s.validation(n, iface); reason != "" {
+			b = append(b, `: {"result": false, "reason": `...)
+			b = appendString(b, reason)
+			b = append(b, '}')
+		} else {
+			b = append(b, `: {"result": true}`...)
+		}
+	}
+	b = append(b, '}')
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+	return nil
 }
 
 // powerResults maps power targets to the state they end in.

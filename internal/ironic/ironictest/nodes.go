@@ -1,6 +1,7 @@
 package ironictest
 
 import (
+	"cmp"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -20,9 +21,12 @@ type node struct {
 	driverInfo      map[string]any
 	protectedReason string
 	retiredReason   string
-	steps           []step // provision steps still to run (WithAsync)
-	powerTarget     string // power action still to run (WithAsync)
-	lockedBy        string // set by LockNode
+	steps           []step            // provision steps still to run (WithAsync)
+	powerTarget     string            // power action still to run (WithAsync)
+	lockedBy        string            // set by LockNode
+	gen             int               // counts steps, so a stale WithTiming timer does nothing
+	failDeploy      string            // last_error of the next deploy's failure (FailDeploy)
+	failValidation  map[string]string // interface -> reason (FailValidation)
 }
 
 // AddNode seeds a node and returns its UUID. Zero fields get defaults: a random UUID,
@@ -72,6 +76,10 @@ func (s *Server) addLocked(in ironic.Node) string {
 	if n.CreatedAt.IsZero() {
 		n.CreatedAt = s.now()
 	}
+	if n.ProvisionUpdatedAt.IsZero() && n.ProvisionState != ironic.ProvisionStateEnroll {
+		// It got to its state through at least one provision change.
+		n.ProvisionUpdatedAt = s.stamp()
+	}
 	if _, ok := s.nodes[n.UUID]; ok {
 		panic("ironictest: duplicate node UUID " + n.UUID)
 	}
@@ -112,6 +120,9 @@ func (s *Server) UpdateNode(id string, fn func(*ironic.Node)) bool {
 	c := n.snapshot()
 	fn(&c)
 	c.UUID, c.Name = n.UUID, n.Name
+	if c.ProvisionState != n.ProvisionState && c.ProvisionUpdatedAt.Equal(n.ProvisionUpdatedAt) {
+		c.ProvisionUpdatedAt = s.stamp()
+	}
 	c.ConductorGroup = strings.ToLower(c.ConductorGroup)
 	c.Traits = slices.Sorted(slices.Values(c.Traits))
 	n.Node = c
@@ -400,14 +411,18 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 		}
 		limit = min(l, s.maxLimit)
 	}
-	if sk := q.Get("sort_key"); sk != "" && sk != "id" {
-		return errorf(http.StatusBadRequest, "fake ironic sorts only by id, not %s", sk)
+	sortKey, sortDir := "id", "asc"
+	if sk := q.Get("sort_key"); sk != "" {
+		if _, ok := sortKeys[sk]; !ok {
+			return errorf(http.StatusBadRequest, "fake ironic does not sort by %s", sk)
+		}
+		sortKey = sk
 	}
-	if sd := q.Get("sort_dir"); sd != "" && sd != "asc" {
-		if sd != "desc" {
+	if sd := q.Get("sort_dir"); sd != "" {
+		if sd != "asc" && sd != "desc" {
 			return errorf(http.StatusBadRequest, "Invalid sort direction: %s. Acceptable values are 'asc' or 'desc'", sd)
 		}
-		return errorf(http.StatusBadRequest, "fake ironic sorts only in ascending order")
+		sortDir = sd
 	}
 
 	var fields []string
@@ -445,20 +460,27 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 
 	base := baseURL(r)
 	s.mu.Lock()
-	start := 0
+	var m *node
 	if marker != "" {
-		m, ok := s.nodes[strings.ToLower(marker)]
-		if !ok {
+		var ok bool
+		if m, ok = s.nodes[strings.ToLower(marker)]; !ok {
 			s.mu.Unlock()
 			return errorf(http.StatusNotFound, "Node %s could not be found.", marker)
 		}
-		start = s.index(m.id + 1)
+	}
+	candidates := s.order
+	if sortKey == "id" && sortDir == "asc" {
+		if m != nil {
+			candidates = s.order[s.index(m.id+1):]
+		}
+	} else {
+		candidates = sortedAfter(s.order, sortKey, sortDir == "desc", m)
 	}
 	b := make([]byte, 0, 64<<10)
 	b = append(b, `{"nodes": [`...)
 	count := 0
 	var last string
-	for _, n := range s.order[start:] {
+	for _, n := range candidates {
 		if count == limit {
 			break
 		}
@@ -480,7 +502,7 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 	// link keeps only sort_key, sort_dir, associated/maintenance/retired when true,
 	// detail, fields, limit and marker: every other filter is lost.
 	if count == limit && f.instance == "" {
-		nq := "sort_key=id&sort_dir=asc"
+		nq := "sort_key=" + sortKey + "&sort_dir=" + sortDir
 		for _, p := range []struct {
 			name string
 			val  *bool
@@ -520,6 +542,89 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	_, _ = w.Write(b)
 	return nil
+}
+
+// sortKeys are the node columns the fake sorts by, with how to read each: a string or
+// a time, where "" and the zero time are SQL NULL.
+var sortKeys = map[string]func(n *node) (string, time.Time){
+	"id":                   nil,
+	"uuid":                 func(n *node) (string, time.Time) { return n.UUID, time.Time{} },
+	"name":                 func(n *node) (string, time.Time) { return n.Name, time.Time{} },
+	"provision_state":      func(n *node) (string, time.Time) { return n.ProvisionState, time.Time{} },
+	"resource_class":       func(n *node) (string, time.Time) { return n.ResourceClass, time.Time{} },
+	"created_at":           func(n *node) (string, time.Time) { return "", n.CreatedAt },
+	"updated_at":           func(n *node) (string, time.Time) { return "", n.UpdatedAt },
+	"provision_updated_at": func(n *node) (string, time.Time) { return "", n.ProvisionUpdatedAt },
+}
+
+// compareKey compares a and b by key in ascending order, with NULL smallest (SQLite's
+// and MySQL's order: first ascending, last descending). The bool is false when either is
+// NULL, where SQL comparisons are not true.
+func compareKey(key string, a, b *node) (int, bool) {
+	if key == "id" {
+		return cmp.Compare(a.id, b.id), true
+	}
+	as, at := sortKeys[key](a)
+	bs, bt := sortKeys[key](b)
+	if key == "created_at" || key == "updated_at" || key == "provision_updated_at" {
+		switch {
+		case at.IsZero() || bt.IsZero():
+			return cmp.Compare(boolInt(!at.IsZero()), boolInt(!bt.IsZero())), false
+		}
+		return at.Compare(bt), true
+	}
+	if as == "" || bs == "" {
+		return cmp.Compare(boolInt(as != ""), boolInt(bs != "")), false
+	}
+	return strings.Compare(as, bs), true
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// sortedAfter returns nodes sorted by (key, id) in the direction, keeping those after the
+// marker m the way oslo.db's paginate_query selects them: (key beyond m's) or (key equal
+// and id beyond m's); when m's key is NULL, only the id counts. A node whose key is NULL
+// never passes a comparison with a non-NULL marker.
+func sortedAfter(nodes []*node, key string, desc bool, m *node) []*node {
+	dir := 1
+	if desc {
+		dir = -1
+	}
+	out := make([]*node, 0, len(nodes))
+	for _, n := range nodes {
+		if m == nil {
+			out = append(out, n)
+			continue
+		}
+		c, known := compareKey(key, n, m)
+		byID := dir*cmp.Compare(n.id, m.id) > 0
+		mNull := false
+		if key != "id" {
+			ms, mt := sortKeys[key](m)
+			mNull = ms == "" && mt.IsZero()
+		}
+		switch {
+		case mNull:
+			if byID {
+				out = append(out, n)
+			}
+		case known && (dir*c > 0 || c == 0 && byID):
+			out = append(out, n)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *node) int {
+		c, _ := compareKey(key, a, b)
+		if c == 0 {
+			c = cmp.Compare(a.id, b.id)
+		}
+		return dir * c
+	})
+	return out
 }
 
 func pyBool(b bool) string {

@@ -21,6 +21,12 @@ var patchableSet = func() map[string]bool {
 	return m
 }()
 
+// updateAllowed are the transient states in which Ironic still accepts a PATCH (21.4
+// states.UPDATE_ALLOWED_STATES); in the others a PATCH gets 409 while a target is set.
+var updateAllowed = map[string]bool{"deploy failed": true, "inspecting": true, "inspect failed": true,
+	"inspect wait": true, "clean failed": true, "error": true, "verifying": true, "adopt failed": true,
+	"rescue failed": true, "unrescue failed": true}
+
 type patchOp struct {
 	Op    string          `json:"op"`
 	Path  string          `json:"path"`
@@ -37,6 +43,12 @@ func (s *Server) handlePatchNode(w http.ResponseWriter, r *http.Request, v ironi
 	n, err := s.getNode(r)
 	if err != nil {
 		return err
+	}
+	// Ironic's API refuses a PATCH while a transition runs, before it looks at the lock,
+	// except for a bare instance_uuid removal in maintenance.
+	releaseOnly := len(ops) == 1 && ops[0].Op == "remove" && ops[0].Path == "/instance_uuid"
+	if !(n.Maintenance && releaseOnly) && n.TargetProvisionState != "" && !updateAllowed[n.ProvisionState] {
+		return errorf(http.StatusConflict, "Node %s can not be updated while a state transition is in progress.", r.PathValue("id"))
 	}
 	c := &node{Node: n.snapshot(), driverInfo: maps.Clone(n.driverInfo),
 		protectedReason: n.protectedReason, retiredReason: n.retiredReason}
@@ -86,6 +98,13 @@ func (s *Server) handlePatchNode(w http.ResponseWriter, r *http.Request, v ironi
 		if c.Name != "" {
 			s.names[c.Name] = n
 		}
+	}
+	if c.InstanceUUID == "" && n.InstanceUUID != "" && n.AllocationUUID != "" {
+		// Removing instance_uuid removes the node's allocation too.
+		if a := s.allocs[n.AllocationUUID]; a != nil {
+			s.removeAllocation(a)
+		}
+		c.AllocationUUID = ""
 	}
 	c.UpdatedAt = s.now()
 	n.Node, n.driverInfo, n.protectedReason, n.retiredReason = c.Node, c.driverInfo, c.protectedReason, c.retiredReason

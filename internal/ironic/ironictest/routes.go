@@ -47,7 +47,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("DELETE /v1/nodes/{id}/traits", h(s.handleDeleteTraits))
 	mux.Handle("PUT /v1/nodes/{id}/traits/{trait}", h(s.handlePutTrait))
 	mux.Handle("DELETE /v1/nodes/{id}/traits/{trait}", h(s.handleDeleteTrait))
+	mux.Handle("GET /v1/nodes/{id}/validate", h(s.handleValidate))
 	mux.Handle("GET /v1/shards", h(s.handleGetShards))
+	mux.Handle("GET /v1/allocations", h(s.handleListAllocations))
+	mux.Handle("POST /v1/allocations", h(s.handleCreateAllocation))
+	mux.Handle("GET /v1/allocations/{id}", h(s.handleGetAllocation))
+	mux.Handle("DELETE /v1/allocations/{id}", h(s.handleDeleteAllocation))
 	mux.Handle("/", h(func(w http.ResponseWriter, r *http.Request, v ironic.Version) error {
 		return errorf(http.StatusNotFound, "The resource could not be found.")
 	}))
@@ -58,8 +63,19 @@ func (s *Server) routes() http.Handler {
 
 // serve records the request, applies faults, authentication and the microversion, then
 // dispatches.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, mux http.Handler) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
+	kind := r.Method + " other"
+	if r.URL.Path == "/" {
+		kind = r.Method + " /"
+	} else if _, pattern := mux.Handler(r); pattern != "" && pattern != "/" {
+		kind = pattern
+	}
 	s.mu.Lock()
+	s.counts[kind]++
+	latency, ok := s.latency[kind]
+	if !ok {
+		latency = s.latency[""]
+	}
 	s.requests = append(s.requests, Request{
 		Method:  r.Method,
 		Path:    r.URL.Path,
@@ -68,6 +84,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, mux http.Handler)
 	})
 	f := s.matchFault(r)
 	s.mu.Unlock()
+
+	if err := wait(r.Context(), latency); err != nil {
+		return
+	}
 
 	if f != nil {
 		if err := wait(r.Context(), f.Delay); err != nil {

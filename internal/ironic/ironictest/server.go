@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +30,8 @@ type Server struct {
 	groups                 []string // conductor groups served; nil: any lowercase group
 	user, password         string   // HTTP basic credentials; empty: noauth
 	async                  bool
+	timing                 *Timing
+	latency                map[string]time.Duration // by request kind; "" for the rest
 	now                    func() time.Time
 	maxLimit               int
 	host                   string
@@ -42,6 +45,11 @@ type Server struct {
 	pageLatency time.Duration
 	costPerNode time.Duration
 	requests    []Request
+	counts      map[string]int // requests by kind
+	allocs      map[string]*allocation
+	allocNames  map[string]*allocation
+	allocOrder  []*allocation
+	nextAllocID int
 	conns       int
 
 	// cpu is the single simulated CPU that SetCostPerNode charges: a channel rather than a
@@ -82,6 +90,55 @@ func WithBasicAuth(user, password string) Option {
 // By default transitions complete before the 202 answer.
 func WithAsync() Option { return func(s *Server) { s.async = true } }
 
+// Timing makes transitions take time on their own (WithTiming): each transient state
+// lasts its duration, then the fake moves on without Advance. Zero durations pass through.
+type Timing struct {
+	Deploy   time.Duration // deploying (fake-hardware: twice [fake] deploy_delay)
+	Teardown time.Duration // deleting (fake-hardware: twice [fake] deploy_delay)
+	// Clean is how long cleaning lasts after a tear-down or provide: zero models
+	// automated cleaning off (a pass-through), a duration the clean steps' length.
+	Clean time.Duration
+	Other time.Duration // verifying, inspecting, adopting, rescuing, unrescuing
+	// Release is how long the conductor keeps the node locked after the stable state
+	// shows (a write then gets 409 NodeLocked); zero releases it at once.
+	Release time.Duration
+}
+
+func (t *Timing) hold(state, target string) time.Duration {
+	switch state {
+	case "deploying":
+		return t.Deploy
+	case "deleting":
+		return t.Teardown
+	case "cleaning":
+		return t.Clean
+	case "verifying", "inspecting", "adopting", "rescuing", "unrescuing":
+		return t.Other
+	}
+	return 0
+}
+
+// WithTiming makes provision transitions run in time: a deploy shows deploying for
+// t.Deploy, then active; a tear-down deleting for t.Teardown, then cleaning for t.Clean,
+// then available; the node stays locked (reservation set; writes get 409) until the
+// transition ends and t.Release more has passed. Advance still moves a node on early. The
+// timers run in the caller's synctest bubble when the fake was made in one.
+func WithTiming(t Timing) Option { return func(s *Server) { s.timing = &t } }
+
+// WithLatency makes every request of the given kind ("GET /v1/nodes/{id}", "PATCH
+// /v1/nodes/{id}", "PUT /v1/nodes/{id}/states/provision", "GET /v1/nodes", ...: the
+// method and the route pattern, as Counts reports them; "" for every kind without its own
+// entry) wait d before it is served, to model a real Ironic's per-request cost. Calls add
+// up. See RealLatency for figures measured on a real Ironic.
+func WithLatency(kind string, d time.Duration) Option {
+	return func(s *Server) {
+		if s.latency == nil {
+			s.latency = map[string]time.Duration{}
+		}
+		s.latency[kind] = d
+	}
+}
+
 // WithClock sets the clock for timestamps (default time.Now).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
@@ -99,6 +156,9 @@ func New(opts ...Option) *Server {
 		nodes:      make(map[string]*node),
 		names:      make(map[string]*node),
 		cpu:        make(chan struct{}, 1),
+		counts:     make(map[string]int),
+		allocs:     make(map[string]*allocation),
+		allocNames: make(map[string]*allocation),
 	}
 	for _, o := range opts {
 		o(s)
@@ -227,12 +287,26 @@ func (s *Server) Requests() []Request {
 	return slices.Clone(s.requests)
 }
 
-// ResetRequests forgets the recorded requests.
+// ResetRequests forgets the recorded requests and the counts.
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = nil
+	clear(s.counts)
 }
+
+// Counts returns how many requests of each kind the fake received: the method and the
+// route pattern, e.g. "GET /v1/nodes", "PATCH /v1/nodes/{id}",
+// "PUT /v1/nodes/{id}/states/provision", "GET /" (unknown paths count as "GET other").
+// Requests refused by authentication or by an injected fault count too.
+func (s *Server) Counts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.counts)
+}
+
+// stamp returns the time for provision_updated_at: now, at Ironic's microsecond resolution.
+func (s *Server) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // Fault makes matching requests misbehave. Empty Method and Path match anything.
 type Fault struct {
