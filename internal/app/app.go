@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"ingot/internal/instanceapi"
 	"ingot/internal/ironic"
 	"ingot/internal/placementapi"
 	"ingot/internal/policy"
@@ -66,7 +67,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 			DepthFirst: cfg.AllocationCandidatesStrategy == "depth-first",
 		},
 	}))
-	// Other APIs mount beside the Placement API here: routes.Mount("/v1/instances", h).
+	// Other APIs mount beside the Placement API here.
+	routes.Mount(instanceapi.Prefix, instanceapi.New(db, instanceapi.Options{
+		Policy: enforcer,
+		Logger: log.With("component", "instanceapi"),
+	}))
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

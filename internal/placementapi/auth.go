@@ -13,19 +13,29 @@ import (
 // handler and gets Placement's 400 instead of net/http's.
 const invalidLengthHeader = "Invalid-Length"
 
-// authenticate derives the caller from noauth2 headers, as Placement's NoAuthMiddleware
-// does: the token "user[:project]" names the user and project, the user "admin" has the
-// admin role, X-Roles replaces the roles, X-Project-Id the project, and
-// OpenStack-System-Scope: all makes the token system-scoped. Every path but the root needs
-// a token.
+// authenticate derives the caller (see Credentials). Every path but the root needs a token.
 func (rq *request) authenticate() error {
-	r := rq.r
-	if r.URL.Path == "/" || r.URL.Path == "" {
+	if rq.r.URL.Path == "/" || rq.r.URL.Path == "" {
 		return nil
 	}
+	creds, err := Credentials(rq.r)
+	if err != nil {
+		return err
+	}
+	rq.creds = creds
+	return nil
+}
+
+// Credentials derives the caller from noauth2 headers, as Placement's NoAuthMiddleware
+// does: the token "user[:project]" names the user and project, the user "admin" has the
+// admin role, X-Roles replaces the roles, X-Project-Id the project, and
+// OpenStack-System-Scope: all makes the token system-scoped. A request without a token is
+// a 401 error (render it with WriteError). The other APIs served beside Placement use it,
+// so every API on the listener authenticates alike.
+func Credentials(r *http.Request) (policy.Credentials, error) {
 	token, ok := r.Header["X-Auth-Token"]
 	if !ok || len(token) == 0 {
-		return errorf(http.StatusUnauthorized, "Authentication required")
+		return policy.Credentials{}, errorf(http.StatusUnauthorized, "Authentication required")
 	}
 	user, project, _ := strings.Cut(token[0], ":")
 	if project == "" {
@@ -53,8 +63,7 @@ func (rq *request) authenticate() error {
 		creds.SystemScope = "all"
 		creds.ProjectID = ""
 	}
-	rq.creds = creds
-	return nil
+	return creds, nil
 }
 
 // simpleHeaders are the request headers CORS always allows.

@@ -50,6 +50,17 @@
 // before the rule is evaluated. A policy file may change a rule's check but
 // not its scope.
 //
+// # The instance API's rules
+//
+// New also registers the rules of ingot's own instance API (see InstanceRuleNames), in
+// the same style: ingot:instance:create and :delete allow an admin or a member of the
+// instance's project (base rule ingot:admin_or_project_member), :list and :show an admin
+// or a reader of it (ingot:admin_or_project_reader), and :create:node_pin and
+// :list:all_projects admins only (admin_api). All are scoped to projects. Both base rules
+// carry the deprecated rule ingot:admin_or_owner, "role:admin or
+// project_id:%(project_id)s" (Nova's legacy owner rule), which counts as the deprecated
+// Placement rules do when new defaults are not enforced.
+//
 // # Differences from oslo.policy
 //
 // Placement's oslo.policy raises PolicyNotRegistered (a 500) for a rule name

@@ -77,7 +77,7 @@ type Enforcer struct {
 // defaultRuleName is oslo.policy's [oslo_policy] policy_default_rule.
 const defaultRuleName = "default"
 
-// New builds an Enforcer from Placement's default rules and, when
+// New builds an Enforcer from Placement's and the instance API's default rules and, when
 // opts.File is set, the rules in that file.
 //
 // A file that cannot be read, is not a YAML or JSON mapping, or maps a name
@@ -96,7 +96,7 @@ func New(opts Options) (*Enforcer, error) {
 			return nil, err
 		}
 	}
-	e := newEnforcer(placementDefaults(), file, opts.EnforceNewDefaults)
+	e := newEnforcer(append(placementDefaults(), instanceDefaults()...), file, opts.EnforceNewDefaults)
 	e.warnings = append(warnings, e.warnings...)
 	return e, nil
 }
