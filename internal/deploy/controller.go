@@ -1,0 +1,710 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ingot/internal/baremetal"
+	"ingot/internal/ironic"
+	"ingot/internal/placement"
+	"ingot/internal/reconcile"
+	"ingot/internal/safe"
+	"ingot/internal/store"
+)
+
+// Defaults for the zero values in Config.
+const (
+	DefaultDeployTimeout = 30 * time.Minute
+	DefaultMaxAttempts   = 3
+	DefaultWatchInterval = time.Second
+	DefaultWorkers       = 16
+	DefaultWatchGets     = 2
+	DefaultCheckEvery    = 60
+)
+
+// Config configures a Controller.
+type Config struct {
+	// DeployTimeout bounds a deploy on one node, from the lock to active; a node that
+	// takes longer is torn down and the instance rescheduled.
+	DeployTimeout time.Duration
+	// MaxAttempts is how many nodes an instance's deploy is tried on before it ends in
+	// error (nodes skipped before their lock do not count).
+	MaxAttempts int
+	// Weigher ranks the candidate nodes.
+	Weigher Weigher
+	// WatchInterval is the time between ticks: each tick watches the in-flight nodes
+	// (one ChangedNodes request, or at most WatchGets GETs when Ironic cannot sort by
+	// provision_updated_at) and steps the instances that need it.
+	WatchInterval time.Duration
+	// Workers bounds the instance steps that run at once.
+	Workers int
+	// WatchGets bounds the fallback watch's GETs per tick.
+	WatchGets int
+	// CheckEvery runs the invariant check every this many ticks (and once at start).
+	CheckEvery int
+	// Scope filters the watch listing (conductor group, shards), as the tracker's.
+	Scope reconcile.Scope
+	// Refresh, when set, makes the resource tracker apply its rules to the given nodes
+	// now (reconcile.Reconciler.Refresh): a node that Ironic started cleaning gets its
+	// inventory reserved before the instance's allocation is removed, instead of at the
+	// tracker's next pass.
+	Refresh func(ctx context.Context, nodes []ironic.Node) error
+	// Logger receives one line per state change and per problem. Nil discards.
+	Logger *slog.Logger
+	// Rand breaks scheduling ties; nil means math/rand/v2's global source.
+	Rand rand.Source
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Controller runs instances through their life on Ironic. Create it with New and run it
+// with Run; Kick asks for a tick now, ObserveNodes feeds it the tracker's listings.
+type Controller struct {
+	ironic *ironic.Client
+	db     *store.DB
+	cfg    Config
+	log    *slog.Logger
+	kick   chan struct{}
+	sem    chan struct{}
+	wg     sync.WaitGroup
+
+	randMu sync.Mutex
+	rand   *rand.Rand
+
+	mu        sync.Mutex
+	obs       map[string]Observation // node UUID -> what was last seen of it
+	tenancy   map[string]Tenancy
+	running   map[string]bool // instances being stepped
+	watermark time.Time
+	fallback  bool // Ironic cannot sort by provision_updated_at: watch by GETs
+	rr        int  // the fallback watch's round-robin position
+	ticks     int
+	listing   []ironic.Node // the tracker's last listing, for the invariant check
+
+	requests Requests
+}
+
+// Requests counts the controller's Ironic requests by purpose.
+type Requests struct {
+	Watch, Get, Lock, Info, Validate, Provision, Unprovision, Unlock atomic.Int64
+}
+
+// Total is the sum of all counts.
+func (r *Requests) Total() int64 {
+	return r.Watch.Load() + r.Get.Load() + r.Lock.Load() + r.Info.Load() + r.Validate.Load() +
+		r.Provision.Load() + r.Unprovision.Load() + r.Unlock.Load()
+}
+
+// New returns a Controller that drives client's Ironic and keeps its records in db.
+func New(client *ironic.Client, db *store.DB, cfg Config) *Controller {
+	if cfg.DeployTimeout <= 0 {
+		cfg.DeployTimeout = DefaultDeployTimeout
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.WatchInterval <= 0 {
+		cfg.WatchInterval = DefaultWatchInterval
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.WatchGets <= 0 {
+		cfg.WatchGets = DefaultWatchGets
+	}
+	if cfg.CheckEvery <= 0 {
+		cfg.CheckEvery = DefaultCheckEvery
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c := &Controller{
+		ironic: client, db: db, cfg: cfg, log: cfg.Logger,
+		kick:    make(chan struct{}, 1),
+		sem:     make(chan struct{}, cfg.Workers),
+		obs:     map[string]Observation{},
+		tenancy: map[string]Tenancy{},
+		running: map[string]bool{},
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Rand != nil {
+		c.rand = rand.New(cfg.Rand)
+	} else {
+		c.rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	return c
+}
+
+// Name names the controller as an app component.
+func (c *Controller) Name() string { return "instance controller" }
+
+// Requests returns the counters of Ironic requests made so far.
+func (c *Controller) Requests() *Requests { return &c.requests }
+
+// Kick asks for a tick as soon as possible (after a create or a delete). It never blocks.
+func (c *Controller) Kick() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run checks the invariants, then ticks every WatchInterval (or when kicked) until ctx
+// ends; it then waits for the steps under way and returns nil.
+func (c *Controller) Run(ctx context.Context) error {
+	c.log.Info("instance controller started", "watch_interval", c.cfg.WatchInterval,
+		"deploy_timeout", c.cfg.DeployTimeout, "max_attempts", c.cfg.MaxAttempts, "weigher", string(c.cfg.Weigher.Mode))
+	defer c.wg.Wait()
+	t := time.NewTicker(c.cfg.WatchInterval)
+	defer t.Stop()
+	for {
+		if err := safe.Do(func() error { return c.Tick(ctx) }); err != nil && ctx.Err() == nil {
+			c.log.Warn("instance controller tick failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			c.log.Info("instance controller stopped")
+			return nil
+		case <-t.C:
+		case <-c.kick:
+		}
+	}
+}
+
+// Tick watches the in-flight nodes once and starts a step for every instance that is
+// building or deleting and not being stepped already; it does not wait for the steps.
+// Every CheckEvery ticks (and on the first) it checks the invariants first.
+func (c *Controller) Tick(ctx context.Context) error {
+	c.mu.Lock()
+	check := c.ticks%c.cfg.CheckEvery == 0
+	c.ticks++
+	c.mu.Unlock()
+	if check {
+		if _, err := c.Check(ctx); err != nil {
+			c.log.Warn("invariant check failed", "error", err)
+		}
+	}
+	insts, err := c.db.ListInstances(ctx, store.InstanceFilter{
+		States: []baremetal.State{baremetal.StateBuilding, baremetal.StateDeleting}})
+	if err != nil {
+		return err
+	}
+	if err := c.watch(ctx, insts); err != nil && ctx.Err() == nil {
+		c.log.Warn("watching nodes failed", "error", err)
+	}
+	for _, in := range insts {
+		c.start(ctx, in.UUID)
+	}
+	return nil
+}
+
+// start runs a step of the instance in its own goroutine unless one is running.
+func (c *Controller) start(ctx context.Context, uuid string) {
+	c.mu.Lock()
+	if c.running[uuid] {
+		c.mu.Unlock()
+		return
+	}
+	c.running[uuid] = true
+	c.mu.Unlock()
+	c.wg.Go(func() {
+		defer func() {
+			c.mu.Lock()
+			delete(c.running, uuid)
+			c.mu.Unlock()
+		}()
+		select {
+		case c.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		defer func() { <-c.sem }()
+		if err := safe.Do(func() error { return c.Step(ctx, uuid) }); err != nil && ctx.Err() == nil {
+			attrs := []any{"instance", uuid, "error", err}
+			if pe, ok := errors.AsType[*safe.PanicError](err); ok {
+				attrs = append(attrs, "stack", string(pe.Stack))
+			}
+			c.log.Warn("instance step failed", attrs...)
+		}
+	})
+}
+
+// Wait waits for the steps under way.
+func (c *Controller) Wait() { c.wg.Wait() }
+
+// maxMoves bounds the decisions one Step acts on before it leaves the rest to the next
+// tick.
+const maxMoves = 12
+
+// Step moves the instance as far as it can go now: it decides, acts, and decides again
+// until the decision is to wait. Each action is idempotent and reads what it acts on, so
+// a step that stops anywhere (crash, error) is finished by a later one.
+func (c *Controller) Step(ctx context.Context, uuid string) error {
+	for range maxMoves {
+		in, err := c.db.Instance(ctx, uuid)
+		if err != nil {
+			return err
+		}
+		obs := c.observation(in.Node)
+		d := Decide(in, obs, c.cfg.Now(), c.cfg.DeployTimeout)
+		switch d.Action {
+		case Wait, DoUnchanged:
+			return nil
+		case DoSchedule, DoDeleted:
+		default:
+			// Act on a fresh reading of the node, never on a watched one.
+			if obs, err = c.get(ctx, in.Node); err != nil {
+				return err
+			}
+			d = Decide(in, obs, c.cfg.Now(), c.cfg.DeployTimeout)
+		}
+		more, err := c.act(ctx, in, obs, d)
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.Action, err)
+		}
+		if !more {
+			return nil
+		}
+	}
+	return nil
+}
+
+// act carries out d; more reports whether the instance may be stepped again at once.
+func (c *Controller) act(ctx context.Context, in baremetal.Instance, obs Observation, d Decision) (more bool, err error) {
+	switch d.Action {
+	case Wait, DoUnchanged:
+		return false, nil
+	case DoSchedule:
+		return c.schedule(ctx, in)
+	case DoLock:
+		return c.lock(ctx, in, obs)
+	case DoLocked:
+		next := in
+		next.Locked, next.Task, next.Attempts = true, baremetal.TaskDeploying, in.Attempts+1
+		return c.update(ctx, next, "locked node", "node", in.Node)
+	case DoDeploy:
+		return c.deploy(ctx, in, obs)
+	case DoActive:
+		next := in
+		next.State, next.Task, next.Fault = baremetal.StateActive, baremetal.TaskNone, nil
+		return c.update(ctx, next, "instance active", "node", in.Node)
+	case DoFail:
+		next := in
+		next.Task, next.Fault = baremetal.TaskRescheduling, d.Fault
+		next.Excluded = appendNew(in.Excluded, in.Node)
+		return c.update(ctx, next, "deploy failed on node", "node", in.Node, "fault", d.Fault.Message)
+	case DoUndeploy:
+		return c.undeploy(ctx, in)
+	case DoUnlock:
+		return c.unlock(ctx, in)
+	case DoRelease:
+		return c.release(ctx, in, obs)
+	case DoDeleted:
+		next := in
+		next.State, next.Task, next.Locked = baremetal.StateDeleted, baremetal.TaskNone, false
+		_, err := c.db.ReleaseInstance(ctx, next)
+		if err != nil {
+			return c.lost(err)
+		}
+		c.log.Info("instance deleted", "instance", in.UUID)
+		return false, nil
+	}
+	return false, fmt.Errorf("unknown action %q", d.Action)
+}
+
+// update writes next (compare-and-swap on its generation) and logs msg.
+func (c *Controller) update(ctx context.Context, next baremetal.Instance, msg string, attrs ...any) (bool, error) {
+	if _, err := c.db.UpdateInstance(ctx, next); err != nil {
+		return c.lost(err)
+	}
+	c.log.Info(msg, append([]any{"instance", next.UUID, "state", string(next.State), "task", string(next.Task)}, attrs...)...)
+	return true, nil
+}
+
+// lost turns a lost compare-and-swap (someone else wrote the record: a delete, another
+// replica) into "step again from a fresh read".
+func (c *Controller) lost(err error) (bool, error) {
+	if errors.Is(err, placement.ErrConflict) {
+		return true, nil
+	}
+	return false, err
+}
+
+// schedule chooses a node for the instance and claims it, trying the next candidate when
+// a claim loses a race. With no candidate left it ends the instance in error.
+func (c *Controller) schedule(ctx context.Context, in baremetal.Instance) (bool, error) {
+	view, err := c.db.View(ctx)
+	if err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	tenancy := c.tenancy
+	c.mu.Unlock()
+	c.randMu.Lock()
+	r := rand.New(rand.NewPCG(c.rand.Uint64(), c.rand.Uint64()))
+	c.randMu.Unlock()
+	nodes, serr := Schedule(ScheduleInput{View: view, Request: in.Spec.Request, ProjectID: in.ProjectID,
+		Excluded: in.Excluded, Tenancy: tenancy, Weigher: c.cfg.Weigher, Rand: r})
+	if serr != nil || len(nodes) == 0 {
+		msg := "No node fits the request"
+		if serr != nil {
+			msg += ": " + serr.Error()
+		}
+		if in.Fault != nil {
+			msg += "; the last attempt failed: " + in.Fault.Message
+		}
+		next := in
+		next.State, next.Task = baremetal.StateError, baremetal.TaskNone
+		next.Fault = &baremetal.Fault{Code: ErrNoValidHost, Message: msg, Time: c.cfg.Now()}
+		return c.update(ctx, next, "no valid node", "fault", msg)
+	}
+	rc := reconcile.ResourceClass(in.Spec.Request.ResourceClass)
+	for i, node := range nodes {
+		if i == maxClaimTries {
+			break
+		}
+		next := in
+		next.Node, next.Task, next.Locked = node, baremetal.TaskLocking, false
+		if _, err := c.db.ClaimInstance(ctx, next, rc); err != nil {
+			if !errors.Is(err, placement.ErrConflict) {
+				return false, err
+			}
+			cur, rerr := c.db.Instance(ctx, in.UUID)
+			if rerr != nil {
+				return false, rerr
+			}
+			if cur.Generation != in.Generation {
+				return true, nil // the record moved on (deleted?): decide again
+			}
+			continue // the node was taken: the next candidate
+		}
+		c.log.Info("claimed node", "instance", in.UUID, "node", node, "candidates", len(nodes))
+		return true, nil
+	}
+	return false, nil // every tried candidate was taken meanwhile: next tick, fresh view
+}
+
+// maxClaimTries bounds the candidates one schedule tries to claim.
+const maxClaimTries = 8
+
+// lock takes Ironic's lock on the claimed node: PATCH instance_uuid once, without retry on
+// 409. A node that is unavailable, taken, or not the project's is skipped: the claim is
+// released (the node excluded) and the instance scheduled again.
+func (c *Controller) lock(ctx context.Context, in baremetal.Instance, obs Observation) (bool, error) {
+	if reason := unusable(in, obs); reason != "" {
+		return c.skip(ctx, in, obs, reason)
+	}
+	c.requests.Lock.Add(1)
+	n, err := c.ironic.PatchNode(ctx, in.Node, ironic.ClaimOps(in.UUID))
+	switch {
+	case errors.Is(err, ironic.ErrConflict), errors.Is(err, ironic.ErrNotFound), errors.Is(err, ironic.ErrInvalid):
+		return c.skip(ctx, in, obs, "lock refused: "+err.Error())
+	case err != nil:
+		return false, err // unknown outcome: the next step reads the node and sees
+	}
+	c.see(n)
+	if reason := unusable(baremetal.Instance{UUID: in.UUID, ProjectID: in.ProjectID}, Observation{Node: n, Seen: true}); reason != "" {
+		// Taken, but it changed under us between the GET and the PATCH: give it back.
+		c.requests.Unlock.Add(1)
+		if _, err := c.ironic.PatchNode(ctx, in.Node, ironic.ReleaseOps()); err != nil {
+			return false, err
+		}
+		return c.skip(ctx, in, obs, reason)
+	}
+	next := in
+	next.Locked, next.Task, next.Attempts = true, baremetal.TaskDeploying, in.Attempts+1
+	return c.update(ctx, next, "locked node", "node", in.Node)
+}
+
+// unusable says why the observed node cannot take the instance ("" when it can).
+func unusable(in baremetal.Instance, obs Observation) string {
+	n := obs.Node
+	switch {
+	case obs.Gone:
+		return "the node is gone from Ironic"
+	case n.InstanceUUID != "" && n.InstanceUUID != in.UUID:
+		return "the node holds instance " + n.InstanceUUID
+	case n.InstanceUUID == in.UUID:
+		return ""
+	case reconcile.Unavailable(n):
+		return fmt.Sprintf("the node is unavailable (provision state %q, maintenance %v, power %q)",
+			n.ProvisionState, n.Maintenance, n.PowerState)
+	case !(Tenancy{Owner: n.Owner, Lessee: n.Lessee}).Allows(in.ProjectID):
+		return "the node is not the project's (owner " + n.Owner + ", lessee " + n.Lessee + ")"
+	}
+	return ""
+}
+
+// skip gives back a claim on a node that could not be locked, excludes the node and
+// schedules the instance again. It does not count as an attempt.
+func (c *Controller) skip(ctx context.Context, in baremetal.Instance, obs Observation, reason string) (bool, error) {
+	next := in
+	next.Node, next.Locked, next.Task = "", false, baremetal.TaskScheduling
+	next.Excluded = appendNew(in.Excluded, in.Node)
+	if _, err := c.db.ReleaseInstance(ctx, next); err != nil {
+		return c.lost(err)
+	}
+	c.log.Info("skipped node", "instance", in.UUID, "node", in.Node, "reason", reason)
+	if obs.Seen && !obs.Gone && c.cfg.Refresh != nil {
+		// The tracker may not have reserved it yet (it left available since its last pass).
+		if err := c.cfg.Refresh(ctx, []ironic.Node{obs.Node}); err != nil {
+			c.log.Warn("tracker refresh failed", "node", in.Node, "error", err)
+		}
+	}
+	return true, nil
+}
+
+// deploy writes instance_info, validates and asks Ironic to deploy with the config drive.
+// A refusal of the node (validation, a 400 on provision) fails this attempt; a busy node
+// or an unreachable Ironic waits for the next tick.
+func (c *Controller) deploy(ctx context.Context, in baremetal.Instance, obs Observation) (bool, error) {
+	now := c.cfg.Now()
+	c.requests.Info.Add(1)
+	if _, err := c.ironic.PatchNode(ctx, in.Node, ironic.InstanceInfoOps(InstanceInfo(in, obs.Node))); err != nil {
+		if errors.Is(err, ironic.ErrInvalid) {
+			return c.act(ctx, in, obs, fail("deploy_failed", "Ironic refused the instance_info: "+err.Error(), now))
+		}
+		return false, waitOn(err)
+	}
+	c.requests.Validate.Add(1)
+	res, err := c.ironic.ValidateNode(ctx, in.Node)
+	switch {
+	case err == nil:
+		if err := ironic.CheckDeployable(res); err != nil {
+			return c.act(ctx, in, obs, fail("validation_failed", err.Error(), now))
+		}
+	case errors.Is(err, ironic.ErrNotFound):
+		// An Ironic without the validate route (or a node just deleted): the provision
+		// request below validates too, and a deleted node fails it.
+		c.log.Debug("node validation unavailable", "node", in.Node, "error", err)
+	default:
+		return false, waitOn(err)
+	}
+	cd := ConfigDrive(in)
+	c.requests.Provision.Add(1)
+	err = c.ironic.SetProvisionState(ctx, in.Node, ironic.TargetActive, ironic.ProvisionOptions{ConfigDrive: &cd})
+	switch {
+	case err == nil:
+	case errors.Is(err, ironic.ErrInvalid):
+		return c.act(ctx, in, obs, fail("deploy_failed", "Ironic refused the deploy: "+err.Error(), now))
+	default:
+		return false, waitOn(err)
+	}
+	n := obs.Node
+	n.ProvisionState, n.TargetProvisionState = "deploying", ironic.TargetActive
+	c.mu.Lock()
+	c.obs[in.Node] = Observation{Node: n, Seen: true, DeployRequested: true}
+	c.mu.Unlock()
+	c.log.Info("deploying", "instance", in.UUID, "node", in.Node)
+	return false, nil
+}
+
+// waitOn turns an Ironic error that only asks for patience (node locked, Ironic busy or
+// unreachable) into nil: the next tick tries again.
+func waitOn(err error) error {
+	if errors.Is(err, ironic.ErrConflict) || errors.Is(err, ironic.ErrUnavailable) {
+		return nil
+	}
+	return err
+}
+
+// undeploy asks Ironic to tear the node down; a locked node (cleaning, a power sync) or a
+// state Ironic does not allow it from waits for the next tick.
+func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance) (bool, error) {
+	c.requests.Unprovision.Add(1)
+	err := c.ironic.SetProvisionState(ctx, in.Node, ironic.TargetDeleted, ironic.ProvisionOptions{})
+	if err != nil {
+		if errors.Is(err, ironic.ErrInvalid) {
+			c.log.Info("Ironic refused the tear-down for now", "instance", in.UUID, "node", in.Node, "error", err)
+			return false, nil
+		}
+		return false, waitOn(err)
+	}
+	c.log.Info("tearing down", "instance", in.UUID, "node", in.Node)
+	if in.State == baremetal.StateDeleting && in.Task != baremetal.TaskTearingDown {
+		next := in
+		next.Task = baremetal.TaskTearingDown
+		_, _ = c.update(ctx, next, "tearing down")
+	}
+	return false, nil
+}
+
+// unlock removes the instance's lock and instance_info from a node that was never
+// deployed.
+func (c *Controller) unlock(ctx context.Context, in baremetal.Instance) (bool, error) {
+	c.requests.Unlock.Add(1)
+	n, err := c.ironic.PatchNode(ctx, in.Node, ironic.ReleaseOps())
+	if err != nil {
+		return false, waitOn(err)
+	}
+	c.see(n)
+	return true, nil
+}
+
+// release gives the claim back once Ironic no longer shows the instance on the node, and
+// only once the node cannot be offered while Ironic cleans it: its provider's inventory
+// is reserved (the tracker's rule, applied at once through Refresh), or the node is
+// available again. The instance is then deleted, scheduled again, or ends in error after
+// MaxAttempts.
+func (c *Controller) release(ctx context.Context, in baremetal.Instance, obs Observation) (bool, error) {
+	if !obs.Gone && obs.Seen && c.cfg.Refresh != nil && reconcile.Reserved(obs.Node) {
+		if err := c.cfg.Refresh(ctx, []ironic.Node{obs.Node}); err != nil {
+			return false, fmt.Errorf("tracker refresh of node %s: %w", in.Node, err)
+		}
+	}
+	if ok, err := c.offerSafe(ctx, in, obs); err != nil || !ok {
+		if err == nil {
+			c.log.Debug("waiting for the tracker to reserve the node", "instance", in.UUID, "node", in.Node)
+		}
+		return false, err
+	}
+	next := in
+	next.Node, next.Locked = "", false
+	var msg string
+	switch {
+	case in.State == baremetal.StateDeleting:
+		next.State, next.Task = baremetal.StateDeleted, baremetal.TaskNone
+		msg = "instance deleted"
+	case in.Attempts >= c.cfg.MaxAttempts:
+		next.Excluded = appendNew(in.Excluded, in.Node)
+		next.State, next.Task = baremetal.StateError, baremetal.TaskNone
+		msg = "instance failed"
+	default:
+		next.Excluded = appendNew(in.Excluded, in.Node)
+		next.Task = baremetal.TaskScheduling
+		msg = "rescheduling"
+	}
+	if _, err := c.db.ReleaseInstance(ctx, next); err != nil {
+		return c.lost(err)
+	}
+	c.log.Info(msg, "instance", in.UUID, "node", in.Node, "attempts", in.Attempts)
+	return next.State == baremetal.StateBuilding, nil
+}
+
+// offerSafe reports whether removing the instance's allocation cannot make its node a
+// candidate while Ironic is not done with it.
+func (c *Controller) offerSafe(ctx context.Context, in baremetal.Instance, obs Observation) (bool, error) {
+	if obs.Gone || (obs.Seen && !reconcile.Reserved(obs.Node)) {
+		return true, nil // gone, or available with no instance: free to offer
+	}
+	v, err := c.db.View(ctx)
+	if err != nil {
+		return false, err
+	}
+	p, ok := v.Provider(in.Node)
+	if !ok {
+		return true, nil
+	}
+	rc, ok := v.ClassID(reconcile.ResourceClass(in.Spec.Request.ResourceClass))
+	if !ok {
+		return true, nil
+	}
+	inv, ok := p.Inventory(rc)
+	return !ok || inv.Reserved >= inv.Total, nil
+}
+
+// get reads the node from Ironic and remembers it.
+func (c *Controller) get(ctx context.Context, node string) (Observation, error) {
+	c.requests.Get.Add(1)
+	n, err := c.ironic.GetNode(ctx, node, c.fields()...)
+	if errors.Is(err, ironic.ErrNotFound) {
+		o := Observation{Seen: true, Gone: true, Node: ironic.Node{UUID: node}}
+		c.mu.Lock()
+		c.obs[node] = o
+		c.mu.Unlock()
+		return o, nil
+	}
+	if err != nil {
+		return Observation{}, err
+	}
+	return c.see(n), nil
+}
+
+// see records a fresh report of a node.
+func (c *Controller) see(n ironic.Node) Observation {
+	o := Observation{Node: n, Seen: true}
+	c.mu.Lock()
+	c.obs[n.UUID] = o
+	c.setTenancy(n)
+	c.mu.Unlock()
+	return o
+}
+
+// setTenancy records n's owner and lessee (c.mu held). The map is replaced, not changed,
+// so a schedule can read the one it got without the lock.
+func (c *Controller) setTenancy(n ironic.Node) {
+	t := Tenancy{Owner: n.Owner, Lessee: n.Lessee}
+	if c.tenancy[n.UUID] == t {
+		return
+	}
+	m := make(map[string]Tenancy, len(c.tenancy)+1)
+	for k, v := range c.tenancy {
+		m[k] = v
+	}
+	if t == (Tenancy{}) {
+		delete(m, n.UUID)
+	} else {
+		m[n.UUID] = t
+	}
+	c.tenancy = m
+}
+
+// observation returns what was last seen of the node.
+func (c *Controller) observation(node string) Observation {
+	if node == "" {
+		return Observation{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.obs[node]
+}
+
+// fields are the node fields the controller reads.
+func (c *Controller) fields() []string {
+	f := []string{"uuid", "provision_state", "target_provision_state", "provision_updated_at", "instance_uuid",
+		"maintenance", "power_state", "last_error", "traits", "resource_class", "reservation"}
+	v := c.ironic.Version()
+	if v.HasOwner() {
+		f = append(f, "owner")
+	}
+	if v.HasLessee() {
+		f = append(f, "lessee")
+	}
+	if v.HasConductorGroup() {
+		f = append(f, "conductor_group")
+	}
+	return f
+}
+
+// ObserveNodes takes a listing of nodes (the resource tracker's, through its OnListing
+// hook) as fresh reports: owners and lessees for scheduling, states for watching. It
+// never blocks on Ironic or the database.
+func (c *Controller) ObserveNodes(nodes []ironic.Node) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range nodes {
+		if o, ok := c.obs[n.UUID]; ok {
+			// Only a trigger: every action reads the node again first.
+			o.Node, o.Seen, o.Gone, o.DeployRequested = n, true, false, false
+			c.obs[n.UUID] = o
+		}
+		c.setTenancy(n)
+	}
+	c.listing = nodes
+}
+
+func appendNew(xs []string, x string) []string {
+	if x == "" || slices.Contains(xs, x) {
+		return xs
+	}
+	return append(slices.Clone(xs), x)
+}

@@ -1,0 +1,182 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"ingot/internal/baremetal"
+	"ingot/internal/ironic"
+	"ingot/internal/store"
+)
+
+// watchStart is how far before its first watch the controller starts its watermark.
+// Nodes whose last change is older are read with a GET by their instance's next step
+// (every action reads its node first), so the watch need not list them.
+const watchStart = 10 * time.Second
+
+// watch refreshes what is known of the nodes of in-flight instances with a bounded number
+// of Ironic requests: one ChangedNodes call (the nodes whose provision state changed since
+// the last one, newest first), or, when Ironic cannot sort by provision_updated_at, at
+// most WatchGets GETs taken round-robin over the in-flight nodes.
+func (c *Controller) watch(ctx context.Context, insts []baremetal.Instance) error {
+	var nodes []string
+	for _, in := range insts {
+		if in.Node != "" {
+			nodes = append(nodes, in.Node)
+		}
+	}
+	if len(nodes) == 0 {
+		return nil
+	}
+	c.mu.Lock()
+	fallback, since := c.fallback, c.watermark
+	if since.IsZero() {
+		since = c.cfg.Now().Add(-watchStart)
+	}
+	c.mu.Unlock()
+	if !fallback {
+		c.requests.Watch.Add(1)
+		changed, next, err := c.ironic.ChangedNodes(ctx, since, ironic.WatchOptions{ListOptions: ironic.ListOptions{
+			Fields: c.fields(), ConductorGroup: c.cfg.Scope.ConductorGroup, Shards: c.cfg.Scope.Shards}})
+		switch {
+		case err == nil:
+			c.mu.Lock()
+			c.watermark = next
+			for _, n := range changed {
+				if _, ok := c.obs[n.UUID]; ok || slices.Contains(nodes, n.UUID) {
+					c.obs[n.UUID] = Observation{Node: n, Seen: true}
+				}
+				c.setTenancy(n)
+			}
+			c.mu.Unlock()
+			return nil
+		case errors.Is(err, ironic.ErrInvalid) || errors.Is(err, ironic.ErrUnsupported):
+			c.log.Warn("Ironic cannot list nodes by provision change; watching with GETs", "error", err,
+				"gets_per_tick", c.cfg.WatchGets)
+			c.mu.Lock()
+			c.fallback = true
+			c.mu.Unlock()
+		default:
+			return err
+		}
+	}
+	slices.Sort(nodes)
+	nodes = slices.Compact(nodes)
+	c.mu.Lock()
+	start := c.rr % len(nodes)
+	c.rr = start + c.cfg.WatchGets
+	c.mu.Unlock()
+	for i := range min(c.cfg.WatchGets, len(nodes)) {
+		if _, err := c.get(ctx, nodes[(start+i)%len(nodes)]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Report is what an invariant check found.
+type Report struct {
+	// Claims are allocations without a live instance on their node, or live instances
+	// holding a node without its allocation (the claim and release transactions make
+	// both impossible; reported, never changed).
+	Claims []store.ClaimProblem
+	// Foreign are nodes whose instance_uuid names no instance of ours: reported, left
+	// alone (another system's workload).
+	Foreign []string
+	// Undone are nodes that held one of our instances which no longer holds them (a lock
+	// whose outcome the controller did not learn, then gave up): never deployed, so the
+	// lock was removed.
+	Undone []string
+	// Stale are nodes holding one of our instances which does not hold them, in a state
+	// that is not safe to undo (deployed): reported.
+	Stale []string
+	// Lost are active instances whose node no longer shows them: reported.
+	Lost []string
+}
+
+// Check verifies the invariants against the database and the tracker's last listing (see
+// ObserveNodes), undoing the locks that are safe to undo, and logs what it found.
+func (c *Controller) Check(ctx context.Context) (Report, error) {
+	var r Report
+	var err error
+	if r.Claims, err = c.db.ClaimProblems(ctx); err != nil {
+		return r, err
+	}
+	for _, p := range r.Claims {
+		c.log.Error("claim invariant broken", "instance", p.Instance, "node", p.Node, "problem", p.What)
+	}
+	c.mu.Lock()
+	listing := c.listing
+	c.mu.Unlock()
+	if listing == nil {
+		return r, nil
+	}
+	live, err := c.db.ListInstances(ctx, store.InstanceFilter{})
+	if err != nil {
+		return r, err
+	}
+	byUUID := make(map[string]baremetal.Instance, len(live))
+	for _, in := range live {
+		byUUID[in.UUID] = in
+	}
+	listed := make(map[string]ironic.Node, len(listing))
+	for _, n := range listing {
+		listed[n.UUID] = n
+		if n.InstanceUUID == "" {
+			continue
+		}
+		in, ours := byUUID[n.InstanceUUID]
+		if ours && in.Node == n.UUID {
+			continue
+		}
+		if !ours {
+			if _, err := c.db.Instance(ctx, n.InstanceUUID); err != nil {
+				// Not even a deleted instance of ours: someone else's.
+				r.Foreign = append(r.Foreign, n.UUID)
+				c.log.Warn("node holds an instance ingot does not know; left alone", "node", n.UUID,
+					"instance_uuid", n.InstanceUUID)
+				continue
+			}
+		}
+		// Ours, but the instance does not hold this node: read it again before acting,
+		// the listing may be older than the release.
+		o, err := c.get(ctx, n.UUID)
+		if err != nil {
+			return r, err
+		}
+		if o.Gone || o.Node.InstanceUUID != n.InstanceUUID {
+			continue
+		}
+		if cur, err := c.db.Instance(ctx, n.InstanceUUID); err == nil && cur.Node == n.UUID && cur.Live() {
+			continue // it holds the node now
+		}
+		if unlockStates[o.Node.ProvisionState] {
+			// Nobody else can lock the node while it shows our instance, so the
+			// removal cannot undo someone else's lock.
+			c.requests.Unlock.Add(1)
+			if _, err := c.ironic.PatchNode(ctx, n.UUID, ironic.ReleaseOps()); err != nil {
+				c.log.Warn("undoing a stale lock failed", "node", n.UUID, "error", err)
+				continue
+			}
+			r.Undone = append(r.Undone, n.UUID)
+			c.log.Warn("undid a stale lock", "node", n.UUID, "instance_uuid", n.InstanceUUID)
+			continue
+		}
+		r.Stale = append(r.Stale, n.UUID)
+		c.log.Error("node is deployed for an instance that does not hold it", "node", n.UUID,
+			"instance_uuid", n.InstanceUUID, "provision_state", o.Node.ProvisionState)
+	}
+	for _, in := range live {
+		if in.State != baremetal.StateActive || in.Node == "" {
+			continue
+		}
+		if n, ok := listed[in.Node]; ok && n.InstanceUUID != in.UUID {
+			r.Lost = append(r.Lost, in.UUID)
+			c.log.Error("active instance's node no longer shows it", "instance", in.UUID, "node", in.Node,
+				"node_instance_uuid", n.InstanceUUID)
+		}
+	}
+	return r, nil
+}
