@@ -126,6 +126,12 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.IronicUsername, "ironic-username", cfg.IronicUsername, "HTTP basic user for Ironic's http_basic mode")
 	fs.StringVar(&cfg.IronicPassword, "ironic-password", cfg.IronicPassword, "HTTP basic password (prefer --ironic-password-file)")
 	fs.StringVar(&passwordFile, "ironic-password-file", "", "file whose first line is the HTTP basic password")
+	var racks string
+	fs.DurationVar(&cfg.DeployTimeout, "deploy-timeout", cfg.DeployTimeout, "time a node may take from lock to active before the instance is rescheduled")
+	fs.IntVar(&cfg.DeployMaxAttempts, "deploy-max-attempts", cfg.DeployMaxAttempts, "nodes a build tries before the instance ends in error")
+	fs.StringVar(&cfg.DeployWeigher, "deploy-weigher", cfg.DeployWeigher, "spread (least loaded rack first) or pack (most loaded rack first)")
+	fs.StringVar(&racks, "deploy-racks", "", "comma-separated aggregate UUIDs that are racks for the weigher (none: a provider's aggregates)")
+	fs.DurationVar(&cfg.DeployWatchInterval, "deploy-watch-interval", cfg.DeployWatchInterval, "the instance controller's tick: how often in-flight nodes are watched")
 
 	// Environment first, so that flags on the command line win.
 	var envErr error
@@ -154,6 +160,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	cfg.CORSAllowedOrigins = splitList(origins)
 	cfg.CORSAllowHeaders = splitList(allowHeaders)
 	cfg.IronicShards = splitList(shards)
+	cfg.DeployRacks = splitList(racks)
 	if passwordFile != "" {
 		if cfg.IronicPassword != "" {
 			return cfg, errors.New("--ironic-password and --ironic-password-file are exclusive")

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"ingot/internal/deploy"
 	"ingot/internal/instanceapi"
 	"ingot/internal/ironic"
 	"ingot/internal/placementapi"
@@ -19,10 +20,12 @@ import (
 
 // Run serves ingot with cfg until ctx ends or one of its components fails. The components
 // (a Group) are the HTTP API (the Placement API, and whatever is mounted beside it on the
-// same listener), the Ironic resource tracker when cfg.IronicURL is set, and the database.
+// same listener), the Ironic resource tracker and the instance controller when
+// cfg.IronicURL is set, and the database.
 // The first to fail stops the others and Run returns its error; when ctx ends they stop
-// cleanly. Shutdown goes by stage: stop taking work (the tracker; its pass is abandoned,
-// each node's write is whole), then stop accepting and drain in-flight requests (up to
+// cleanly. Shutdown goes by stage: stop taking work (the tracker and the instance
+// controller: a pass or a step is cut short, each write being whole and each step
+// idempotent), then stop accepting and drain in-flight requests (up to
 // cfg.ShutdownTimeout), then close the database. ready, when not nil, receives the
 // listening address once the API accepts connections.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Addr) error {
@@ -49,12 +52,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		}
 	}()
 
-	tracker, err := newTracker(cfg, db, log)
+	tracker, controller, err := newIronicParts(cfg, db, log)
 	if err != nil {
 		return err
 	}
 	if tracker != nil {
 		g.Add(StageWork, Func("ironic tracker", tracker.Run))
+		g.Add(StageWork, controller)
 	}
 
 	routes := NewRoutes(placementapi.New(db, placementapi.Options{
@@ -102,10 +106,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	return nil
 }
 
-// newTracker returns the Ironic resource tracker cfg asks for, or nil without an Ironic URL.
-func newTracker(cfg Config, db *store.DB, log *slog.Logger) (*reconcile.Reconciler, error) {
+// newIronicParts returns the Ironic resource tracker and the instance controller cfg asks
+// for, or nils without an Ironic URL. They share one client and the tracker's listings:
+// each listing is handed to the controller (owners, lessees, states, the invariant
+// check), and the controller asks the tracker for a pass when a node it gives back must
+// be reserved first. Neither waits for the other.
+func newIronicParts(cfg Config, db *store.DB, log *slog.Logger) (*reconcile.Reconciler, *deploy.Controller, error) {
 	if cfg.IronicURL == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	icfg := ironic.Config{URL: cfg.IronicURL, Logger: log.With("component", "ironic")}
 	if cfg.IronicUsername != "" {
@@ -113,16 +121,33 @@ func newTracker(cfg Config, db *store.DB, log *slog.Logger) (*reconcile.Reconcil
 	}
 	client, err := ironic.New(icfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	scope := reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards}
 	log.Info("tracking Ironic nodes", "ironic_url", redactDSN(cfg.IronicURL), "scope", scope.String(),
 		"sync_interval", cfg.SyncInterval, "ironic_username", cfg.IronicUsername)
-	return reconcile.New(client, db, reconcile.Config{
-		Scope:    scope,
-		Interval: cfg.SyncInterval,
-		Logger:   log.With("component", "reconcile"),
-	}), nil
+	var tracker *reconcile.Reconciler
+	controller := deploy.New(client, db, deploy.Config{
+		DeployTimeout: cfg.DeployTimeout,
+		MaxAttempts:   cfg.DeployMaxAttempts,
+		Weigher:       deploy.Weigher{Mode: deploy.Weighing(cfg.DeployWeigher), Racks: cfg.DeployRacks},
+		WatchInterval: cfg.DeployWatchInterval,
+		Scope:         scope,
+		Refresh: func(ctx context.Context, nodes []ironic.Node) error {
+			// A pass soon, without waiting for it: the controller releases the node
+			// once its provider shows reserved.
+			tracker.Kick()
+			return nil
+		},
+		Logger: log.With("component", "deploy"),
+	})
+	tracker = reconcile.New(client, db, reconcile.Config{
+		Scope:     scope,
+		Interval:  cfg.SyncInterval,
+		Logger:    log.With("component", "reconcile"),
+		OnListing: controller.ObserveNodes,
+	})
+	return tracker, controller, nil
 }
 
 // redactDSN hides a password in a postgres URL for logging.

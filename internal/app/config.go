@@ -57,6 +57,16 @@ type Config struct {
 	IronicShards         []string
 	// SyncInterval is the time between two tracker passes.
 	SyncInterval time.Duration
+	// DeployTimeout bounds one node's deploy (lock to active) before the instance is
+	// rescheduled; DeployMaxAttempts is how many nodes a build tries before it ends in
+	// error; DeployWeigher is "spread" or "pack" (by rack: DeployRacks, aggregate UUIDs;
+	// none: the provider's aggregates); DeployWatchInterval is the instance controller's
+	// tick. They apply with IronicURL, which runs the controller beside the tracker.
+	DeployTimeout       time.Duration
+	DeployMaxAttempts   int
+	DeployWeigher       string
+	DeployRacks         []string
+	DeployWatchInterval time.Duration
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string
 	LogFormat string
@@ -77,13 +87,17 @@ func DefaultDataDir() string {
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		ListenAddr:         "127.0.0.1:8778",
-		DatabaseURL:        "sqlite:" + filepath.Join(DefaultDataDir(), "ingot.db"),
-		Auth:               "noauth2",
-		EnforceNewDefaults: true,
-		ShutdownTimeout:    10 * time.Second,
-		ReadTimeout:        60 * time.Second,
-		SyncInterval:       60 * time.Second,
+		ListenAddr:          "127.0.0.1:8778",
+		DatabaseURL:         "sqlite:" + filepath.Join(DefaultDataDir(), "ingot.db"),
+		Auth:                "noauth2",
+		EnforceNewDefaults:  true,
+		ShutdownTimeout:     10 * time.Second,
+		ReadTimeout:         60 * time.Second,
+		SyncInterval:        60 * time.Second,
+		DeployTimeout:       30 * time.Minute,
+		DeployMaxAttempts:   3,
+		DeployWeigher:       "spread",
+		DeployWatchInterval: time.Second,
 		// A bare-metal fleet has few candidates per host; the cap only bounds wide
 		// nested trees (upstream suggests up to 100000 when limiting).
 		MaxAllocationCandidates:      100000,
@@ -175,6 +189,18 @@ func (c Config) validateIronic() []error {
 	}
 	if c.SyncInterval < time.Second {
 		errs = append(errs, fmt.Errorf("--sync-interval %v: must be at least 1s", c.SyncInterval))
+	}
+	if c.DeployTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("--deploy-timeout %v: must be at least 1s", c.DeployTimeout))
+	}
+	if c.DeployMaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("--deploy-max-attempts %d: must be at least 1", c.DeployMaxAttempts))
+	}
+	if c.DeployWeigher != "spread" && c.DeployWeigher != "pack" {
+		errs = append(errs, fmt.Errorf("--deploy-weigher %q: want spread or pack", c.DeployWeigher))
+	}
+	if c.DeployWatchInterval < 10*time.Millisecond || c.DeployWatchInterval > 2*time.Second {
+		errs = append(errs, fmt.Errorf("--deploy-watch-interval %v: want 10ms to 2s (an active node is noticed within 2s)", c.DeployWatchInterval))
 	}
 	return errs
 }
