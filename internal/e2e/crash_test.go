@@ -22,7 +22,11 @@ import (
 // INGOT_CRASH_SEED repeats a run (the seed is logged).
 func TestCrash(t *testing.T) {
 	t.Run("fake", func(t *testing.T) {
-		s := ironictest.NewServer(t, ironictest.WithConductorGroups("ingot"))
+		// Deploys and tear-downs take time, as fake-hardware's with a deploy_delay, so
+		// kills land in every phase.
+		s := ironictest.NewServer(t, ironictest.WithConductorGroups("ingot"), ironictest.WithTiming(ironictest.Timing{
+			Deploy: 600 * time.Millisecond, Teardown: 400 * time.Millisecond, Clean: 200 * time.Millisecond,
+			Release: 20 * time.Millisecond}))
 		r := ironictest.Real{URL: s.URL, ConductorGroup: "ingot"}
 		runCrash(t, r)
 	})
@@ -178,7 +182,16 @@ func quiesce(t *testing.T, a *api, order []string, want map[string]string) error
 		for _, id := range order {
 			in, ok := got[id]
 			if !ok {
-				return fmt.Errorf("instance %s is missing", id)
+				// The list leaves deleted instances out; show still finds them.
+				var code int
+				in, code, err = a.get(t.Context(), id)
+				if err != nil && code != http.StatusNotFound {
+					return err
+				}
+				if code == http.StatusNotFound {
+					in = instance{UUID: id, State: "absent"}
+				}
+				got[id] = in
 			}
 			if in.State == "building" || in.State == "deleting" {
 				return fmt.Errorf("instance %s", in)

@@ -97,11 +97,15 @@ func startIngot(t *testing.T, ironicURL, group string, extra ...string) *ingotPr
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
+			// The tracker's pass lines say little here; everything else is kept.
 			b, _ := os.ReadFile(p.logPath)
-			if len(b) > 20000 {
-				b = b[len(b)-20000:]
+			var keep []string
+			for _, l := range strings.Split(string(b), "\n") {
+				if !strings.Contains(l, `"msg":"tracker pass"`) {
+					keep = append(keep, l)
+				}
 			}
-			t.Logf("ingot's log (tail of %s):\n%s", p.logPath, b)
+			t.Logf("ingot's log, without tracker passes (%d starts):\n%s", p.starts, tail([]byte(strings.Join(keep, "\n")), 60000))
 		}
 	})
 	return p
