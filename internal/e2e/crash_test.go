@@ -107,6 +107,27 @@ func runCrash(t *testing.T, r ironictest.Real) {
 			return nil
 		}
 
+		// Nodes freed by the last deletes may still be cleaning: a create finds a node only
+		// once Ironic has it available again. A node that never comes back fails here.
+		waitFor(t, settle, "free nodes for the burst", func() error {
+			free, err := a.candidates(t.Context(), tn.rc)
+			if err != nil {
+				return err
+			}
+			if len(free) < k {
+				states, _ := tn.nodeStates(t.Context())
+				var busy []string
+				for id, n := range states {
+					if !free[id] {
+						busy = append(busy, fmt.Sprintf("%s %s/%s instance %q", id[:8], n.ProvisionState, n.TargetProvisionState, n.InstanceUUID))
+					}
+				}
+				slices.Sort(busy)
+				return fmt.Errorf("%d free nodes for %d creates; the others: %v", len(free), k, busy)
+			}
+			return nil
+		})
+
 		// Send them while a killer waits a random moment (half the time within the first
 		// 200 ms, when requests are being scheduled and claimed) and kills ingot.
 		delay := time.Duration(rng.Int64N(int64(2500 * time.Millisecond)))
