@@ -87,8 +87,12 @@ type Controller struct {
 	rr        int  // the fallback watch's round-robin position
 	ticks     int
 	listing   []ironic.Node // the tracker's last listing, for the invariant check
+	// cleaning are nodes given back while Ironic still cleaned them: watched until
+	// available, then refreshed, so they are offered again within a tick.
+	cleaning map[string]bool
 
 	requests Requests
+	maxMoves int // decisions one Step acts on (tests lower it to stop between steps)
 }
 
 // Requests counts the controller's Ironic requests by purpose.
@@ -127,11 +131,13 @@ func New(client *ironic.Client, db *store.DB, cfg Config) *Controller {
 	}
 	c := &Controller{
 		ironic: client, db: db, cfg: cfg, log: cfg.Logger,
-		kick:    make(chan struct{}, 1),
-		sem:     make(chan struct{}, cfg.Workers),
-		obs:     map[string]Observation{},
-		tenancy: map[string]Tenancy{},
-		running: map[string]bool{},
+		kick:     make(chan struct{}, 1),
+		sem:      make(chan struct{}, cfg.Workers),
+		obs:      map[string]Observation{},
+		tenancy:  map[string]Tenancy{},
+		running:  map[string]bool{},
+		maxMoves: maxMoves,
+		cleaning: map[string]bool{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -249,7 +255,7 @@ const maxMoves = 12
 // until the decision is to wait. Each action is idempotent and reads what it acts on, so
 // a step that stops anywhere (crash, error) is finished by a later one.
 func (c *Controller) Step(ctx context.Context, uuid string) error {
-	for range maxMoves {
+	for range c.maxMoves {
 		in, err := c.db.Instance(ctx, uuid)
 		if err != nil {
 			return err
@@ -586,6 +592,11 @@ func (c *Controller) release(ctx context.Context, in baremetal.Instance, obs Obs
 	if _, err := c.db.ReleaseInstance(ctx, next); err != nil {
 		return c.lost(err)
 	}
+	if obs.Seen && !obs.Gone && reconcile.Reserved(obs.Node) {
+		c.mu.Lock()
+		c.cleaning[in.Node] = true
+		c.mu.Unlock()
+	}
 	c.log.Info(msg, "instance", in.UUID, "node", in.Node, "attempts", in.Attempts)
 	return next.State == baremetal.StateBuilding, nil
 }
@@ -697,7 +708,11 @@ func (c *Controller) ObserveNodes(nodes []ironic.Node) {
 			o.Node, o.Seen, o.Gone, o.DeployRequested = n, true, false, false
 			c.obs[n.UUID] = o
 		}
-		c.setTenancy(n)
+		// The tracker's listing has no lessee: keep the one the controller's own reads saw
+		// (the lock step checks the node itself in any case).
+		l := n
+		l.Lessee = c.tenancy[n.UUID].Lessee
+		c.setTenancy(l)
 	}
 	c.listing = nodes
 }

@@ -6,7 +6,6 @@ import (
 
 	"ingot/internal/baremetal"
 	"ingot/internal/deploy"
-	"ingot/internal/ironic"
 	"ingot/internal/store"
 )
 
@@ -98,9 +97,15 @@ func TestLifecycle(t *testing.T) {
 // failDeploy makes Ironic fail the deploy under way on the node, as a failing deploy
 // step does.
 func failDeploy(h *harness, node string) {
-	h.fake.UpdateNode(node, func(n *ironic.Node) {
-		n.ProvisionState, n.TargetProvisionState, n.LastError, n.Reservation = "deploy failed", "", "boom: image unreachable", ""
-	})
+	h.t.Helper()
+	if !h.fake.FailDeploy(node, "boom: image unreachable") {
+		h.t.Fatalf("no node %s", node)
+	}
+	for h.fake.Advance(node) { // to deploy failed, and the conductor's lock released
+	}
+	if st := h.node(node).ProvisionState; st != "deploy failed" {
+		h.t.Fatalf("node %s in %s after a failed deploy", node, st)
+	}
 }
 
 // TestRescheduleAfterDeployFailure: the first node fails; the instance is rescheduled to

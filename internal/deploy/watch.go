@@ -8,6 +8,7 @@ import (
 
 	"ingot/internal/baremetal"
 	"ingot/internal/ironic"
+	"ingot/internal/reconcile"
 	"ingot/internal/store"
 )
 
@@ -27,9 +28,15 @@ func (c *Controller) watch(ctx context.Context, insts []baremetal.Instance) erro
 			nodes = append(nodes, in.Node)
 		}
 	}
+	c.mu.Lock()
+	for n := range c.cleaning {
+		nodes = append(nodes, n)
+	}
+	c.mu.Unlock()
 	if len(nodes) == 0 {
 		return nil
 	}
+	defer c.refreshCleaned(ctx)
 	c.mu.Lock()
 	fallback, since := c.fallback, c.watermark
 	if since.IsZero() {
@@ -74,6 +81,32 @@ func (c *Controller) watch(ctx context.Context, insts []baremetal.Instance) erro
 		}
 	}
 	return nil
+}
+
+// refreshCleaned hands the nodes given back during cleaning that are now seen available
+// to the tracker (Config.Refresh), which stops reserving them: they are candidates again
+// within a tick of Ironic reporting them available.
+func (c *Controller) refreshCleaned(ctx context.Context) {
+	var done []ironic.Node
+	c.mu.Lock()
+	for id := range c.cleaning {
+		if o := c.obs[id]; o.Gone || o.Seen && !reconcile.Reserved(o.Node) {
+			done = append(done, o.Node)
+			delete(c.cleaning, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(done) == 0 || c.cfg.Refresh == nil {
+		return
+	}
+	if err := c.cfg.Refresh(ctx, done); err != nil {
+		c.log.Warn("tracker refresh failed", "nodes", len(done), "error", err)
+		c.mu.Lock()
+		for _, n := range done {
+			c.cleaning[n.UUID] = true
+		}
+		c.mu.Unlock()
+	}
 }
 
 // Report is what an invariant check found.
