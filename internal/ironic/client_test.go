@@ -2,6 +2,7 @@ package ironic_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -460,8 +461,12 @@ func TestConflictIsNotRetried(t *testing.T) {
 	ids := seed(s, 1)
 	c := newClient(t, target{url: s.URL}, ironic.Config{})
 	s.LockNode(ids[0], "conductor-2")
-	_, err := c.PatchNode(t.Context(), ids[0], []ironic.PatchOp{ironic.AddOp("/instance_uuid", newUUID())})
+	_, err := c.PatchNode(t.Context(), ids[0], ironic.ClaimOps(newUUID()))
+	wantErr(t, "PatchNode on a locked node", err, ironic.ErrNodeLocked)
 	wantErr(t, "PatchNode on a locked node", err, ironic.ErrConflict)
+	if errors.Is(err, ironic.ErrAssociated) {
+		t.Errorf("a locked node's 409 matches ErrAssociated: %v", err)
+	}
 	e, _ := errors.AsType[*ironic.Error](err)
 	if e == nil || !strings.Contains(e.Message, "locked by host conductor-2") {
 		t.Errorf("error = %v, want Ironic's NodeLocked message", err)
@@ -526,5 +531,65 @@ func TestAsyncTransitions(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, seen); diff != "" {
 		t.Errorf("states (-want +got):\n%s", diff)
+	}
+}
+
+func TestDeployWithConfigDrive(t *testing.T) {
+	s := ironictest.NewServer(t)
+	ids := seed(s, 1)
+	c := newClient(t, target{url: s.URL}, ironic.Config{})
+	ctx := t.Context()
+	inst := newUUID()
+	if _, err := c.PatchNode(ctx, ids[0], ironic.ClaimOps(inst)); err != nil {
+		t.Fatal(err)
+	}
+	cd := &ironic.ConfigDrive{
+		MetaData:    ironic.MetaData{UUID: inst, Name: "vm1", Hostname: "vm1", PublicKeys: map[string]string{"k": "ssh-ed25519 AAA"}},
+		UserData:    "#!/bin/sh\n",
+		NetworkData: json.RawMessage(`{"links": []}`),
+	}
+	// "deploy" is sent as "active": Ironic 21.4 refuses a config drive with its alias.
+	if err := c.SetProvisionState(ctx, ids[0], ironic.TargetDeploy, ironic.ProvisionOptions{ConfigDrive: cd}); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	n, _ := s.Node(ids[0])
+	want := map[string]any{
+		"meta_data":    map[string]any{"uuid": inst, "name": "vm1", "hostname": "vm1", "public_keys": map[string]any{"k": "ssh-ed25519 AAA"}},
+		"user_data":    "#!/bin/sh\n",
+		"network_data": map[string]any{"links": []any{}},
+	}
+	if diff := cmp.Diff(want, n.InstanceInfo["configdrive"]); diff != "" {
+		t.Errorf("config drive as Ironic got it (-want +got):\n%s", diff)
+	}
+	if n.ProvisionState != ironic.ProvisionStateActive {
+		t.Errorf("state %s, want active", n.ProvisionState)
+	}
+	// vendor_data needs 1.59.
+	old := newClient(t, target{url: s.URL}, ironic.Config{MaxVersion: ironic.Version{Major: 1, Minor: 58}})
+	err := old.SetProvisionState(ctx, ids[0], ironic.TargetRebuild, ironic.ProvisionOptions{
+		ConfigDrive: ironic.ConfigDrive{VendorData: json.RawMessage(`{}`)}})
+	wantErr(t, "vendor_data at 1.58", err, ironic.ErrUnsupported)
+}
+
+func TestInstanceInfoOps(t *testing.T) {
+	ops := ironic.InstanceInfoOps(ironic.InstanceInfo{ImageSource: "http://i/x.img", ImageOSHashAlgo: "sha256",
+		ImageOSHashValue: "ab", Traits: []string{"CUSTOM_A"}, Capabilities: map[string]string{"boot_mode": "uefi"},
+		RootGB: 10, Extra: map[string]any{"a/b~c": 1}})
+	got, err := json.Marshal(ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"op":"add","path":"/instance_info/a~1b~0c","value":1},` +
+		`{"op":"add","path":"/instance_info/capabilities","value":{"boot_mode":"uefi"}},` +
+		`{"op":"add","path":"/instance_info/image_os_hash_algo","value":"sha256"},` +
+		`{"op":"add","path":"/instance_info/image_os_hash_value","value":"ab"},` +
+		`{"op":"add","path":"/instance_info/image_source","value":"http://i/x.img"},` +
+		`{"op":"add","path":"/instance_info/root_gb","value":10},` +
+		`{"op":"add","path":"/instance_info/traits","value":["CUSTOM_A"]}]`
+	if string(got) != want {
+		t.Errorf("InstanceInfoOps =\n%s\nwant\n%s", got, want)
+	}
+	if got, _ := json.Marshal(ironic.ReleaseOps()); string(got) != `[{"op":"remove","path":"/instance_uuid"},{"op":"remove","path":"/instance_info"}]` {
+		t.Errorf("ReleaseOps = %s", got)
 	}
 }

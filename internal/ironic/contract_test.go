@@ -35,6 +35,11 @@ import (
 // The suite creates its own nodes (names and resource classes carry a random run id) and
 // deletes them at the end; it leaves other nodes alone.
 
+// contractTiming makes the fake's transitions take about as long as the real Ironic's
+// with DEPLOY_DELAY=1, scaled down (deploying and deleting each call the fake deploy interface twice).
+var contractTiming = ironictest.Timing{Deploy: 200 * time.Millisecond, Teardown: 200 * time.Millisecond,
+	Clean: 50 * time.Millisecond, Release: 10 * time.Millisecond}
+
 // target is an Ironic to run the contract against.
 type target struct {
 	url            string
@@ -46,12 +51,13 @@ type target struct {
 func TestContract(t *testing.T) {
 	t.Run("fake", func(t *testing.T) {
 		t.Parallel()
-		s := ironictest.NewServer(t, ironictest.WithConductorGroups("ingot"))
+		s := ironictest.NewServer(t, ironictest.WithConductorGroups("ingot"), ironictest.WithTiming(contractTiming))
 		runContract(t, target{url: s.URL, group: "ingot", fake: s})
 	})
 	t.Run("fake-basic-auth", func(t *testing.T) {
 		t.Parallel()
-		s := ironictest.NewServer(t, ironictest.WithConductorGroups("ingot"), ironictest.WithBasicAuth("ingot", "secret"))
+		s := ironictest.NewServer(t, ironictest.WithConductorGroups("ingot"), ironictest.WithBasicAuth("ingot", "secret"),
+			ironictest.WithTiming(contractTiming))
 		runContract(t, target{url: s.URL, group: "ingot", user: "ingot", password: "secret", fake: s})
 	})
 	t.Run("real", func(t *testing.T) {
@@ -480,6 +486,13 @@ func runContract(t *testing.T, tg target) {
 		err := c.SetProvisionState(ctx, id, ironic.TargetActive, ironic.ProvisionOptions{})
 		wantErr(t, "deploy in maintenance", err, ironic.ErrInvalid)
 		wantErr(t, "UnsetMaintenance", c.UnsetMaintenance(ctx, id), nil)
+	})
+
+	t.Run("Deploy", func(t *testing.T) {
+		runDeployContract(t, tg, c, deployNodes{
+			run: run, deploy: golds[1], deployTraits: specs[3].Traits,
+			silverRC: silver, silvers: silvers, silverNames: silverNames, allocationNode: 3,
+		})
 	})
 
 	t.Run("CreateErrors", func(t *testing.T) {

@@ -1,6 +1,18 @@
 // Package ironic is ingot's client for the OpenStack Ironic bare-metal API, written on
 // net/http for the handful of endpoints ingot uses: node listing, get, create, JSON-patch,
-// delete, provision and power state, maintenance, and traits.
+// delete, validate, provision and power state, maintenance, traits, and allocations.
+//
+// # Deploying
+//
+// The instance path follows Nova's recipe: [ClaimOps] (add /instance_uuid, Ironic's lock
+// on the node, sent once: a 409 is [ErrAssociated] when another instance won, or
+// [ErrNodeLocked] when a conductor is busy), [InstanceInfoOps] (one add per
+// instance_info key), [Client.ValidateNode] and [CheckDeployable], then
+// [Client.SetProvisionState] to [TargetActive] with a [ConfigDrive] in Ironic's dict form
+// (1.56). Tear-down is [TargetUndeploy]; a node claimed but never deployed is given back
+// with [ReleaseOps]. [Client.ChangedNodes] watches many deploys at the cost of about one
+// listing request per call (see watch.go for the design and what the real Ironic showed).
+// The allocation API ([Client.CreateAllocation], ...) is there to compare with.
 //
 // # Microversions
 //
@@ -24,8 +36,10 @@
 // Failed calls return a *[Error] carrying the status, method, path, Ironic's own message and
 // its request ID. errors.Is maps it onto [ErrNotFound] (404), [ErrConflict] (409: node locked,
 // busy or already associated), [ErrUnavailable] (503 or no response at all), [ErrInvalid]
-// (400), [ErrUnauthorized] (401, 403) and [ErrUnsupported] (406). A 409 means "wait and try
-// again later" to callers; the client itself never retries a 4xx.
+// (400), [ErrUnauthorized] (401, 403) and [ErrUnsupported] (406). A 409 is told apart by
+// Ironic's message: [ErrNodeLocked] (wait and try again) or [ErrAssociated] and
+// [ErrInstanceAssociated] (another claim won: do not retry). The client itself never
+// retries a 4xx.
 //
 // # Retries, timeouts, connections
 //

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // MaxLimit is the page size the client asks for by default: Ironic's default [api]
@@ -248,19 +249,28 @@ func checkFields(v Version, fields []string) ([]string, error) {
 
 // listPage fetches one page of at most limit nodes, decoding the nodes as they stream in.
 func (c *Client) listPage(ctx context.Context, v Version, q url.Values, limit int) ([]Node, string, error) {
+	nodes, next, _, err := c.listPageAt(ctx, v, q, limit)
+	return nodes, next, err
+}
+
+// listPageAt is listPage that also returns the answer's Date header (the server's clock,
+// to the second; zero when absent or malformed).
+func (c *Client) listPageAt(ctx context.Context, v Version, q url.Values, limit int) ([]Node, string, time.Time, error) {
 	var (
 		nodes = make([]Node, 0, min(limit, MaxLimit))
 		next  string
+		date  time.Time
 	)
 	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/nodes", query: q, idempotent: true, version: v},
 		func(resp *http.Response) error {
 			nodes, next = nodes[:0], ""
+			date, _ = http.ParseTime(resp.Header.Get("Date"))
 			return decodeNodePage(json.NewDecoder(resp.Body), &nodes, &next)
 		})
 	if err != nil {
-		return nil, "", err
+		return nil, "", time.Time{}, err
 	}
-	return nodes, next, nil
+	return nodes, next, date, nil
 }
 
 // decodeNodePage reads {"nodes": [...], "next": "..."} one node at a time, so a page of

@@ -45,15 +45,6 @@ func (c *Client) SetProvisionState(ctx context.Context, id, target string, opts 
 	if err != nil {
 		return fmt.Errorf("set provision state of %s to %s: %w", id, target, err)
 	}
-	t := target
-	if !v.HasDeployVerbs() {
-		switch t {
-		case TargetDeploy:
-			t = TargetActive
-		case TargetUndeploy:
-			t = TargetDeleted
-		}
-	}
 	switch d := opts.ConfigDrive.(type) {
 	case ConfigDrive:
 		err = d.check(v)
@@ -66,6 +57,19 @@ func (c *Client) SetProvisionState(ctx context.Context, id, target string, opts 
 	}
 	if err != nil {
 		return fmt.Errorf("set provision state of %s to %s: %w", id, target, err)
+	}
+	t := target
+	if !v.HasDeployVerbs() || opts.ConfigDrive != nil {
+		// Ironic 21.4 takes a config drive only with "active" or "rebuild", not with
+		// "deploy", its alias.
+		switch t {
+		case TargetDeploy:
+			t = TargetActive
+		case TargetUndeploy:
+			if !v.HasDeployVerbs() {
+				t = TargetDeleted
+			}
+		}
 	}
 	body := struct {
 		Target      string           `json:"target"`

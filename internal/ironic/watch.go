@@ -30,8 +30,11 @@ import (
 //     state shows it a moment before its conductor releases the lock: a caller that
 //     must write next retries its 409 (ErrNodeLocked) rather than waiting for a change;
 //   - a write is stamped before its transaction commits, and conductors' clocks differ,
-//     so the scan reaches back Overlap before the newest stamp already seen. Nodes in
-//     that window are returned again; callers treat the result as "look at these".
+//     so the scan reaches back Overlap before the watermark. Nodes in that window are
+//     returned again; callers treat the result as "look at these". So that a quiet fleet
+//     does not return its last changes on every tick, the watermark also moves up to the
+//     answer's Date (Ironic's clock, to the second) less Overlap and a second: anything
+//     stamped before that has committed and was in this scan.
 
 // DefaultWatchOverlap is how far before the watermark ChangedNodes looks again.
 const DefaultWatchOverlap = 2 * time.Second
@@ -52,7 +55,8 @@ type WatchOptions struct {
 
 // ChangedNodes returns the nodes matching opts whose provision state changed at or after
 // since-Overlap, newest first, and the watermark to pass as since next time: the newest
-// provision_updated_at seen, or since when nothing newer was seen. With a zero since it
+// provision_updated_at seen, or Ironic's clock less Overlap and a second when that is
+// later, and never less than since. With a zero since it
 // lists every matching node (nodes with a null provision_updated_at included), which is
 // how a watcher starts. It reads pages until a node older than the window appears, so it
 // costs one request per call unless more nodes changed than fit the first page. Any
@@ -98,7 +102,7 @@ func (c *Client) ChangedNodes(ctx context.Context, since time.Time, opts WatchOp
 				newest = n.ProvisionUpdatedAt
 			}
 		}
-		return nodes, newest, nil
+		return nodes, newest, nil // no Date: the listing spans pages and time
 	}
 	cutoff := since.Add(-overlap)
 
@@ -113,9 +117,16 @@ func (c *Client) ChangedNodes(ctx context.Context, since time.Time, opts WatchOp
 		if marker != "" {
 			q.Set("marker", marker)
 		}
-		nodes, next, err := c.listPage(ctx, v, q, limit)
+		nodes, next, date, err := c.listPageAt(ctx, v, q, limit)
 		if err != nil {
 			return nil, since, fmt.Errorf("changed nodes: page %d: %w", page, err)
+		}
+		if page == 1 && !date.IsZero() {
+			// Everything stamped before this committed and was in the first page's
+			// window, or the window was full and the scan reads on.
+			if settledAt := date.Add(-overlap - time.Second); settledAt.After(newest) {
+				newest = settledAt
+			}
 		}
 		done := len(nodes) == 0 || len(nodes) < limit && next == ""
 		for _, n := range nodes {

@@ -11,6 +11,8 @@ export IRONIC_DIR=${IRONIC_DIR:-/tmp/ingot-ironic-contract}
 export PORT=${PORT:-16386}
 export CONDUCTOR_GROUP=${CONDUCTOR_GROUP:-ingot}
 export AUTH=${AUTH:-noauth}
+# A short deploy delay makes deploying and deleting last long enough to meet their lock.
+export DEPLOY_DELAY=${DEPLOY_DELAY:-1}
 export BASIC_USER=${BASIC_USER:-ingot} BASIC_PASSWORD=${BASIC_PASSWORD:-ingot}
 
 "$HERE/install.sh"
@@ -18,7 +20,7 @@ export BASIC_USER=${BASIC_USER:-ingot} BASIC_PASSWORD=${BASIC_PASSWORD:-ingot}
 trap '"$HERE/stop.sh" >/dev/null' EXIT INT TERM
 URL=$(FRESH=1 "$HERE/start.sh")
 
-export INGOT_IRONIC_URL="$URL" INGOT_IRONIC_CONDUCTOR_GROUP="$CONDUCTOR_GROUP"
+export INGOT_IRONIC_URL="$URL" INGOT_IRONIC_CONDUCTOR_GROUP="$CONDUCTOR_GROUP" INGOT_IRONIC_DEPLOY_DELAY="$DEPLOY_DELAY"
 if [ "$AUTH" = http_basic ]; then
 	export INGOT_IRONIC_USER="$BASIC_USER" INGOT_IRONIC_PASSWORD="$BASIC_PASSWORD"
 fi

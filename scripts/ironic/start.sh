@@ -9,11 +9,13 @@
 #   SYNC_POWER       [conductor] sync_power_state_interval (default 600)
 #   AUTH             noauth or http_basic                  (default noauth)
 #   BASIC_USER, BASIC_PASSWORD  the http_basic credentials (default ingot / ingot)
-#   DEPLOY_DELAY     [fake] deploy_delay, seconds (or "min,max") per deploy-interface call:
-#                    deploying and deleting each take about twice it  (default 0)
+#   DEPLOY_DELAY     [fake] deploy_delay, whole seconds (or "min,max"; Ironic 21.4 parses
+#                    integers only and fails every deploy on "0.5") per deploy-interface
+#                    call: deploying and deleting each take about twice it  (default 0)
 #   AUTOMATED_CLEAN  1: [conductor] automated_clean on, with one fake clean step
 #                    (bios.factory_reset) after every tear-down and provide  (default 0: off)
-#   CLEAN_DELAY      [fake] bios_delay, seconds: how long that clean step lasts (default 0)
+#   CLEAN_DELAY      [fake] bios_delay, whole seconds: that clean step and the BIOS settings
+#                    cache after it each sleep it, so cleaning lasts about twice it (default 0)
 #   FRESH=1          remove the database and logs first
 #
 # Prints the base URL on success. Idempotent: a running instance is left alone.
@@ -30,6 +32,14 @@ case "${AUTOMATED_CLEAN:-0}" in
 1 | true | yes | on) AUTOMATED_CLEAN=true ;;
 *) AUTOMATED_CLEAN=false ;;
 esac
+for d in "$DEPLOY_DELAY" "$CLEAN_DELAY"; do
+	case "$d" in
+	'' | *[!0-9,]* | *,*,* | ,* | *,)
+		echo "DEPLOY_DELAY and CLEAN_DELAY are whole seconds or min,max: $d" >&2
+		exit 1
+		;;
+	esac
+done
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3 # Debian's python has the ironic modules; a pyenv shim does not
 URL="http://127.0.0.1:$PORT"

@@ -4,6 +4,10 @@
 //
 //	go run ./internal/ironic/enroll -n 1000 -measure 5
 //
+// With -latency N it times N sequential requests of each kind the instance controller
+// sends and prints their 50th and 90th percentiles, the figures ironictest.RealLatency
+// records.
+//
 // Nodes are named PREFIX-NNNNN from -start on; running it again skips the nodes that
 // exist. Every third node is baremetal-gold (CUSTOM_GOLD), the others baremetal-silver
 // (CUSTOM_SILVER); each has CUSTOM_RACK_Rnn, and every tenth has an owner.
@@ -49,6 +53,7 @@ func run() error {
 		measure  = flag.Int("measure", 0, "after enrolling, time this many full listings")
 		limit    = flag.Int("limit", ironic.MaxLimit, "page size for the timed listings")
 		fields   = flag.String("fields", "", "comma-separated fields for the timed listings (default: ironic.DefaultFields)")
+		latency  = flag.Int("latency", 0, "time this many sequential requests of each kind a deploy uses (GET node, PATCH node, PUT provision, validate, watch and full list pages) and print p50 and p90")
 	)
 	flag.Parse()
 
@@ -79,6 +84,12 @@ func run() error {
 		el := time.Since(t0)
 		fmt.Printf("enrolled %d nodes (%s-%05d..%05d) in %v (%.1f nodes/s)\n",
 			*n, *prefix, *start, *start+*n-1, el.Round(time.Millisecond), float64(*n)/el.Seconds())
+	}
+
+	if *latency > 0 {
+		if err := measureLatency(ctx, c, *prefix, *latency, *limit); err != nil {
+			return err
+		}
 	}
 
 	if *measure > 0 {
@@ -134,4 +145,102 @@ func spec(i int, prefix, group string) ironictest.NodeSpec {
 		s.Owner = fmt.Sprintf("project-%d", i%4)
 	}
 	return s
+}
+
+// measureLatency times n sequential requests of each kind on the nodes named prefix-*.
+func measureLatency(ctx context.Context, c *ironic.Client, prefix string, n, limit int) error {
+	nodes, err := c.ListNodes(ctx, ironic.ListOptions{Fields: []string{"name", "provision_state", "instance_uuid"}})
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, nd := range nodes {
+		if strings.HasPrefix(nd.Name, prefix+"-") && nd.ProvisionState == ironic.ProvisionStateAvailable && nd.InstanceUUID == "" {
+			ids = append(ids, nd.UUID)
+		}
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("no available %s-* nodes to measure on", prefix)
+	}
+	id := ids[0]
+	times := map[string][]time.Duration{}
+	timeIt := func(kind string, fn func() error) error {
+		t0 := time.Now()
+		if err := fn(); err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		times[kind] = append(times[kind], time.Since(t0))
+		return nil
+	}
+	settle := func(state string) error {
+		for {
+			nd, err := c.GetNode(ctx, id, "provision_state", "target_provision_state", "reservation", "last_error")
+			if err != nil {
+				return err
+			}
+			if nd.ProvisionState == state && nd.TargetProvisionState == "" && nd.Reservation == "" {
+				return nil
+			}
+			if strings.HasSuffix(nd.ProvisionState, "failed") {
+				return fmt.Errorf("node %s: %s: %s", id, nd.ProvisionState, nd.LastError)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for i := range n {
+		steps := []struct {
+			kind string
+			fn   func() error
+		}{
+			{"GET node", func() error { _, err := c.GetNode(ctx, id); return err }},
+			{"GET node (fields)", func() error {
+				_, err := c.GetNode(ctx, id, "provision_state", "target_provision_state", "instance_uuid", "last_error", "reservation")
+				return err
+			}},
+			{"PATCH node", func() error {
+				_, err := c.PatchNode(ctx, id, []ironic.PatchOp{ironic.AddOp("/extra/latency", i)})
+				return err
+			}},
+			{"GET validate", func() error { _, err := c.ValidateNode(ctx, id); return err }},
+			{"GET watch page (50 nodes)", func() error {
+				// Ironic returns a full first page of 50; nothing in it is new, so the
+				// watch stops there: one request.
+				_, _, err := c.ChangedNodes(ctx, time.Now(), ironic.WatchOptions{})
+				return err
+			}},
+			{fmt.Sprintf("GET list page (%d nodes)", min(limit, len(nodes))), func() error {
+				_, err := c.ListNodes(ctx, ironic.ListOptions{Limit: limit})
+				return err
+			}},
+			{"PUT provision", func() error { return c.SetProvisionState(ctx, id, ironic.TargetActive, ironic.ProvisionOptions{}) }},
+		}
+		for _, s := range steps {
+			if err := timeIt(s.kind, s.fn); err != nil {
+				return err
+			}
+		}
+		if err := settle(ironic.ProvisionStateActive); err != nil {
+			return err
+		}
+		if err := timeIt("PUT provision", func() error {
+			return c.SetProvisionState(ctx, id, ironic.TargetUndeploy, ironic.ProvisionOptions{})
+		}); err != nil {
+			return err
+		}
+		if err := settle(ironic.ProvisionStateAvailable); err != nil {
+			return err
+		}
+	}
+	kinds := make([]string, 0, len(times))
+	for k := range times {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		ts := times[k]
+		slices.Sort(ts)
+		fmt.Printf("%-28s n=%-3d p50 %6.1f ms  p90 %6.1f ms\n", k, len(ts),
+			float64(ts[len(ts)/2].Microseconds())/1000, float64(ts[len(ts)*9/10].Microseconds())/1000)
+	}
+	return nil
 }

@@ -112,13 +112,6 @@ func (s *Server) handlePutProvision(w http.ResponseWriter, r *http.Request, v ir
 		}
 		verb = map[string]string{"deploy": "active", "undeploy": "deleted"}[verb]
 	}
-	configDrive, err := checkConfigDrive(v, body.ConfigDrive)
-	if err != nil {
-		return err
-	}
-	if configDrive != nil && verb != "active" && verb != "rebuild" {
-		return errorf(http.StatusBadRequest, "Adding a config drive is only supported when setting provision state to active or rebuild")
-	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -126,32 +119,44 @@ func (s *Server) handlePutProvision(w http.ResponseWriter, r *http.Request, v ir
 	if err != nil {
 		return err
 	}
+	// Ironic's API checks, in its order: maintenance, the state machine (409 instead of
+	// 400 when the node is locked), the config drive, the steps.
 	if (verb == "active" || verb == "rebuild") && n.Maintenance {
 		return errorf(http.StatusBadRequest, "The provisioning operation can't be performed on node %s because it's in maintenance mode.", n.UUID)
-	}
-	if err := locked(n); err != nil {
-		return err
-	}
-	if verb == "active" || verb == "rebuild" {
-		// The conductor validates power and deploy (with instance_info's traits) before
-		// it looks at the state.
-		for _, iface := range []string{"power", "deploy"} {
-			if reason := s.validation(n, iface); reason != "" {
-				return errorf(http.StatusBadRequest, "Failed to validate deploy or power info for node %s: %s", n.UUID, reason)
-			}
-		}
 	}
 	tr, ok := transitions[verb]
 	direct := verb == "manage" && slices.Contains(directManage, n.ProvisionState)
 	if !direct && (!ok || !slices.Contains(tr.from, n.ProvisionState)) {
+		if err := locked(n); err != nil {
+			return err
+		}
 		return errorf(http.StatusBadRequest, "The requested action \"%s\" can not be performed on node \"%s\" while it is in state \"%s\".",
 			body.Target, n.UUID, n.ProvisionState)
+	}
+	if len(body.ConfigDrive) > 0 && string(body.ConfigDrive) != "null" && body.Target != "active" && body.Target != "rebuild" {
+		// The raw target: Ironic 21.4 refuses a config drive with "deploy", its own alias.
+		return errorf(http.StatusBadRequest, "Adding a config drive is only supported when setting provision state to active, rebuild")
+	}
+	configDrive, err := checkConfigDrive(v, body.ConfigDrive)
+	if err != nil {
+		return err
 	}
 	if verb == "clean" && len(body.CleanSteps) == 0 {
 		return errorf(http.StatusBadRequest, "\"clean_steps\" is required when setting target provision state to clean")
 	}
 	if verb != "clean" && body.CleanSteps != nil {
 		return errorf(http.StatusBadRequest, "\"clean_steps\" is only valid when setting target provision state to clean")
+	}
+	// The conductor: the lock, then (deploy) power and deploy validation.
+	if err := locked(n); err != nil {
+		return err
+	}
+	if verb == "active" || verb == "rebuild" {
+		for _, iface := range []string{"power", "deploy"} {
+			if reason := s.validation(n, iface); reason != "" {
+				return errorf(http.StatusBadRequest, "Failed to validate deploy or power info for node %s: %s", n.UUID, reason)
+			}
+		}
 	}
 	now := s.now()
 	n.UpdatedAt = now

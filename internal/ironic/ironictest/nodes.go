@@ -678,7 +678,9 @@ func (s *Server) handleGetStates(w http.ResponseWriter, r *http.Request, v ironi
 		"power_state": null(n.PowerState), "target_power_state": null(n.TargetPowerState),
 		"provision_state": null(n.ProvisionState), "target_provision_state": null(n.TargetProvisionState),
 		"last_error": null(n.LastError), "console_enabled": false,
-		"provision_updated_at": nil, "raid_config": map[string]any{}, "target_raid_config": map[string]any{},
+		"provision_updated_at": json.RawMessage(appendTime(nil, n.ProvisionUpdatedAt)),
+		"raid_config":          map[string]any{}, "target_raid_config": map[string]any{},
+		"boot_mode": nil, "secure_boot": nil,
 	})
 	return nil
 }

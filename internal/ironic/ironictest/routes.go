@@ -85,7 +85,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, mux *http.ServeMu
 	f := s.matchFault(r)
 	s.mu.Unlock()
 
-	if err := wait(r.Context(), latency); err != nil {
+	if latency > 0 && s.serialLatency {
+		select {
+		case s.cpu <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		err := wait(r.Context(), latency)
+		<-s.cpu
+		if err != nil {
+			return
+		}
+	} else if err := wait(r.Context(), latency); err != nil {
 		return
 	}
 

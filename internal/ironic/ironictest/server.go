@@ -32,6 +32,7 @@ type Server struct {
 	async                  bool
 	timing                 *Timing
 	latency                map[string]time.Duration // by request kind; "" for the rest
+	serialLatency          bool                     // latency takes the single simulated CPU
 	now                    func() time.Time
 	maxLimit               int
 	host                   string
@@ -136,6 +137,23 @@ func WithLatency(kind string, d time.Duration) Option {
 			s.latency = map[string]time.Duration{}
 		}
 		s.latency[kind] = d
+	}
+}
+
+// WithSerialLatency makes the WithLatency delays run one at a time on the fake's single
+// simulated CPU (the one SetCostPerNode charges), as a one-process Ironic serves requests:
+// concurrent requests queue instead of waiting side by side.
+func WithSerialLatency() Option { return func(s *Server) { s.serialLatency = true } }
+
+// WithRealLatency models the real Ironic's cost: RealLatency per request kind and
+// RealCostPerNode per listed node, served one at a time (WithSerialLatency).
+func WithRealLatency() Option {
+	return func(s *Server) {
+		for kind, d := range RealLatency {
+			WithLatency(kind, d)(s)
+		}
+		s.costPerNode = RealCostPerNode
+		s.serialLatency = true
 	}
 }
 
