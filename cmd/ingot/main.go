@@ -2,6 +2,8 @@
 // Ironic, on an embedded SQLite database or a shared PostgreSQL database.
 //
 //	ingot serve [flags]   run the service (flags also read from INGOT_<NAME> variables)
+//	ingot instance ...    create, list, show and delete instances through a running ingot
+//	                      (--url and --token, or INGOT_URL and INGOT_TOKEN)
 //	ingot version         print the version and the commit it was built from (also --version)
 package main
 
@@ -30,7 +32,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: ingot serve [flags] | ingot version")
+		fmt.Fprintln(stderr, "usage: ingot serve [flags] | ingot instance COMMAND | ingot version")
 		return 2
 	}
 	switch args[0] {
@@ -40,11 +42,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "serve":
 		return serve(args[1:], stderr)
+	case "instance":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return instanceCmd(ctx, args[1:], os.Getenv, stdout, stderr)
 	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, "usage: ingot serve [flags] | ingot version")
+		fmt.Fprintln(stdout, "usage: ingot serve [flags] | ingot instance COMMAND | ingot version")
 		return 0
 	}
-	fmt.Fprintf(stderr, "ingot: unknown command %q (want serve or version)\n", args[0])
+	fmt.Fprintf(stderr, "ingot: unknown command %q (want serve, instance or version)\n", args[0])
 	return 2
 }
 

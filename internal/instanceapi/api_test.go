@@ -86,6 +86,11 @@ func TestCreateShowDelete(t *testing.T) {
 			t.Errorf("list state=deleted: %+v", l.Instances)
 		}
 
+		// Notified for the create and the move to deleting, not for the repeats.
+		if n := e.notified.Load(); n != 2 {
+			t.Errorf("notified %d times; want 2", n)
+		}
+
 		// Without a UUID the server makes one.
 		gen := e.do(t, alice, "POST", "/v1/instances", validBody("")).instance(t, http.StatusAccepted)
 		if _, err := url.Parse(gen.UUID); err != nil || len(gen.UUID) != 36 || gen.UUID == uuid1 {
@@ -171,8 +176,8 @@ func TestBadCreate(t *testing.T) {
 			if r.status != tt.status || !strings.Contains(r.detail(), tt.detail) {
 				t.Errorf("%s: %d %q; want %d with %q", tt.name, r.status, r.detail(), tt.status, tt.detail)
 			}
-			if n := e.count(t); n != 0 {
-				t.Fatalf("%s: %d instances written", tt.name, n)
+			if n := e.count(t); n != 0 || e.notified.Load() != 0 {
+				t.Fatalf("%s: %d instances written, %d notifications", tt.name, n, e.notified.Load())
 			}
 		}
 		// The same body, valid, from an admin with a pinned node: accepted.

@@ -87,9 +87,10 @@ func (rq *request) create() error {
 	if err != nil {
 		return err
 	}
-	status := http.StatusAccepted
-	if !created {
-		status = http.StatusOK
+	status := http.StatusOK
+	if created {
+		status = http.StatusAccepted
+		rq.h.notify()
 	}
 	self := rq.url(Prefix + "/" + out.UUID)
 	rq.w.Header().Set("Location", self)

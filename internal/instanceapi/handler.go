@@ -24,6 +24,10 @@ type Options struct {
 	Policy *policy.Enforcer
 	// Logger receives one line per request and every unexpected error.
 	Logger *slog.Logger
+	// Notify, when not nil, is called after every write (a create, a move to deleting),
+	// so that the instance controller can act at once instead of at its next poll. It
+	// must not block.
+	Notify func()
 }
 
 // Handler serves /v1/instances. It is safe for concurrent use.
@@ -31,13 +35,17 @@ type Handler struct {
 	db     *store.DB
 	policy *policy.Enforcer
 	log    *slog.Logger
+	notify func()
 }
 
 // New returns the instance API over db.
 func New(db *store.DB, opts Options) *Handler {
-	h := &Handler{db: db, policy: opts.Policy, log: opts.Logger}
+	h := &Handler{db: db, policy: opts.Policy, log: opts.Logger, notify: opts.Notify}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.notify == nil {
+		h.notify = func() {}
 	}
 	return h
 }

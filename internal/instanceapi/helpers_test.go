@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"ingot/internal/baremetal"
@@ -30,6 +31,8 @@ const (
 type env struct {
 	db  *store.DB
 	srv *httptest.Server
+	// notified counts the handler's Notify calls.
+	notified atomic.Int64
 }
 
 func newEnv(t testing.TB, db *store.DB, enforceNew bool) *env {
@@ -48,9 +51,10 @@ func newEnv(t testing.TB, db *store.DB, enforceNew bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(instanceapi.New(db, instanceapi.Options{Policy: enf}))
-	t.Cleanup(srv.Close)
-	return &env{db: db, srv: srv}
+	e := &env{db: db}
+	e.srv = httptest.NewServer(instanceapi.New(db, instanceapi.Options{Policy: enf, Notify: func() { e.notified.Add(1) }}))
+	t.Cleanup(e.srv.Close)
+	return e
 }
 
 // each runs fn on SQLite and PostgreSQL with new defaults enforced.

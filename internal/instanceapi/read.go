@@ -37,12 +37,12 @@ func (rq *request) list() error {
 	}
 	f := store.InstanceFilter{ProjectID: q.Get("project_id"), Node: q.Get("node"), Name: q.Get("name"), Limit: DefaultLimit}
 	own := rq.creds.ProjectID
-	if err := rq.authorize(policy.InstanceListAllProject, f.ProjectID); err != nil {
+	if err := rq.authorize(policy.InstanceListAllProjects, f.ProjectID); err != nil {
 		if err := rq.authorize(policy.InstanceList, own); err != nil {
 			return err
 		}
 		if f.ProjectID != "" && f.ProjectID != own {
-			return err403(policy.InstanceListAllProject)
+			return err403(policy.InstanceListAllProjects)
 		}
 		f.ProjectID = own
 	}
@@ -146,6 +146,7 @@ func (rq *request) delete(id string) error {
 		next.State = baremetal.StateDeleting
 		out, err := rq.h.db.UpdateInstance(rq.ctx, next)
 		if err == nil {
+			rq.h.notify()
 			return rq.send(http.StatusAccepted, Wire(out, rq.url(Prefix+"/"+out.UUID), true))
 		}
 		if !errors.Is(err, placement.ErrConcurrentUpdate) || attempt+1 == maxDeleteAttempts {

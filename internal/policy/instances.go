@@ -7,12 +7,12 @@ import "slices"
 // Each is checked against the instance's project: Target{"project_id": ...} (for create
 // and list, the caller's own project).
 const (
-	InstanceCreate         = "ingot:instance:create"            // POST /v1/instances
-	InstanceCreateNodePin  = "ingot:instance:create:node_pin"   // POST /v1/instances with a node
-	InstanceList           = "ingot:instance:list"              // GET /v1/instances
-	InstanceListAllProject = "ingot:instance:list:all_projects" // GET /v1/instances beyond the caller's project
-	InstanceShow           = "ingot:instance:show"              // GET /v1/instances/{uuid}
-	InstanceDelete         = "ingot:instance:delete"            // DELETE /v1/instances/{uuid}
+	InstanceCreate          = "ingot:instance:create"            // POST /v1/instances
+	InstanceCreateNodePin   = "ingot:instance:create:node_pin"   // POST /v1/instances with a node
+	InstanceList            = "ingot:instance:list"              // GET /v1/instances
+	InstanceListAllProjects = "ingot:instance:list:all_projects" // GET /v1/instances beyond the caller's project
+	InstanceShow            = "ingot:instance:show"              // GET /v1/instances/{uuid}
+	InstanceDelete          = "ingot:instance:delete"            // DELETE /v1/instances/{uuid}
 )
 
 // The instance API's base rules, in Placement's style: an admin, or a member (reader) of
@@ -45,7 +45,7 @@ func instanceDefaults() []ruleDefault {
 		switch name {
 		case InstanceCreate, InstanceDelete:
 			check = ruleInstanceMember
-		case InstanceCreateNodePin, InstanceListAllProject:
+		case InstanceCreateNodePin, InstanceListAllProjects:
 			check = ruleAdmin
 		}
 		defs = append(defs, ruleDefault{name: name, check: check, scopes: scopeProject})
@@ -54,7 +54,7 @@ func instanceDefaults() []ruleDefault {
 }
 
 var instanceRules = []string{
-	InstanceCreate, InstanceCreateNodePin, InstanceList, InstanceListAllProject, InstanceShow, InstanceDelete,
+	InstanceCreate, InstanceCreateNodePin, InstanceList, InstanceListAllProjects, InstanceShow, InstanceDelete,
 }
 
 // InstanceRuleNames returns the names of the rules the instance API enforces. The caller

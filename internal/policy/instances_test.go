@@ -12,7 +12,7 @@ import (
 func TestInstancePersonas(t *testing.T) {
 	var (
 		create, pin, list, all, show, del = InstanceCreate, InstanceCreateNodePin, InstanceList,
-			InstanceListAllProject, InstanceShow, InstanceDelete
+			InstanceListAllProjects, InstanceShow, InstanceDelete
 		everything = []string{create, pin, list, all, show, del}
 		ownProject = []string{create, list, show, del}
 		readOnly   = []string{list, show}

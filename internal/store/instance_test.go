@@ -432,3 +432,61 @@ func TestInstanceNodeUnique(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateInstanceRace: N identical creates of one UUID at once make one record; one
+// reports it created, the others get it back; a differing create racing them is refused.
+func TestCreateInstanceRace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const n = 12
+		in := newInstance(1, "p1")
+		other := in
+		other.Name = "different"
+		created := make([]bool, n)
+		errs := make([]error, n+1)
+		outs := make([]baremetal.Instance, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n + 1 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if i == n {
+					_, _, errs[i] = db.CreateInstance(ctx, other)
+					return
+				}
+				outs[i], created[i], errs[i] = db.CreateInstance(ctx, in)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		// The differing create either came first (and the others conflict) or after.
+		if errs[n] == nil {
+			for i := range n {
+				wantKind(t, errs[i], placement.KindConflict, "")
+			}
+			return
+		}
+		wantKind(t, errs[n], placement.KindConflict, "")
+		winners := 0
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("create %d: %v", i, errs[i])
+			}
+			if created[i] {
+				winners++
+			}
+			if outs[i].Generation != 1 || outs[i].Name != in.Name || !outs[i].CreatedAt.Equal(outs[0].CreatedAt) {
+				t.Errorf("create %d returned %+v", i, outs[i])
+			}
+		}
+		if winners != 1 {
+			t.Errorf("%d creates report created; want 1", winners)
+		}
+		all, err := db.ListInstances(ctx, store.InstanceFilter{IncludeDeleted: true})
+		if err != nil || len(all) != 1 {
+			t.Errorf("records: %d, %v; want 1", len(all), err)
+		}
+	})
+}
