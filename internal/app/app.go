@@ -72,9 +72,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		},
 	}))
 	// Other APIs mount beside the Placement API here.
+	// A create or delete wakes the instance controller at once, not at its next tick.
+	var notify func()
+	if controller != nil {
+		notify = controller.Kick
+	}
 	routes.Mount(instanceapi.Prefix, instanceapi.New(db, instanceapi.Options{
 		Policy: enforcer,
 		Logger: log.With("component", "instanceapi"),
+		Notify: notify,
 	}))
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
