@@ -41,8 +41,9 @@ func deployDelay(tg target) float64 {
 }
 
 // observe polls the node every 20 ms until done holds, and returns every distinct
-// (state, target, instance, reserved) it saw, in order.
-func observe(t *testing.T, c *ironic.Client, id string, done func(ironic.Node) bool) []ironic.Node {
+// (state, target, instance, reserved) it saw, in order. A failed state fails the test
+// unless failOK.
+func observe(t *testing.T, c *ironic.Client, id string, done func(ironic.Node) bool, failOK ...bool) []ironic.Node {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -62,7 +63,7 @@ func observe(t *testing.T, c *ironic.Client, id string, done func(ironic.Node) b
 		if done(n) {
 			return seen
 		}
-		if strings.HasSuffix(n.ProvisionState, "failed") || n.ProvisionState == ironic.ProvisionStateError {
+		if len(failOK) == 0 && (strings.HasSuffix(n.ProvisionState, "failed") || n.ProvisionState == ironic.ProvisionStateError) {
 			t.Fatalf("node %s went to %s: %s", id, n.ProvisionState, n.LastError)
 		}
 		tm := time.NewTimer(20 * time.Millisecond)
@@ -251,6 +252,57 @@ func runDeployContract(t *testing.T, tg target, c *ironic.Client, dn deployNodes
 		observe(t, c, id, settled(ironic.ProvisionStateActive))
 		wantErr(t, "undeploy", c.SetProvisionState(ctx, id, ironic.TargetUndeploy, ironic.ProvisionOptions{}), nil)
 		observe(t, c, id, settled(ironic.ProvisionStateAvailable))
+	})
+
+	t.Run("DeployFailsWithoutCallback", func(t *testing.T) {
+		// A real, per-node deploy failure: the custom-agent deploy interface boots a ramdisk
+		// (fake) that never calls back, so the deploy waits in "wait call-back" and fails
+		// after [conductor] deploy_callback_timeout (scripts/ironic: CALLBACK_TIMEOUT).
+		id := dn.deploy
+		inst := newUUID()
+		_, err := c.PatchNode(ctx, id, []ironic.PatchOp{ironic.ReplaceOp("/deploy_interface", "bogus")})
+		wantErr(t, "deploy_interface bogus", err, ironic.ErrInvalid)
+		n, err := c.PatchNode(ctx, id, append(ironic.ClaimOps(inst), ironic.ReplaceOp("/deploy_interface", "custom-agent")))
+		if err != nil {
+			t.Fatalf("claim and switch to custom-agent: %v", err)
+		}
+		wantErr(t, "deploy", c.SetProvisionState(ctx, id, ironic.TargetActive, ironic.ProvisionOptions{}), nil)
+		var patched, unlocked bool
+		seen := observe(t, c, id, func(n ironic.Node) bool {
+			if n.ProvisionState == "wait call-back" && n.Reservation == "" && !patched {
+				// The conductor lets go while it waits, yet a PATCH is refused while the
+				// transition runs.
+				patched, unlocked = true, true
+				_, err := c.PatchNode(ctx, id, []ironic.PatchOp{ironic.AddOp("/extra/ct", "x")})
+				wantErr(t, "PatchNode in wait call-back", err, ironic.ErrNodeLocked)
+			}
+			return n.ProvisionState == ironic.ProvisionStateDeployFailed && n.Reservation == ""
+		}, true)
+		last := seen[len(seen)-1]
+		want := "Timeout reached while waiting for callback for node " + id
+		if !unlocked || last.TargetProvisionState != "active" || last.LastError != want || last.InstanceUUID != inst {
+			t.Errorf("states %v, last %s -> %s %q instance %q; want wait call-back, then deploy failed -> active with %q and the instance",
+				states(seen), last.ProvisionState, last.TargetProvisionState, last.LastError, last.InstanceUUID, want)
+		}
+		// deploy failed allows a PATCH, but not of an interface.
+		_, err = c.PatchNode(ctx, id, []ironic.PatchOp{ironic.AddOp("/extra/ct", "x")})
+		wantErr(t, "PatchNode in deploy failed", err, nil)
+		_, err = c.PatchNode(ctx, id, []ironic.PatchOp{ironic.RemoveOp("/deploy_interface")})
+		wantErr(t, "reset deploy_interface in deploy failed", err, ironic.ErrConflict)
+		if errors.Is(err, ironic.ErrNodeLocked) || errors.Is(err, ironic.ErrAssociated) {
+			t.Errorf("reset deploy_interface in deploy failed: %v is neither locked nor associated", err)
+		}
+		wantErr(t, "undeploy", c.SetProvisionState(ctx, id, ironic.TargetUndeploy, ironic.ProvisionOptions{}), nil)
+		observe(t, c, id, settled(ironic.ProvisionStateAvailable))
+		n, err = c.PatchNode(ctx, id, []ironic.PatchOp{ironic.RemoveOp("/deploy_interface"), ironic.RemoveOp("/extra/ct")})
+		if err != nil || n.InstanceUUID != "" || n.LastError != "" {
+			t.Errorf("after tear-down: instance %q last_error %q, %v", n.InstanceUUID, n.LastError, err)
+		}
+		if got, err := c.GetNode(ctx, id, "deploy_interface"); err != nil {
+			t.Errorf("GetNode(deploy_interface): %v", err)
+		} else if got.UUID != id {
+			t.Errorf("GetNode = %+v", got)
+		}
 	})
 
 	t.Run("ClaimConflicts", func(t *testing.T) {

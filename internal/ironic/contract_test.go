@@ -38,7 +38,7 @@ import (
 // contractTiming makes the fake's transitions take about as long as the real Ironic's
 // with DEPLOY_DELAY=1, scaled down (deploying and deleting each call the fake deploy interface twice).
 var contractTiming = ironictest.Timing{Deploy: 200 * time.Millisecond, Teardown: 200 * time.Millisecond,
-	Clean: 50 * time.Millisecond, Release: 10 * time.Millisecond}
+	Clean: 50 * time.Millisecond, Callback: 300 * time.Millisecond, Release: 10 * time.Millisecond}
 
 // target is an Ironic to run the contract against.
 type target struct {

@@ -48,6 +48,9 @@ const DefaultWatchPage = 50
 type WatchOptions struct {
 	// ListOptions are the filters (conductor group, shards, ...) and fields; Limit is the
 	// first page's size (zero: DefaultWatchPage). provision_updated_at is always asked for.
+	// Every call returns a full first page from Ironic, which costs per node, so a small
+	// first page keeps quiet ticks cheap; a burst of N changes costs about
+	// log2(N/Limit)+1 requests (1,000 changes: 5 with the default).
 	ListOptions
 	// Overlap reaches back before since (zero: DefaultWatchOverlap).
 	Overlap time.Duration

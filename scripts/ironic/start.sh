@@ -16,6 +16,10 @@
 #                    (bios.factory_reset) after every tear-down and provide  (default 0: off)
 #   CLEAN_DELAY      [fake] bios_delay, whole seconds: that clean step and the BIOS settings
 #                    cache after it each sleep it, so cleaning lasts about twice it (default 0)
+#   CALLBACK_TIMEOUT [conductor] deploy_callback_timeout, seconds: a node whose
+#                    deploy_interface is custom-agent sits in "wait call-back" that long,
+#                    then goes to "deploy failed" (a real, per-node deploy failure) (default 10)
+#   CHECK_INTERVAL   [conductor] check_provision_state_interval, seconds (default 2)
 #   FRESH=1          remove the database and logs first
 #
 # Prints the base URL on success. Idempotent: a running instance is left alone.
@@ -28,9 +32,17 @@ SYNC_POWER=${SYNC_POWER:-600}
 AUTH=${AUTH:-noauth}
 DEPLOY_DELAY=${DEPLOY_DELAY:-0}
 CLEAN_DELAY=${CLEAN_DELAY:-0}
+CALLBACK_TIMEOUT=${CALLBACK_TIMEOUT:-10}
+CHECK_INTERVAL=${CHECK_INTERVAL:-2}
 case "${AUTOMATED_CLEAN:-0}" in
 1 | true | yes | on) AUTOMATED_CLEAN=true ;;
 *) AUTOMATED_CLEAN=false ;;
+esac
+case "$CALLBACK_TIMEOUT$CHECK_INTERVAL" in
+*[!0-9]*)
+	echo "CALLBACK_TIMEOUT and CHECK_INTERVAL are whole seconds" >&2
+	exit 1
+	;;
 esac
 for d in "$DEPLOY_DELAY" "$CLEAN_DELAY"; do
 	case "$d" in
@@ -81,7 +93,8 @@ fi
 sed -e "s|@DIR@|$DIR|g" -e "s|@PORT@|$PORT|g" -e "s|@GROUP@|$GROUP|g" \
 	-e "s|@SYNC_POWER@|$SYNC_POWER|g" -e "s|@AUTH@|$AUTH|g" \
 	-e "s|@DEPLOY_DELAY@|$DEPLOY_DELAY|g" -e "s|@CLEAN_DELAY@|$CLEAN_DELAY|g" \
-	-e "s|@AUTOMATED_CLEAN@|$AUTOMATED_CLEAN|g" \
+	-e "s|@AUTOMATED_CLEAN@|$AUTOMATED_CLEAN|g" -e "s|@CALLBACK_TIMEOUT@|$CALLBACK_TIMEOUT|g" \
+	-e "s|@CHECK_INTERVAL@|$CHECK_INTERVAL|g" \
 	"$HERE/ironic.conf.in" >"$DIR/ironic.conf"
 
 # `ironic-dbsync upgrade` fails on SQLite (alembic cannot ALTER constraints there), so a

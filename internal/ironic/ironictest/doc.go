@@ -22,7 +22,10 @@
 // model it refuses with 400 and a message naming the fake, rather than guessing.
 //
 // Failures: FailDeploy ends a node's deploy in "deploy failed" with a last_error;
-// FailValidation fails an interface's validation. Costs and counts: WithLatency delays
+// FailValidation fails an interface's validation; a node whose deploy_interface is
+// custom-agent (as on scripts/ironic's real Ironic) deploys into "wait call-back" and fails
+// there after Timing.Callback with the real one's "Timeout reached while waiting for
+// callback" last_error. Costs and counts: WithLatency delays
 // requests by kind (method and route; RealLatency has the real Ironic's measured figures)
 // and Counts reports how many requests of each kind arrived.
 //

@@ -15,7 +15,7 @@ import (
 var fieldMinor = map[string]int{
 	"name": 5, "resource_class": 21, "traits": 37, "fault": 42, "conductor_group": 46,
 	"automated_clean": 47, "protected": 48, "protected_reason": 48, "conductor": 49,
-	"owner": 50, "description": 51, "allocation_uuid": 52, "retired": 61,
+	"deploy_interface": 31, "owner": 50, "description": 51, "allocation_uuid": 52, "retired": 61,
 	"retired_reason": 61, "lessee": 65, "shard": 82,
 }
 
@@ -27,7 +27,7 @@ var nodeFields = []string{
 	"properties", "protected", "protected_reason", "provision_state",
 	"provision_updated_at", "reservation", "resource_class", "retired", "retired_reason",
 	"shard", "target_power_state", "target_provision_state", "traits", "conductor",
-	"allocation_uuid", "chassis_uuid",
+	"allocation_uuid", "chassis_uuid", "deploy_interface",
 }
 
 // selectable reports whether a field may appear in a fields selector. created_at and
@@ -46,7 +46,7 @@ var selectable = func() map[string]bool {
 var ironicFields = map[string]bool{
 	"automated_clean": true, "bios_interface": true, "boot_interface": true, "boot_mode": true,
 	"clean_step": true, "console_enabled": true, "console_interface": true,
-	"deploy_interface": true, "deploy_step": true, "driver_internal_info": true,
+	"deploy_step": true, "driver_internal_info": true,
 	"inspection_finished_at": true, "inspection_started_at": true, "inspect_interface": true,
 	"management_interface": true, "network_data": true, "network_interface": true,
 	"power_interface": true, "raid_config": true, "raid_interface": true,
@@ -158,6 +158,11 @@ func (s *Server) appendField(b []byte, n *node, f string) []byte {
 		return appendNullable(b, n.AllocationUUID)
 	case "chassis_uuid":
 		return append(b, "null"...)
+	case "deploy_interface":
+		if n.deployInterface == "" {
+			return appendString(b, "fake")
+		}
+		return appendString(b, n.deployInterface)
 	case "properties":
 		return appendMap(b, n.Properties)
 	case "extra":

@@ -21,6 +21,10 @@ type step struct {
 	clear bool
 	// deploy marks the step a deploy ends in: FailDeploy turns it into "deploy failed".
 	deploy bool
+	// unlocked: the conductor does not hold the node in this state (wait call-back).
+	unlocked bool
+	// lastError is set on entering the step.
+	lastError string
 }
 
 // transition is what a provision verb does from the states that allow it.
@@ -172,6 +176,13 @@ func (s *Server) handlePutProvision(w http.ResponseWriter, r *http.Request, v ir
 		n.ProvisionUpdatedAt = s.stamp()
 	} else {
 		n.steps = slices.Clone(tr.steps)
+		if (verb == "active" || verb == "rebuild") && n.deployInterface == "custom-agent" {
+			// The agent deploy boots a ramdisk that never calls back.
+			n.steps = []step{{state: "deploying", target: "active"},
+				{state: "wait call-back", target: "active", unlocked: true},
+				{state: "deploy failed", target: "active",
+					lastError: "Timeout reached while waiting for callback for node " + n.UUID}}
+		}
 		s.step(n)
 		s.run(n)
 	}
@@ -233,6 +244,10 @@ func (s *Server) step(n *node) {
 	if st.clear {
 		s.releaseInstance(n)
 	}
+	if st.lastError != "" {
+		n.LastError = st.lastError
+	}
+	n.unlocked = st.unlocked
 	n.ProvisionState, n.TargetProvisionState = st.state, st.target
 	n.ProvisionUpdatedAt = s.stamp()
 	if len(n.steps) == 0 && (s.async || s.timing != nil) {

@@ -27,6 +27,8 @@ type node struct {
 	gen             int               // counts steps, so a stale WithTiming timer does nothing
 	failDeploy      string            // last_error of the next deploy's failure (FailDeploy)
 	failValidation  map[string]string // interface -> reason (FailValidation)
+	unlocked        bool              // the current transient state holds no lock (wait call-back)
+	deployInterface string            // "" (fake) or custom-agent
 }
 
 // AddNode seeds a node and returns its UUID. Zero fields get defaults: a random UUID,
@@ -181,7 +183,7 @@ func (s *Server) syncReservation(n *node) {
 	switch {
 	case n.lockedBy != "":
 		n.Reservation = n.lockedBy
-	case len(n.steps) > 0 || n.powerTarget != "":
+	case len(n.steps) > 0 && !n.unlocked || n.powerTarget != "":
 		n.Reservation = s.host
 	default:
 		n.Reservation = ""

@@ -27,6 +27,14 @@ var updateAllowed = map[string]bool{"deploy failed": true, "inspecting": true, "
 	"inspect wait": true, "clean failed": true, "error": true, "verifying": true, "adopt failed": true,
 	"rescue failed": true, "unrescue failed": true}
 
+// interfaceUpdateAllowed are the states in which an interface may change outside
+// maintenance (21.4 conductor update_node).
+var interfaceUpdateAllowed = map[string]bool{"enroll": true, "inspecting": true, "inspect wait": true,
+	"manageable": true, "available": true}
+
+// deployInterfaces are the deploy interfaces scripts/ironic enables ("" is fake).
+var deployInterfaces = map[string]bool{"fake": true, "custom-agent": true}
+
 type patchOp struct {
 	Op    string          `json:"op"`
 	Path  string          `json:"path"`
@@ -51,7 +59,7 @@ func (s *Server) handlePatchNode(w http.ResponseWriter, r *http.Request, v ironi
 		return errorf(http.StatusConflict, "Node %s can not be updated while a state transition is in progress.", r.PathValue("id"))
 	}
 	c := &node{Node: n.snapshot(), driverInfo: maps.Clone(n.driverInfo),
-		protectedReason: n.protectedReason, retiredReason: n.retiredReason}
+		protectedReason: n.protectedReason, retiredReason: n.retiredReason, deployInterface: n.deployInterface}
 	// Nested values are replaced wholesale below, so deep-copy the maps patched into.
 	c.Properties, c.Extra, c.InstanceInfo, c.driverInfo =
 		deepCopy(c.Properties), deepCopy(c.Extra), deepCopy(c.InstanceInfo), deepCopy(c.driverInfo)
@@ -62,6 +70,9 @@ func (s *Server) handlePatchNode(w http.ResponseWriter, r *http.Request, v ironi
 	}
 	if err := locked(n); err != nil {
 		return err
+	}
+	if c.deployInterface != n.deployInterface && !n.Maintenance && !interfaceUpdateAllowed[n.ProvisionState] {
+		return errorf(http.StatusConflict, "Node %s can not have deploy_interface updated unless it is in one of allowed (enroll, inspecting, inspect wait, manageable, available) states or in maintenance mode.", n.UUID)
 	}
 	c.ConductorGroup = strings.ToLower(c.ConductorGroup)
 	if c.Name != n.Name && c.Name != "" {
@@ -108,6 +119,7 @@ func (s *Server) handlePatchNode(w http.ResponseWriter, r *http.Request, v ironi
 	}
 	c.UpdatedAt = s.now()
 	n.Node, n.driverInfo, n.protectedReason, n.retiredReason = c.Node, c.driverInfo, c.protectedReason, c.retiredReason
+	n.deployInterface = c.deployInterface
 	s.writeNode(w, r, http.StatusOK, n, fullFields(v))
 	return nil
 }
@@ -181,6 +193,28 @@ func applyOp(c *node, op patchOp, v ironic.Version) error {
 	}
 	if len(segs) != 1 {
 		return errorf(http.StatusBadRequest, "Cannot patch %s. Only the following can be updated: %s", op.Path, patchable)
+	}
+
+	if top == "deploy_interface" {
+		if len(segs) != 1 {
+			return errorf(http.StatusBadRequest, "Cannot patch %s. Only the following can be updated: %s", op.Path, patchable)
+		}
+		if op.Op == "remove" || string(op.Value) == "null" {
+			c.deployInterface = ""
+			return nil
+		}
+		var di string
+		if err := json.Unmarshal(op.Value, &di); err != nil {
+			return bad("a string")
+		}
+		if !deployInterfaces[di] {
+			return errorf(http.StatusBadRequest, "Could not find the following interface in the 'ironic.hardware.interfaces.deploy' entrypoint: %s. Valid interfaces are ['custom-agent', 'fake'].", di)
+		}
+		if di == "fake" {
+			di = ""
+		}
+		c.deployInterface = di
+		return nil
 	}
 
 	var sp *string

@@ -100,6 +100,9 @@ type Timing struct {
 	// automated cleaning off (a pass-through), a duration the clean steps' length.
 	Clean time.Duration
 	Other time.Duration // verifying, inspecting, adopting, rescuing, unrescuing
+	// Callback is how long a deploy on a custom-agent node waits in "wait call-back"
+	// before it fails, the real one's [conductor] deploy_callback_timeout.
+	Callback time.Duration
 	// Release is how long the conductor keeps the node locked after the stable state
 	// shows (a write then gets 409 NodeLocked); zero releases it at once.
 	Release time.Duration
@@ -113,6 +116,8 @@ func (t *Timing) hold(state, target string) time.Duration {
 		return t.Teardown
 	case "cleaning":
 		return t.Clean
+	case "wait call-back":
+		return t.Callback
 	case "verifying", "inspecting", "adopting", "rescuing", "unrescuing":
 		return t.Other
 	}
