@@ -111,8 +111,9 @@ func TestInstancesRealIronic(t *testing.T) {
 	})
 
 	t.Run("deploy failure reschedules", func(t *testing.T) {
-		// Three nodes. "bad" deploys with the custom-agent interface, which on this Ironic
-		// (fake boot, no Ironic API URL for an agent) fails in prepare: "deploy failed".
+		// Three nodes. "bad" deploys with the custom-agent interface, which waits for a
+		// ramdisk that never calls back: Ironic fails the deploy after [conductor]
+		// deploy_callback_timeout (scripts/ironic/start.sh's CALLBACK_TIMEOUT).
 		// "good" is owned by the instance's project, and "filler", owned too, is in
 		// maintenance: the default spread weigher sees good's rack (conductor group + owner
 		// aggregates) loaded and bad's empty, so it tries bad first, every time.
