@@ -51,6 +51,9 @@ type options struct {
 	skipAlloc     bool
 	jsonOut       string
 	deployDelay   string
+	fake          int
+	fakeDeploy    time.Duration
+	fakeTeardown  time.Duration
 	ingot         ingotOptions
 }
 
@@ -68,6 +71,9 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 1, "repeat every round this many times")
 	flag.BoolVar(&o.skipAlloc, "skip-allocations", false, "measure ingot only")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the figures to this file as JSON")
+	flag.IntVar(&o.fake, "fake", 0, "also run the scale run: this many concurrent creates on as many fake-Ironic nodes (needs -ingot-bin)")
+	flag.DurationVar(&o.fakeDeploy, "fake-deploy", 2*time.Second, "the scale run's deploy time (fake-hardware: twice deploy_delay)")
+	flag.DurationVar(&o.fakeTeardown, "fake-teardown", 2*time.Second, "the scale run's tear-down time")
 	o.ingot.register(flag.CommandLine)
 	flag.Parse()
 	for _, f := range strings.Split(conc, ",") {
@@ -88,14 +94,15 @@ func main() {
 
 // Result holds the figures of one run. Durations are in seconds.
 type Result struct {
-	Ironic        string    `json:"ironic"`
-	IronicVersion string    `json:"ironic_version"`
-	DeployDelay   string    `json:"deploy_delay,omitempty"`
-	Nodes         int       `json:"nodes"`
-	TickS         float64   `json:"tick_s"`
-	Started       time.Time `json:"started"`
-	Allocations   []Round   `json:"allocations"`
-	Instances     []Round   `json:"instances"`
+	Ironic        string       `json:"ironic"`
+	IronicVersion string       `json:"ironic_version"`
+	DeployDelay   string       `json:"deploy_delay,omitempty"`
+	Nodes         int          `json:"nodes"`
+	TickS         float64      `json:"tick_s"`
+	Started       time.Time    `json:"started"`
+	Allocations   []Round      `json:"allocations"`
+	Instances     []Round      `json:"instances"`
+	Scale         *ScaleResult `json:"scale,omitempty"`
 }
 
 // Round is one batch of N concurrent requests.
@@ -141,6 +148,9 @@ func summarize(ds []time.Duration) Latencies {
 }
 
 func run(ctx context.Context, o options) error {
+	if o.fake > 0 && o.ironicURL == "" {
+		return runScale(ctx, o, Result{Started: time.Now().UTC(), TickS: o.tick.Seconds()})
+	}
 	if o.ironicURL == "" {
 		return errors.New("no Ironic: set -ironic-url or INGOT_IRONIC_URL")
 	}
@@ -218,12 +228,44 @@ func run(ctx context.Context, o options) error {
 			}
 		}
 	}
+	if ing != nil && o.ingot.bin != "" {
+		ing.stop()
+		ing = nil
+	}
+	if o.fake > 0 {
+		return runScale(ctx, o, res)
+	}
 	report(os.Stdout, res)
 	if o.jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// runScale runs the scale run, then reports it with res.
+func runScale(ctx context.Context, o options, res Result) error {
+	if o.ingot.bin == "" {
+		return errors.New("the scale run needs -ingot-bin")
+	}
+	if o.ingot.log != "" {
+		o.ingot.log += ".scale"
+	}
+	sr, err := scaleRun(ctx, o.fake, o.fakeDeploy, o.fakeTeardown, o.ingot, 4*o.timeout)
+	if err != nil {
+		return fmt.Errorf("scale run: %w", err)
+	}
+	res.Scale = &sr
+	if len(res.Allocations)+len(res.Instances) > 0 {
+		report(os.Stdout, res)
+		fmt.Println()
+	}
+	scaleReport(os.Stdout, sr)
+	if o.jsonOut != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		return os.WriteFile(o.jsonOut, append(b, '\n'), 0o644)
 	}
 	return nil
 }
