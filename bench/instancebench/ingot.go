@@ -53,7 +53,8 @@ type ingotRunner struct {
 }
 
 // start returns the ingot to measure: the running one, or a new process tracking
-// ironicURL (nodes of group) with a tracker pass every second.
+// ironicURL (nodes of group) with a tracker pass every 10 s (a round waits for the pass
+// that sees its nodes free; ingot frees the nodes it tears down itself at once).
 func (o *ingotOptions) start(ctx context.Context, ironicURL, group string) (*ingotRunner, error) {
 	r := &ingotRunner{base: strings.TrimRight(o.url, "/"),
 		hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}, Timeout: 2 * time.Minute}}
@@ -73,7 +74,7 @@ func (o *ingotOptions) start(ctx context.Context, ironicURL, group string) (*ing
 	ln.Close()
 	r.base = "http://" + addr
 	args := []string{"serve", "--listen", addr, "--database", "sqlite:" + filepath.Join(dir, "ingot.db"),
-		"--ironic-url", ironicURL, "--sync-interval", "1s", "--log-format", "json"}
+		"--ironic-url", ironicURL, "--sync-interval", "10s", "--log-format", "json"}
 	if group != "" {
 		args = append(args, "--ironic-conductor-group", group)
 	}

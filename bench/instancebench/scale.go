@@ -138,7 +138,6 @@ func scaleRun(ctx context.Context, n int, deploy, teardown time.Duration, ing in
 	defer srv.Close()
 	url := "http://" + ln.Addr().String()
 
-	ing.args = strings.TrimSpace(ing.args + " --sync-interval 10s")
 	r, err := ing.start(ctx, url, "ingot")
 	if err != nil {
 		return res, err
