@@ -5,15 +5,21 @@
 #   2. ingot (built from this tree, on a fresh SQLite database, its instance controller
 #      driving the same Ironic): POST /v1/instances until the node is locked (instance_uuid
 #      set in Ironic) and until `active`;
-# and reports the ratios. Installs Debian's Ironic when missing, starts it fresh with
-# DEPLOY_DELAY, stops it at the end.
+# and reports the ratios; then
+#   3. the scale run: FAKE_NODES concurrent creates on as many nodes of the fake Ironic
+#      (in the benchmark's process), which charges the real Ironic's measured time per
+#      request kind and deploys in 2 s: time to all active, double bookings, Ironic
+#      requests per instance by purpose and watch requests per second.
+# Installs Debian's Ironic when missing, starts it fresh with DEPLOY_DELAY, stops it at
+# the end. Needs Go (the benchmark and ingot are built from this tree).
 #
 #   scripts/bench-instances.sh                     # about 3 minutes on 2 cores
-#   CONCURRENCY=24 ROUNDS=3 scripts/bench-instances.sh
+#   CONCURRENCY=24 ROUNDS=3 FAKE_NODES=0 scripts/bench-instances.sh
 #
 # Environment: CONCURRENCY (1,24,100), ROUNDS (1), DEPLOY_DELAY (fake-hardware's deploy_delay
 # in seconds, 1), IRONIC_DIR (/tmp/ingot-ironic-instbench), PORT (Ironic's, 16390),
-# OUT (bench/results/<UTC date>-<host>-<cores>cores), SKIP_INGOT=1 (the allocation API only).
+# OUT (bench/results/<UTC date>-<host>-<cores>cores), SKIP_INGOT=1 (the allocation API only),
+# FAKE_NODES (1000; 0 skips the scale run).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -37,7 +43,8 @@ set -- -ironic-url "$URL" -group "$CONDUCTOR_GROUP" -c "$CONCURRENCY" -rounds "$
 	-deploy-delay "$DEPLOY_DELAY" -json "$OUT/instances.json"
 if [ "${SKIP_INGOT:-0}" != 1 ]; then
 	go build -o "$TMP/ingot" ./cmd/ingot
-	set -- "$@" -ingot-bin "$TMP/ingot" -ingot-log "$OUT/ingot.log"
+	set -- "$@" -ingot-bin "$TMP/ingot" -ingot-log "$OUT/ingot.log" -fake "${FAKE_NODES:-1000}"
 fi
 go run ./bench/instancebench "$@" 2>"$OUT/instances.log" | tee "$OUT/report.md"
+gzip -f "$OUT"/ingot.log* 2>/dev/null || true
 echo "reports in $OUT" >&2
