@@ -215,7 +215,7 @@ func quiesce(t *testing.T, a *api, order []string, want map[string]string) error
 				got[id] = in
 			}
 			if in.State == "building" || in.State == "deleting" {
-				return fmt.Errorf("instance %s", in)
+				return fmt.Errorf("instance %s", describe(in))
 			}
 		}
 		return nil
@@ -226,7 +226,7 @@ func quiesce(t *testing.T, a *api, order []string, want map[string]string) error
 	var bad []string
 	for _, id := range order {
 		if got[id].State != want[id] {
-			bad = append(bad, fmt.Sprintf("%s, want %s", got[id], want[id]))
+			bad = append(bad, fmt.Sprintf("%s, want %s", describe(got[id]), want[id]))
 		}
 	}
 	slices.Sort(bad)

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"ingot/internal/baremetal"
+	"ingot/internal/instanceapi"
+	"ingot/internal/instanceapi/client"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
 	"ingot/internal/reconcile"
@@ -215,34 +217,25 @@ func newUUID() string {
 
 // api talks to ingot's instance and Placement APIs as an admin of one project
 // (noauth2: the token "admin").
+// Instance calls go through the API's own Go client (instanceapi/client); Placement calls
+// through do.
 type api struct {
 	base    string
 	project string
 	hc      *http.Client
+	cl      *client.Client
 }
 
 func newAPI(base, project string) *api {
-	return &api{base: base, project: project, hc: &http.Client{Timeout: 30 * time.Second}}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	return &api{base: base, project: project, hc: hc, cl: &client.Client{URL: base, Token: "admin", HTTP: hc,
+		Header: http.Header{"X-Roles": {"admin,member,reader"}, "X-Project-Id": {project}, "X-User-Id": {"e2e"}}}}
 }
 
-// instance is the instance API's view of an instance (the fields the tests read).
-type instance struct {
-	UUID       string `json:"uuid"`
-	Name       string `json:"name"`
-	ProjectID  string `json:"project_id"`
-	State      string `json:"state"`
-	Task       string `json:"task"`
-	Node       string `json:"node"`
-	NodeLocked bool   `json:"node_locked"`
-	Fault      *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"fault"`
-	Attempts      int      `json:"attempts"`
-	ExcludedNodes []string `json:"excluded_nodes"`
-}
+// instance is the instance API's view of an instance.
+type instance = instanceapi.Instance
 
-func (i instance) String() string {
+func describe(i instance) string {
 	s := fmt.Sprintf("%s %s/%s node %q locked %v attempts %d", i.UUID, i.State, i.Task, i.Node, i.NodeLocked, i.Attempts)
 	if i.Fault != nil {
 		s += fmt.Sprintf(" fault %s: %s", i.Fault.Code, i.Fault.Message)
@@ -292,65 +285,50 @@ func (a *api) do(ctx context.Context, method, path string, in, out any) (int, er
 }
 
 // createBody is a create request: one node of the resource class, optionally pinned.
-func createBody(uuid, name, resourceClass, pin string) map[string]any {
-	req := map[string]any{"resource_class": resourceClass}
-	if pin != "" {
-		req["node"] = pin
-	}
-	return map[string]any{
-		"uuid": uuid, "name": name, "request": req,
-		"image": map[string]any{"image_source": "http://images.example.invalid/e2e.qcow2",
-			"image_checksum": "0b8c5d7f0f1c2a3b4c5d6e7f8a9b0c1d"},
-		"config_drive": map[string]any{"user_data": "#cloud-config\n",
-			"public_keys": map[string]string{"e2e": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2E e2e"}},
+func createBody(uuid, name, resourceClass, pin string) instanceapi.CreateRequest {
+	return instanceapi.CreateRequest{
+		UUID: uuid, Name: name,
+		Request: baremetal.Request{ResourceClass: resourceClass, Node: pin},
+		Image: baremetal.Image{Source: "http://images.example.invalid/e2e.qcow2",
+			Checksum: "0b8c5d7f0f1c2a3b4c5d6e7f8a9b0c1d"},
+		ConfigDrive: baremetal.ConfigDrive{UserData: "#cloud-config\n",
+			SSHKeys: map[string]string{"e2e": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2E e2e"}},
 	}
 }
 
-func (a *api) create(ctx context.Context, body map[string]any) (instance, int, error) {
-	var in instance
-	code, err := a.do(ctx, http.MethodPost, "/v1/instances", body, &in)
-	return in, code, err
+// status is the HTTP status of an instance API call: 202 for a new instance or a delete,
+// 200 for a repeated create, the error's status, or 0 when no answer came.
+func status(created bool, err error) int {
+	var e *client.Error
+	switch {
+	case errors.As(err, &e):
+		return e.Status
+	case err != nil:
+		return 0
+	case created:
+		return http.StatusAccepted
+	}
+	return http.StatusOK
+}
+
+func (a *api) create(ctx context.Context, body instanceapi.CreateRequest) (instance, int, error) {
+	in, created, err := a.cl.Create(ctx, body)
+	return in, status(created, err), err
 }
 
 func (a *api) get(ctx context.Context, id string) (instance, int, error) {
-	var in instance
-	code, err := a.do(ctx, http.MethodGet, "/v1/instances/"+id, nil, &in)
-	return in, code, err
+	in, err := a.cl.Get(ctx, id)
+	return in, status(false, err), err
 }
 
 func (a *api) remove(ctx context.Context, id string) (int, error) {
-	return a.do(ctx, http.MethodDelete, "/v1/instances/"+id, nil, nil)
+	_, err := a.cl.Delete(ctx, id)
+	return status(true, err), err
 }
 
-// list returns every instance (all projects: the caller is an admin), following the
-// API's next links.
+// list returns every instance but the deleted (all projects: the caller is an admin).
 func (a *api) list(ctx context.Context) ([]instance, error) {
-	var out []instance
-	path := "/v1/instances?limit=1000"
-	for path != "" {
-		var page struct {
-			Instances []instance `json:"instances"`
-			Links     []struct {
-				Rel  string `json:"rel"`
-				Href string `json:"href"`
-			} `json:"links"`
-		}
-		if _, err := a.do(ctx, http.MethodGet, path, nil, &page); err != nil {
-			return nil, err
-		}
-		out = append(out, page.Instances...)
-		path = ""
-		for _, l := range page.Links {
-			if l.Rel == "next" {
-				u, err := url.Parse(l.Href)
-				if err != nil {
-					return nil, err
-				}
-				path = u.RequestURI()
-			}
-		}
-	}
-	return out, nil
+	return a.cl.List(ctx, client.ListOptions{PageSize: 1000})
 }
 
 // providerAllocations returns the consumers allocated against a node's provider and how
@@ -446,7 +424,7 @@ func waitSettled(t *testing.T, a *api, ids []string, timeout time.Duration, stat
 			}
 			got[id] = in
 			if !slices.Contains(states, in.State) {
-				pending = append(pending, in.String())
+				pending = append(pending, describe(in))
 			}
 		}
 		if len(pending) > 0 {
@@ -626,7 +604,7 @@ func checkInvariants(ctx context.Context, a *api, tn *testNodes) error {
 			continue
 		}
 		if (in.NodeLocked || in.State == "active") && n.InstanceUUID != in.UUID {
-			return fmt.Errorf("instance %s holds node %s, whose instance_uuid is %q", in, in.Node, n.InstanceUUID)
+			return fmt.Errorf("instance %s holds node %s, whose instance_uuid is %q", describe(in), in.Node, n.InstanceUUID)
 		}
 	}
 	return nil

@@ -63,7 +63,7 @@ func TestInstancesRealIronic(t *testing.T) {
 		for _, id := range ids {
 			in := got[id]
 			if in.State != "active" {
-				t.Errorf("instance %s, want active", in)
+				t.Errorf("instance %s, want active", describe(in))
 				continue
 			}
 			if other, dup := holder[in.Node]; dup {
@@ -72,7 +72,7 @@ func TestInstancesRealIronic(t *testing.T) {
 			holder[in.Node] = id
 			n := nodes[in.Node]
 			if n.ProvisionState != ironic.ProvisionStateActive || n.InstanceUUID != id {
-				t.Errorf("instance %s: its node is %s with instance_uuid %q", in, n.ProvisionState, n.InstanceUUID)
+				t.Errorf("instance %s: its node is %s with instance_uuid %q", describe(in), n.ProvisionState, n.InstanceUUID)
 			}
 			allocs, err := a.consumerAllocations(t.Context(), id)
 			if err != nil {
@@ -140,7 +140,7 @@ func TestInstancesRealIronic(t *testing.T) {
 		}
 		in := waitSettled(t, a, []string{id}, settle, "active", "error")[id]
 		if in.State != "active" || in.Node != good {
-			t.Fatalf("instance %s; want active on %s after failing on %s", in, good, bad)
+			t.Fatalf("instance %s; want active on %s after failing on %s", describe(in), good, bad)
 		}
 		if in.Attempts != 2 {
 			t.Errorf("attempts %d, want 2 (bad, then good)", in.Attempts)
@@ -195,10 +195,10 @@ func TestInstancesRealIronic(t *testing.T) {
 		}
 		w, l := winners[0], losers[0]
 		if w.Node != pinned {
-			t.Errorf("winner %s, want it on the pinned node %s", w, pinned)
+			t.Errorf("winner %s, want it on the pinned node %s", describe(w), pinned)
 		}
 		if l.Node != "" || l.NodeLocked || l.Fault == nil {
-			t.Errorf("loser %s: want no node and a fault", l)
+			t.Errorf("loser %s: want no node and a fault", describe(l))
 		}
 		nodes, err := tn.nodeStates(t.Context())
 		if err != nil {

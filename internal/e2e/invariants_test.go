@@ -32,7 +32,7 @@ func TestInvariantCheckCatches(t *testing.T) {
 	}
 	in := waitSettled(t, a, []string{id}, settle, "active", "error")[id]
 	if in.State != "active" {
-		t.Fatalf("instance %s", in)
+		t.Fatalf("instance %s", describe(in))
 	}
 	if err := checkInvariants(t.Context(), a, tn); err != nil {
 		t.Fatalf("one active instance: %v", err)
