@@ -21,6 +21,9 @@ import (
 	"syscall"
 	"time"
 
+	"ingot/internal/baremetal"
+	"ingot/internal/instanceapi"
+	"ingot/internal/instanceapi/client"
 	"ingot/internal/ironic"
 	"ingot/internal/reconcile"
 )
@@ -175,54 +178,31 @@ func (r *ingotRunner) do(ctx context.Context, method, path string, in, out any) 
 	return resp.StatusCode, nil
 }
 
-type instanceRow struct {
-	UUID  string `json:"uuid"`
-	State string `json:"state"`
-	Node  string `json:"node"`
-	Fault *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"fault"`
-}
-
 // create asks for one node of the resource class.
 func (r *ingotRunner) create(ctx context.Context, uuid, name, class string) error {
-	body := map[string]any{
-		"uuid": uuid, "name": name, "request": map[string]any{"resource_class": class},
-		"image": map[string]any{"image_source": "http://images.example.invalid/bench.qcow2",
-			"image_checksum": "0b8c5d7f0f1c2a3b4c5d6e7f8a9b0c1d"},
-		"config_drive": map[string]any{"public_keys": map[string]string{"bench": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBENCH bench"}},
-	}
-	_, err := r.do(ctx, http.MethodPost, "/v1/instances", body, nil)
+	_, _, err := r.client().Create(ctx, instanceapi.CreateRequest{
+		UUID: uuid, Name: name, Request: baremetal.Request{ResourceClass: class},
+		Image: baremetal.Image{Source: "http://images.example.invalid/bench.qcow2",
+			Checksum: "0b8c5d7f0f1c2a3b4c5d6e7f8a9b0c1d"},
+		ConfigDrive: baremetal.ConfigDrive{SSHKeys: map[string]string{"bench": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBENCH bench"}},
+	})
 	return err
 }
 
-// list returns every instance, following the API's next links.
-func (r *ingotRunner) list(ctx context.Context) ([]instanceRow, error) {
-	var out []instanceRow
-	path := "/v1/instances?limit=1000"
-	for path != "" {
-		var page struct {
-			Instances []instanceRow `json:"instances"`
-			Links     []struct {
-				Rel  string `json:"rel"`
-				Href string `json:"href"`
-			} `json:"links"`
-		}
-		if _, err := r.do(ctx, http.MethodGet, path, nil, &page); err != nil {
-			return nil, err
-		}
-		out = append(out, page.Instances...)
-		path = ""
-		for _, l := range page.Links {
-			if l.Rel == "next" {
-				if i := strings.Index(l.Href, "/v1/instances"); i >= 0 {
-					path = l.Href[i:]
-				}
-			}
-		}
-	}
-	return out, nil
+// list returns every instance but the deleted ones.
+func (r *ingotRunner) list(ctx context.Context) ([]instanceapi.Instance, error) {
+	return r.client().List(ctx, client.ListOptions{PageSize: 1000})
+}
+
+func (r *ingotRunner) remove(ctx context.Context, uuid string) error {
+	_, err := r.client().Delete(ctx, uuid)
+	return err
+}
+
+// client is the instance API's Go client for r, as an admin of the project "bench".
+func (r *ingotRunner) client() *client.Client {
+	return &client.Client{URL: r.base, Token: "admin", HTTP: r.hc,
+		Header: http.Header{"X-Project-Id": {"bench"}, "X-User-Id": {"bench"}}}
 }
 
 // candidates counts the providers ingot offers for one unit of the class.
@@ -392,7 +372,7 @@ func instanceRound(ctx context.Context, r *ingotRunner, fl *fleet, c int, tick, 
 			continue
 		}
 		wg.Go(func() {
-			if _, err := r.do(ctx, http.MethodDelete, "/v1/instances/"+id, nil, nil); err != nil {
+			if err := r.remove(ctx, id); err != nil {
 				errs[i] = err
 			}
 		})

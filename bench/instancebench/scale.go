@@ -226,7 +226,7 @@ func scaleRun(ctx context.Context, n int, deploy, teardown time.Duration, ing in
 
 	t1 := time.Now()
 	for _, id := range uuids {
-		wg.Go(func() { _, _ = r.do(rctx, http.MethodDelete, "/v1/instances/"+id, nil, nil) })
+		wg.Go(func() { _ = r.remove(rctx, id) })
 	}
 	wg.Wait()
 	for {
