@@ -59,6 +59,10 @@ func TestBadConfigurationIsOneLine(t *testing.T) {
 		{"serve", "--ironic-url", "http://ironic:6385", "--sync-interval", "10ms"},
 		{"serve", "--ironic-url", "http://ironic:6385", "--ironic-password", "p"}, // no username
 		{"serve", "--ironic-url", "http://ironic:6385", "--ironic-password-file", "/does/not/exist"},
+		{"serve", "--ironic-url", "http://ironic:6385", "--deploy-weigher", "random"},
+		{"serve", "--ironic-url", "http://ironic:6385", "--deploy-max-attempts", "0"},
+		{"serve", "--ironic-url", "http://ironic:6385", "--deploy-timeout", "10ms"},
+		{"serve", "--ironic-url", "http://ironic:6385", "--deploy-watch-interval", "5s"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, &stdout, &stderr)
@@ -111,6 +115,16 @@ func TestIronicFlags(t *testing.T) {
 		cfg.IronicConductorGroup != "rack-a" || len(cfg.IronicShards) != 2 || cfg.IronicShards[1] != "s2" ||
 		cfg.SyncInterval != 30*time.Second {
 		t.Errorf("config = %+v", cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	// The instance controller's settings.
+	cfg, err = parseServeFlags([]string{"--deploy-timeout", "20m", "--deploy-max-attempts", "5", "--deploy-weigher", "pack",
+		"--deploy-racks", "a, b", "--deploy-watch-interval", "500ms"}, func(k string) string { return env[k] }, &stderr)
+	if err != nil || cfg.DeployTimeout != 20*time.Minute || cfg.DeployMaxAttempts != 5 || cfg.DeployWeigher != "pack" ||
+		len(cfg.DeployRacks) != 2 || cfg.DeployRacks[1] != "b" || cfg.DeployWatchInterval != 500*time.Millisecond {
+		t.Errorf("deploy flags: %+v, %v", cfg, err)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)

@@ -52,13 +52,23 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		}
 	}()
 
-	tracker, controller, err := newIronicParts(cfg, db, log)
-	if err != nil {
-		return err
-	}
-	if tracker != nil {
+	var notify func() // the instance API's writes wake the controller
+	if cfg.IronicURL != "" {
+		client, err := newIronicClient(cfg, log)
+		if err != nil {
+			return err
+		}
+		// The tracker and the instance controller share the client and each pass's
+		// listing; the controller has the tracker apply its rules to nodes it sees
+		// change (Refresh). Neither waits for the other.
+		var tracker *reconcile.Reconciler
+		controller := newController(cfg, db, client, log, func(ctx context.Context, nodes []ironic.Node) error {
+			return tracker.Refresh(ctx, nodes)
+		})
+		tracker = newTracker(cfg, db, client, log, controller.ObserveNodes)
 		g.Add(StageWork, Func("ironic tracker", tracker.Run))
 		g.Add(StageWork, controller)
+		notify = controller.Kick
 	}
 
 	routes := NewRoutes(placementapi.New(db, placementapi.Options{
@@ -72,11 +82,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		},
 	}))
 	// Other APIs mount beside the Placement API here.
-	// A create or delete wakes the instance controller at once, not at its next tick.
-	var notify func()
-	if controller != nil {
-		notify = controller.Kick
-	}
 	routes.Mount(instanceapi.Prefix, instanceapi.New(db, instanceapi.Options{
 		Policy: enforcer,
 		Logger: log.With("component", "instanceapi"),
@@ -112,48 +117,42 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	return nil
 }
 
-// newIronicParts returns the Ironic resource tracker and the instance controller cfg asks
-// for, or nils without an Ironic URL. They share one client and the tracker's listings:
-// each listing is handed to the controller (owners, lessees, states, the invariant
-// check), and the controller asks the tracker for a pass when a node it gives back must
-// be reserved first. Neither waits for the other.
-func newIronicParts(cfg Config, db *store.DB, log *slog.Logger) (*reconcile.Reconciler, *deploy.Controller, error) {
-	if cfg.IronicURL == "" {
-		return nil, nil, nil
-	}
+// newIronicClient returns the client of the Ironic cfg names.
+func newIronicClient(cfg Config, log *slog.Logger) (*ironic.Client, error) {
 	icfg := ironic.Config{URL: cfg.IronicURL, Logger: log.With("component", "ironic")}
 	if cfg.IronicUsername != "" {
 		icfg.Transport = &ironic.BasicAuth{Username: cfg.IronicUsername, Password: cfg.IronicPassword}
 	}
-	client, err := ironic.New(icfg)
-	if err != nil {
-		return nil, nil, err
-	}
+	return ironic.New(icfg)
+}
+
+// newTracker returns the Ironic resource tracker cfg asks for; onListing, when not nil,
+// receives each pass's listing.
+func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, onListing func([]ironic.Node)) *reconcile.Reconciler {
 	scope := reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards}
 	log.Info("tracking Ironic nodes", "ironic_url", redactDSN(cfg.IronicURL), "scope", scope.String(),
 		"sync_interval", cfg.SyncInterval, "ironic_username", cfg.IronicUsername)
-	var tracker *reconcile.Reconciler
-	controller := deploy.New(client, db, deploy.Config{
+	return reconcile.New(client, db, reconcile.Config{
+		Scope:     scope,
+		Interval:  cfg.SyncInterval,
+		Logger:    log.With("component", "reconcile"),
+		OnListing: onListing,
+	})
+}
+
+// newController returns the instance controller cfg asks for; refresh makes the tracker
+// apply its rules to nodes now.
+func newController(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger,
+	refresh func(context.Context, []ironic.Node) error) *deploy.Controller {
+	return deploy.New(client, db, deploy.Config{
 		DeployTimeout: cfg.DeployTimeout,
 		MaxAttempts:   cfg.DeployMaxAttempts,
 		Weigher:       deploy.Weigher{Mode: deploy.Weighing(cfg.DeployWeigher), Racks: cfg.DeployRacks},
 		WatchInterval: cfg.DeployWatchInterval,
-		Scope:         scope,
-		Refresh: func(ctx context.Context, nodes []ironic.Node) error {
-			// A pass soon, without waiting for it: the controller releases the node
-			// once its provider shows reserved.
-			tracker.Kick()
-			return nil
-		},
-		Logger: log.With("component", "deploy"),
+		Scope:         reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards},
+		Refresh:       refresh,
+		Logger:        log.With("component", "deploy"),
 	})
-	tracker = reconcile.New(client, db, reconcile.Config{
-		Scope:     scope,
-		Interval:  cfg.SyncInterval,
-		Logger:    log.With("component", "reconcile"),
-		OnListing: controller.ObserveNodes,
-	})
-	return tracker, controller, nil
 }
 
 // redactDSN hides a password in a postgres URL for logging.

@@ -87,6 +87,7 @@ type Controller struct {
 	rr        int  // the fallback watch's round-robin position
 	ticks     int
 	listing   []ironic.Node // the tracker's last listing, for the invariant check
+	checkSoon bool          // the first listing arrived: check the invariants next tick
 	// cleaning are nodes given back while Ironic still cleaned them: watched until
 	// available, then refreshed, so they are offered again within a tick.
 	cleaning map[string]bool
@@ -187,12 +188,21 @@ func (c *Controller) Run(ctx context.Context) error {
 }
 
 // Tick watches the in-flight nodes once and starts a step for every instance that is
-// building or deleting and not being stepped already; it does not wait for the steps.
-// Every CheckEvery ticks (and on the first) it checks the invariants first.
+// building or deleting, has something to do (Decide, on what is known of its node) and is
+// not being stepped already; it does not wait for the steps.
+// Every CheckEvery ticks, on the first, and on the first after the tracker's first listing
+// arrived, it checks the invariants first.
 func (c *Controller) Tick(ctx context.Context) error {
+	if c.ironic.Version().IsZero() {
+		// Every read asks for fields by the negotiated version (see fields).
+		if _, err := c.ironic.Negotiate(ctx); err != nil {
+			return err
+		}
+	}
 	c.mu.Lock()
-	check := c.ticks%c.cfg.CheckEvery == 0
+	check := c.ticks%c.cfg.CheckEvery == 0 || c.checkSoon
 	c.ticks++
+	c.checkSoon = false
 	c.mu.Unlock()
 	if check {
 		if _, err := c.Check(ctx); err != nil {
@@ -207,7 +217,12 @@ func (c *Controller) Tick(ctx context.Context) error {
 	if err := c.watch(ctx, insts); err != nil && ctx.Err() == nil {
 		c.log.Warn("watching nodes failed", "error", err)
 	}
+	now := c.cfg.Now()
 	for _, in := range insts {
+		// Instances waiting on Ironic cost nothing: no goroutine, no read.
+		if d := Decide(in, c.observation(in.Node), now, c.cfg.DeployTimeout); d.Action == Wait || d.Action == DoUnchanged {
+			continue
+		}
 		c.start(ctx, in.UUID)
 	}
 	return nil
@@ -267,7 +282,13 @@ func (c *Controller) Step(ctx context.Context, uuid string) error {
 			return nil
 		case DoSchedule, DoDeleted:
 		default:
-			// Act on a fresh reading of the node, never on a watched one.
+			// Act on a fresh reading of the node: for the actions whose mistake Ironic
+			// itself refuses or that cannot be wrong (deploy, undeploy, recording a lock or
+			// active), one this tick's watch or this step's own request just returned;
+			// for the others (lock, unlock, release, a failure) a GET now.
+			if skipRead[d.Action] && obs.Fresh(c.cfg.Now(), freshFor) {
+				break
+			}
 			if obs, err = c.get(ctx, in.Node); err != nil {
 				return err
 			}
@@ -309,7 +330,7 @@ func (c *Controller) act(ctx context.Context, in baremetal.Instance, obs Observa
 		next.Excluded = appendNew(in.Excluded, in.Node)
 		return c.update(ctx, next, "deploy failed on node", "node", in.Node, "fault", d.Fault.Message)
 	case DoUndeploy:
-		return c.undeploy(ctx, in)
+		return c.undeploy(ctx, in, obs)
 	case DoUnlock:
 		return c.unlock(ctx, in)
 	case DoRelease:
@@ -399,6 +420,13 @@ func (c *Controller) schedule(ctx context.Context, in baremetal.Instance) (bool,
 	return false, nil // every tried candidate was taken meanwhile: next tick, fresh view
 }
 
+// skipRead are the actions a step may take on a fresh watched reading (see Step).
+var skipRead = map[Action]bool{DoDeploy: true, DoUndeploy: true, DoLocked: true, DoActive: true}
+
+// freshFor is how old a reading of a node may be for a step to act on it without reading
+// it again: about one tick's watch.
+const freshFor = 500 * time.Millisecond
+
 // maxClaimTries bounds the candidates one schedule tries to claim.
 const maxClaimTries = 8
 
@@ -410,6 +438,7 @@ func (c *Controller) lock(ctx context.Context, in baremetal.Instance, obs Observ
 		return c.skip(ctx, in, obs, reason)
 	}
 	c.requests.Lock.Add(1)
+	sent := c.cfg.Now()
 	n, err := c.ironic.PatchNode(ctx, in.Node, ironic.ClaimOps(in.UUID))
 	if errors.Is(err, ironic.ErrConflict) {
 		// A lock of ours that was still in flight when a previous run died can land after
@@ -425,7 +454,7 @@ func (c *Controller) lock(ctx context.Context, in baremetal.Instance, obs Observ
 	case err != nil:
 		return false, err // unknown outcome: the next step reads the node and sees
 	}
-	c.see(n)
+	c.see(n, sent)
 	if reason := unusable(baremetal.Instance{UUID: in.UUID, ProjectID: in.ProjectID}, Observation{Node: n, Seen: true}); reason != "" {
 		// Taken, but it changed under us between the GET and the PATCH: give it back.
 		c.requests.Unlock.Add(1)
@@ -505,18 +534,29 @@ func (c *Controller) deploy(ctx context.Context, in baremetal.Instance, obs Obse
 	}
 	cd := ConfigDrive(in)
 	c.requests.Provision.Add(1)
+	sent := c.cfg.Now()
 	err = c.ironic.SetProvisionState(ctx, in.Node, ironic.TargetActive, ironic.ProvisionOptions{ConfigDrive: &cd})
 	switch {
 	case err == nil:
 	case errors.Is(err, ironic.ErrInvalid):
-		return c.act(ctx, in, obs, fail("deploy_failed", "Ironic refused the deploy: "+err.Error(), now))
+		// Refused: the node's doing (validation, maintenance), unless the deploy was
+		// already under way (an earlier request whose answer was lost).
+		cur, gerr := c.get(ctx, in.Node)
+		if gerr != nil {
+			return false, gerr
+		}
+		if !cur.Gone && !unlockStates[cur.Node.ProvisionState] {
+			return true, nil
+		}
+		return c.act(ctx, in, cur, fail("deploy_failed", "Ironic refused the deploy: "+err.Error(), now))
 	default:
+		c.forget(in.Node) // the outcome is unknown: the next step reads the node
 		return false, waitOn(err)
 	}
 	n := obs.Node
 	n.ProvisionState, n.TargetProvisionState = "deploying", ironic.TargetActive
 	c.mu.Lock()
-	c.obs[in.Node] = Observation{Node: n, Seen: true, DeployRequested: true}
+	c.obs[in.Node] = Observation{Node: n, Seen: true, DeployRequested: true, At: sent}
 	c.mu.Unlock()
 	c.log.Info("deploying", "instance", in.UUID, "node", in.Node)
 	return false, nil
@@ -533,21 +573,29 @@ func waitOn(err error) error {
 
 // undeploy asks Ironic to tear the node down; a locked node (cleaning, a power sync) or a
 // state Ironic does not allow it from waits for the next tick.
-func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance) (bool, error) {
+func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance, obs Observation) (bool, error) {
 	c.requests.Unprovision.Add(1)
+	sent := c.cfg.Now()
 	err := c.ironic.SetProvisionState(ctx, in.Node, ironic.TargetDeleted, ironic.ProvisionOptions{})
 	if err != nil {
 		if errors.Is(err, ironic.ErrInvalid) {
 			c.log.Info("Ironic refused the tear-down for now", "instance", in.UUID, "node", in.Node, "error", err)
+			c.forget(in.Node) // read it again next time
 			return false, nil
 		}
 		return false, waitOn(err)
 	}
+	// Until Ironic reports otherwise, the tear-down is under way: do not ask again.
+	n := obs.Node
+	n.TargetProvisionState = ironic.TargetDeleted
+	c.mu.Lock()
+	c.remember(Observation{Node: n, Seen: true, At: sent})
+	c.mu.Unlock()
 	c.log.Info("tearing down", "instance", in.UUID, "node", in.Node)
 	if in.State == baremetal.StateDeleting && in.Task != baremetal.TaskTearingDown {
 		next := in
 		next.Task = baremetal.TaskTearingDown
-		_, _ = c.update(ctx, next, "tearing down")
+		_, _ = c.update(ctx, next, "recorded the tear-down")
 	}
 	return false, nil
 }
@@ -556,11 +604,12 @@ func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance) (bool,
 // deployed.
 func (c *Controller) unlock(ctx context.Context, in baremetal.Instance) (bool, error) {
 	c.requests.Unlock.Add(1)
+	sent := c.cfg.Now()
 	n, err := c.ironic.PatchNode(ctx, in.Node, ironic.ReleaseOps())
 	if err != nil {
 		return false, waitOn(err)
 	}
-	c.see(n)
+	c.see(n, sent)
 	return true, nil
 }
 
@@ -634,9 +683,10 @@ func (c *Controller) offerSafe(ctx context.Context, in baremetal.Instance, obs O
 // get reads the node from Ironic and remembers it.
 func (c *Controller) get(ctx context.Context, node string) (Observation, error) {
 	c.requests.Get.Add(1)
+	sent := c.cfg.Now()
 	n, err := c.ironic.GetNode(ctx, node, c.fields()...)
 	if errors.Is(err, ironic.ErrNotFound) {
-		o := Observation{Seen: true, Gone: true, Node: ironic.Node{UUID: node}}
+		o := Observation{Seen: true, Gone: true, Node: ironic.Node{UUID: node}, At: sent}
 		c.mu.Lock()
 		c.obs[node] = o
 		c.mu.Unlock()
@@ -645,17 +695,35 @@ func (c *Controller) get(ctx context.Context, node string) (Observation, error) 
 	if err != nil {
 		return Observation{}, err
 	}
-	return c.see(n), nil
+	return c.see(n, sent), nil
 }
 
-// see records a fresh report of a node.
-func (c *Controller) see(n ironic.Node) Observation {
-	o := Observation{Node: n, Seen: true}
+// forget drops what was seen of the node, so the next step reads it.
+func (c *Controller) forget(node string) {
 	c.mu.Lock()
-	c.obs[n.UUID] = o
+	delete(c.obs, node)
+	c.mu.Unlock()
+}
+
+// see records a report of a node from a request sent at sent, and returns it. Reports are
+// ordered by when their request was sent: a reply can only reflect what happened before
+// its request left, so a slower reply to an older request (a watch listing racing a lock)
+// never replaces a newer one in what is remembered.
+func (c *Controller) see(n ironic.Node, sent time.Time) Observation {
+	o := Observation{Node: n, Seen: true, At: sent}
+	c.mu.Lock()
+	c.remember(o)
 	c.setTenancy(n)
 	c.mu.Unlock()
 	return o
+}
+
+// remember stores o unless a report from a later request is known (c.mu held).
+func (c *Controller) remember(o Observation) {
+	if old, ok := c.obs[o.Node.UUID]; ok && old.At.After(o.At) {
+		return
+	}
+	c.obs[o.Node.UUID] = o
 }
 
 // setTenancy records n's owner and lessee (c.mu held). The map is replaced, not changed,
@@ -687,22 +755,21 @@ func (c *Controller) observation(node string) Observation {
 	return c.obs[node]
 }
 
-// fields are the node fields the controller reads.
+// fields are the node fields the controller reads: the tracker's (reconcile.Fields, so
+// that what the controller reads can be handed to Config.Refresh) and what deciding
+// needs besides.
 func (c *Controller) fields() []string {
-	f := []string{"uuid", "provision_state", "target_provision_state", "provision_updated_at", "instance_uuid",
-		"maintenance", "power_state", "last_error", "traits", "resource_class", "reservation"}
 	v := c.ironic.Version()
-	if v.HasOwner() {
-		f = append(f, "owner")
-	}
+	f := append(reconcile.Fields(v), "target_provision_state", "provision_updated_at", "last_error", "reservation")
 	if v.HasLessee() {
 		f = append(f, "lessee")
 	}
-	if v.HasConductorGroup() {
-		f = append(f, "conductor_group")
-	}
 	return f
 }
+
+// listingAge is how old ObserveNodes takes a listing to be: longer than a tracker's
+// listing of 10,000 nodes takes (about 3 s).
+const listingAge = 30 * time.Second
 
 // ObserveNodes takes a listing of nodes (the resource tracker's, through its OnListing
 // hook) as fresh reports: owners and lessees for scheduling, states for watching. It
@@ -710,17 +777,21 @@ func (c *Controller) fields() []string {
 func (c *Controller) ObserveNodes(nodes []ironic.Node) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// A listing is not timed; take it as listingAge old: it replaces only what was seen
+	// before that, and a step never acts on it without reading the node again.
+	at := c.cfg.Now().Add(-listingAge)
 	for _, n := range nodes {
-		if o, ok := c.obs[n.UUID]; ok {
-			// Only a trigger: every action reads the node again first.
-			o.Node, o.Seen, o.Gone, o.DeployRequested = n, true, false, false
-			c.obs[n.UUID] = o
+		if _, ok := c.obs[n.UUID]; ok {
+			c.remember(Observation{Node: n, Seen: true, At: at})
 		}
 		// The tracker's listing has no lessee: keep the one the controller's own reads saw
 		// (the lock step checks the node itself in any case).
 		l := n
 		l.Lessee = c.tenancy[n.UUID].Lessee
 		c.setTenancy(l)
+	}
+	if c.listing == nil {
+		c.checkSoon = true
 	}
 	c.listing = nodes
 }

@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"context"
 	"testing"
 
 	"ingot/internal/baremetal"
@@ -132,5 +133,33 @@ func TestStaleLockUndone(t *testing.T) {
 		if n := h.node(foreign); n.InstanceUUID == "" {
 			t.Error("foreign lock removed")
 		}
+	})
+}
+
+// TestStepPanicRecovered: a step that panics (here in the tracker's Refresh) is logged
+// as a failed step; the controller goes on and the next tick finishes the work.
+func TestStepPanicRecovered(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		var h *harness
+		panicked := false
+		h = newHarness(t, db, 2, deploy.Config{Refresh: func(ctx context.Context, nodes []ironic.Node) error {
+			if !panicked {
+				panicked = true
+				panic("refresh blew up")
+			}
+			return h.tracker.Refresh(ctx, nodes)
+		}})
+		in := h.create(1, baremetal.Request{ResourceClass: "gold"})
+		h.until("active", true, func() bool { return h.instance(in.UUID).State == baremetal.StateActive })
+		node := h.instance(in.UUID).Node
+		h.delete(in.UUID)
+		h.until("deleted", false, func() bool {
+			h.fake.Advance(node) // one step a tick: the release happens while cleaning
+			return h.instance(in.UUID).State == baremetal.StateDeleted
+		})
+		if !panicked {
+			t.Fatal("Refresh never ran")
+		}
+		h.checkInvariants()
 	})
 }

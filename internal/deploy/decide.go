@@ -34,6 +34,13 @@ type Observation struct {
 	// DeployRequested: this controller had provision "active" accepted for the node and
 	// Ironic has not reported a state since.
 	DeployRequested bool
+	// At is when Ironic reported Node (zero: unknown, as for the tracker's listings).
+	At time.Time
+}
+
+// Fresh reports whether the observation was read from Ironic at most maxAge before now.
+func (o Observation) Fresh(now time.Time, maxAge time.Duration) bool {
+	return o.Seen && !o.At.IsZero() && now.Sub(o.At) <= maxAge
 }
 
 // Decision is the outcome of Decide.

@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -61,10 +60,7 @@ func newHarness(t *testing.T, db *store.DB, nodes int, cfg deploy.Config, opts .
 	h.tracker = reconcile.New(h.client, db, reconcile.Config{})
 	h.pass()
 	if cfg.Refresh == nil {
-		cfg.Refresh = func(ctx context.Context, _ []ironic.Node) error {
-			_, err := h.tracker.Pass(ctx)
-			return err
-		}
+		cfg.Refresh = h.tracker.Refresh
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = logger()

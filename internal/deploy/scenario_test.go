@@ -260,9 +260,8 @@ func TestScenarioS17_BuildsDuringFullPass(t *testing.T) {
 			}
 			h.tick()
 			locked := time.Since(start)
-			var passEnd time.Time
 			select {
-			case passEnd = <-passDone:
+			case <-passDone:
 				t.Fatalf("the pass ended before the builds were locked (%v): not a test of S17", locked)
 			default:
 			}
@@ -274,7 +273,7 @@ func TestScenarioS17_BuildsDuringFullPass(t *testing.T) {
 				}
 				seen[got.Node] = true
 			}
-			passEnd = <-passDone
+			passEnd := <-passDone
 			t.Logf("%d builds claimed and locked in %v; the pass ended %v after they started", builds, locked, passEnd.Sub(start))
 			if locked > time.Second {
 				t.Errorf("claims took %v during a pass, want under 1s", locked)
@@ -383,4 +382,3 @@ func TestScenarioS19_DeleteInUnusualStates(t *testing.T) {
 		h.checkInvariants()
 	})
 }
-

@@ -12,9 +12,7 @@ import (
 	"ingot/internal/store"
 )
 
-// watchStart is how far before its first watch the controller starts its watermark.
-// Nodes whose last change is older are read with a GET by their instance's next step
-// (every action reads its node first), so the watch need not list them.
+// watchStart is how far before the controller's clock its first watch starts.
 const watchStart = 10 * time.Second
 
 // watch refreshes what is known of the nodes of in-flight instances with a bounded number
@@ -39,12 +37,17 @@ func (c *Controller) watch(ctx context.Context, insts []baremetal.Instance) erro
 	defer c.refreshCleaned(ctx)
 	c.mu.Lock()
 	fallback, since := c.fallback, c.watermark
+	c.mu.Unlock()
 	if since.IsZero() {
+		// The first watch starts shortly before now rather than listing every node:
+		// nodes whose last change is older are read by their instance's next step
+		// (every action but deploying reads its node first, and a node never seen is
+		// read). Later watches move the watermark with Ironic's clock.
 		since = c.cfg.Now().Add(-watchStart)
 	}
-	c.mu.Unlock()
 	if !fallback {
 		c.requests.Watch.Add(1)
+		sent := c.cfg.Now()
 		changed, next, err := c.ironic.ChangedNodes(ctx, since, ironic.WatchOptions{ListOptions: ironic.ListOptions{
 			Fields: c.fields(), ConductorGroup: c.cfg.Scope.ConductorGroup, Shards: c.cfg.Scope.Shards}})
 		switch {
@@ -53,7 +56,7 @@ func (c *Controller) watch(ctx context.Context, insts []baremetal.Instance) erro
 			c.watermark = next
 			for _, n := range changed {
 				if _, ok := c.obs[n.UUID]; ok || slices.Contains(nodes, n.UUID) {
-					c.obs[n.UUID] = Observation{Node: n, Seen: true}
+					c.remember(Observation{Node: n, Seen: true, At: sent})
 				}
 				c.setTenancy(n)
 			}
@@ -189,9 +192,18 @@ func (c *Controller) Check(ctx context.Context) (Report, error) {
 			// Nobody else can lock the node while it shows our instance, so the
 			// removal cannot undo someone else's lock.
 			c.requests.Unlock.Add(1)
-			if _, err := c.ironic.PatchNode(ctx, n.UUID, ironic.ReleaseOps()); err != nil {
+			sent := c.cfg.Now()
+			freed, err := c.ironic.PatchNode(ctx, n.UUID, ironic.ReleaseOps())
+			if err != nil {
 				c.log.Warn("undoing a stale lock failed", "node", n.UUID, "error", err)
 				continue
+			}
+			c.see(freed, sent)
+			if c.cfg.Refresh != nil {
+				// Offered again now rather than at the tracker's next pass.
+				if err := c.cfg.Refresh(ctx, []ironic.Node{freed}); err != nil {
+					c.log.Warn("tracker refresh failed", "node", n.UUID, "error", err)
+				}
 			}
 			r.Undone = append(r.Undone, n.UUID)
 			c.log.Warn("undid a stale lock", "node", n.UUID, "instance_uuid", n.InstanceUUID)
@@ -206,6 +218,15 @@ func (c *Controller) Check(ctx context.Context) (Report, error) {
 			continue
 		}
 		if n, ok := listed[in.Node]; ok && n.InstanceUUID != in.UUID {
+			// The listing may predate the deploy: read the node again.
+			o, err := c.get(ctx, in.Node)
+			if err != nil {
+				return r, err
+			}
+			if !o.Gone && o.Node.InstanceUUID == in.UUID {
+				continue
+			}
+			n = o.Node
 			r.Lost = append(r.Lost, in.UUID)
 			c.log.Error("active instance's node no longer shows it", "instance", in.UUID, "node", in.Node,
 				"node_instance_uuid", n.InstanceUUID)

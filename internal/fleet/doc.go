@@ -6,6 +6,6 @@
 //
 // A View is shared between goroutines and never modified. A successor View copies only
 // what changed: unchanged providers are shared, and the derived indexes (trees, sharing
-// providers, providers by class) are carried over when only usage or generations changed,
-// which is what claims do.
+// providers) are carried over when only inventories, usage or generations changed, which
+// is what claims and the Ironic resource tracker's updates do.
 package fleet

@@ -6,16 +6,15 @@ import "sort"
 // tree that has a member in one of its aggregates.
 const ShareTrait = "MISC_SHARES_VIA_AGGREGATE"
 
-// index holds what the view derives from tree positions, traits, aggregates and inventory
-// classes. It is built on first use and shared by successor views while those do not change.
+// index holds what the view derives from tree positions, traits and aggregates. It is
+// built on first use and shared by successor views while those do not change.
 type index struct {
-	roots     []int32           // slots of root providers, in slot order
-	rootOf    []int32           // slot -> slot of its root
-	parentOf  []int32           // slot -> slot of its parent, -1 for a root
-	tree      [][]int32         // root slot -> slots of every provider in the tree, in slot order
-	hasTrees  bool              // some provider has a parent
-	byClass   map[int64][]int32 // class id -> slots of providers with inventory of it
-	sharing   []int32           // slots of sharing providers
+	roots     []int32   // slots of root providers, in slot order
+	rootOf    []int32   // slot -> slot of its root
+	parentOf  []int32   // slot -> slot of its parent, -1 for a root
+	tree      [][]int32 // root slot -> slots of every provider in the tree, in slot order
+	hasTrees  bool      // some provider has a parent
+	sharing   []int32   // slots of sharing providers
 	isSharing map[int32]bool
 	// sharedWith: anchor (root) slot -> sharing provider slots usable by that tree;
 	// anchorsOf: sharing provider slot -> anchor slots (its own root included).
@@ -35,7 +34,7 @@ func (v *View) index() *index {
 }
 
 func (v *View) buildIndex() *index {
-	x := &index{tree: make([][]int32, len(v.providers)), byClass: map[int64][]int32{}, isSharing: map[int32]bool{},
+	x := &index{tree: make([][]int32, len(v.providers)), isSharing: map[int32]bool{},
 		rootOf: make([]int32, len(v.providers)), parentOf: make([]int32, len(v.providers)),
 		sharedWith: make([][]int32, len(v.providers)), anchorsOf: map[int32][]int32{}}
 	shareTrait, haveShareTrait := v.TraitID(ShareTrait)
@@ -55,9 +54,6 @@ func (v *View) buildIndex() *index {
 		x.rootOf[slot], x.parentOf[slot] = root, -1
 		if p.ParentID != 0 {
 			x.parentOf[slot] = v.slotOf[p.ParentID]
-		}
-		for _, inv := range p.Inventories {
-			x.byClass[inv.ClassID] = append(x.byClass[inv.ClassID], slot)
 		}
 		if haveShareTrait && p.HasTrait(shareTrait) {
 			x.sharing = append(x.sharing, slot)
@@ -96,9 +92,6 @@ func (v *View) Tree(root int32) []int32 { return v.index().tree[root] }
 
 // HasTrees reports whether any provider has a parent.
 func (v *View) HasTrees() bool { return v.index().hasTrees }
-
-// WithClass returns the slots of providers with inventory of the class, in slot order.
-func (v *View) WithClass(classID int64) []int32 { return v.index().byClass[classID] }
 
 // Sharing returns the slots of sharing providers (those with MISC_SHARES_VIA_AGGREGATE).
 func (v *View) Sharing() []int32 { return v.index().sharing }

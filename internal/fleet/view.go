@@ -88,17 +88,12 @@ func (p *Provider) Modified() time.Time {
 	return time.UnixMicro(p.CreatedAt).UTC()
 }
 
-// structurallyEqual reports whether p and q have the same tree position, inventory
-// classes, traits and aggregates: what the derived indexes depend on.
+// structurallyEqual reports whether p and q have the same tree position, traits and
+// aggregates: what the derived indexes depend on.
 func structurallyEqual(p, q *Provider) bool {
-	if p.ID != q.ID || p.ParentID != q.ParentID || p.RootID != q.RootID || len(p.Inventories) != len(q.Inventories) ||
+	if p.ID != q.ID || p.ParentID != q.ParentID || p.RootID != q.RootID ||
 		len(p.Traits) != len(q.Traits) || len(p.Aggregates) != len(q.Aggregates) {
 		return false
-	}
-	for i := range p.Inventories {
-		if p.Inventories[i].ClassID != q.Inventories[i].ClassID {
-			return false
-		}
 	}
 	for i := range p.Traits {
 		if p.Traits[i] != q.Traits[i] {
@@ -207,7 +202,7 @@ func (v *View) With(seq int64, catalog *Catalog, changed []*Provider, deleted []
 		w.add(added, copyMaps)
 	}
 	if x := v.idx.Load(); x != nil && !structural {
-		// Only usage, generations, names or times changed: the indexes still hold.
+		// Only inventories, usage, generations, names or times changed: the indexes still hold.
 		w.idx.Store(x)
 	}
 	return w

@@ -201,8 +201,8 @@ func TestPolicy(t *testing.T) {
 			status int
 		}{
 			{aliceReader, "GET", "/v1/instances/" + a.UUID, 200},
-			{bob, "GET", "/v1/instances/" + a.UUID, 403},
-			{bob, "DELETE", "/v1/instances/" + a.UUID, 403},
+			{bob, "GET", "/v1/instances/" + a.UUID, 404}, // another project's: not revealed
+			{bob, "DELETE", "/v1/instances/" + a.UUID, 404},
 			{aliceReader, "DELETE", "/v1/instances/" + a.UUID, 403},
 			{bob, "GET", "/v1/instances?project_id=p1", 403},
 			{aliceReader, "GET", "/v1/instances?project_id=p1", 200},
@@ -251,8 +251,8 @@ func TestLegacyPolicy(t *testing.T) {
 	e := newEnv(t, openSQLite(t), false)
 	owner := caller{token: "erin:p1"}
 	in := e.do(t, owner, "POST", "/v1/instances", validBody(uuid1)).instance(t, http.StatusAccepted)
-	if r := e.do(t, caller{token: "frank:p2"}, "GET", "/v1/instances/"+in.UUID, nil); r.status != http.StatusForbidden {
-		t.Errorf("other project shows: %d", r.status)
+	if r := e.do(t, caller{token: "frank:p2"}, "GET", "/v1/instances/"+in.UUID, nil); r.status != http.StatusNotFound {
+		t.Errorf("other project shows: %d, want 404", r.status)
 	}
 	e.do(t, owner, "DELETE", "/v1/instances/"+in.UUID, nil).instance(t, http.StatusAccepted)
 }

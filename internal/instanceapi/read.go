@@ -114,10 +114,21 @@ func (rq *request) show(id string) error {
 	if err != nil {
 		return err
 	}
-	if err := rq.authorize(policy.InstanceShow, in.ProjectID); err != nil {
+	if err := rq.authorizeInstance(policy.InstanceShow, in); err != nil {
 		return err
 	}
 	return rq.send(http.StatusOK, Wire(in, rq.url(Prefix+"/"+in.UUID), true))
+}
+
+// authorizeInstance checks rule for in. A caller refused an instance of another project
+// is told it does not exist (404), as Nova answers, so instance UUIDs cannot be probed
+// across projects; a caller refused within its own project gets the 403.
+func (rq *request) authorizeInstance(rule string, in baremetal.Instance) error {
+	err := rq.authorize(rule, in.ProjectID)
+	if err != nil && rq.creds.ProjectID != in.ProjectID {
+		return placement.NotFoundf("Instance %s could not be found.", in.UUID)
+	}
+	return err
 }
 
 // maxDeleteAttempts bounds how often delete retries its compare-and-swap when the
@@ -132,7 +143,7 @@ func (rq *request) delete(id string) error {
 	if err != nil {
 		return err
 	}
-	if err := rq.authorize(policy.InstanceDelete, in.ProjectID); err != nil {
+	if err := rq.authorizeInstance(policy.InstanceDelete, in); err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"ingot/internal/backoff"
 )
 
 // Defaults for the zero values in Config.
@@ -50,8 +52,9 @@ type Config struct {
 }
 
 // RetryPolicy controls retries of 503 answers and broken connections. Before attempt
-// n+1 the client waits BaseDelay*2^(n-1), capped at MaxDelay, with jitter that picks
-// uniformly from the upper half of that delay.
+// n+1 the client waits BaseDelay*2^(n-1), capped at MaxDelay (a MaxDelay below BaseDelay
+// counts as BaseDelay), with jitter that picks uniformly from the upper half of that delay
+// (package backoff).
 type RetryPolicy struct {
 	MaxAttempts int           // attempts in total, including the first; zero means 4, 1 means never retry
 	BaseDelay   time.Duration // zero means DefaultBaseDelay
@@ -67,8 +70,7 @@ type Client struct {
 	maxVersion Version
 	log        *slog.Logger
 
-	randMu sync.Mutex
-	rand   *rand.Rand // nil: global source
+	backoff *backoff.Backoff
 
 	mu        sync.Mutex
 	version   Version // negotiated; zero until Negotiate succeeds
@@ -122,9 +124,7 @@ func New(cfg Config) (*Client, error) {
 	if c.maxVersion.Less(Baseline) {
 		return nil, fmt.Errorf("ironic: MaxVersion %s is below the baseline %s", c.maxVersion, Baseline)
 	}
-	if cfg.Rand != nil {
-		c.rand = rand.New(cfg.Rand)
-	}
+	c.backoff = backoff.New(c.retry.BaseDelay, c.retry.MaxDelay, cfg.Rand)
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -304,7 +304,7 @@ func (c *Client) do(ctx context.Context, r request, handle func(*http.Response) 
 		if attempt >= c.retry.MaxAttempts || !c.retryable(ctx, r, err) {
 			return err
 		}
-		d := c.backoff(attempt)
+		d := c.backoff.Delay(attempt)
 		c.log.Warn("retrying ironic call", "method", r.method, "path", r.path,
 			"attempt", attempt, "delay", d, "error", err)
 		if serr := sleep(ctx, d); serr != nil {
@@ -331,26 +331,6 @@ func (c *Client) retryable(ctx context.Context, r request, err error) bool {
 		return r.idempotent || e.notSent
 	}
 	return false
-}
-
-// backoff returns the wait before attempt n+1.
-func (c *Client) backoff(n int) time.Duration {
-	d := c.retry.BaseDelay
-	for i := 1; i < n && d < c.retry.MaxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, c.retry.MaxDelay)
-	half := d / 2
-	return half + time.Duration(c.float64()*float64(d-half))
-}
-
-func (c *Client) float64() float64 {
-	if c.rand == nil {
-		return rand.Float64()
-	}
-	c.randMu.Lock()
-	defer c.randMu.Unlock()
-	return c.rand.Float64()
 }
 
 // sleep waits d or until ctx is done, on a timer (virtual inside a synctest bubble).

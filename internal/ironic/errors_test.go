@@ -66,7 +66,7 @@ func TestBackoff(t *testing.T) {
 	}
 	for n, want := range map[int][2]int64{1: {50, 100}, 2: {100, 200}, 3: {175, 350}, 9: {175, 350}} {
 		for range 50 {
-			if d := int64(c.backoff(n)); d < want[0] || d >= want[1] {
+			if d := int64(c.backoff.Delay(n)); d < want[0] || d >= want[1] {
 				t.Errorf("backoff(%d) = %d, want in [%d, %d)", n, d, want[0], want[1])
 			}
 		}

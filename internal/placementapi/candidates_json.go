@@ -5,10 +5,10 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"ingot/internal/candidates"
 	"ingot/internal/fleet"
+	"ingot/internal/jsonstring"
 )
 
 // renderCandidates writes the GET /allocation_candidates body for the microversion: the
@@ -112,7 +112,7 @@ func appendCandidate(b []byte, v *fleet.View, c candidates.Candidate, ver versio
 				b = append(b, ", "...)
 			}
 			b = append(b, `{"resource_provider": {"uuid": `...)
-			b = appendString(b, v.Slot(c.Allocs[i].Slot).UUID)
+			b = jsonstring.Append(b, v.Slot(c.Allocs[i].Slot).UUID)
 			b = append(b, `}, "resources": `...)
 			b = appendResources(b, v, c.Allocs[i:j])
 			b = append(b, '}')
@@ -129,7 +129,7 @@ func appendCandidate(b []byte, v *fleet.View, c candidates.Candidate, ver versio
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendString(b, v.Slot(c.Allocs[i].Slot).UUID)
+		b = jsonstring.Append(b, v.Slot(c.Allocs[i].Slot).UUID)
 		b = append(b, `: {"resources": `...)
 		b = appendResources(b, v, c.Allocs[i:j])
 		b = append(b, '}')
@@ -142,13 +142,13 @@ func appendCandidate(b []byte, v *fleet.View, c candidates.Candidate, ver versio
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			b = appendString(b, m.Suffix)
+			b = jsonstring.Append(b, m.Suffix)
 			b = append(b, ": ["...)
 			for k, slot := range m.Slots {
 				if k > 0 {
 					b = append(b, ", "...)
 				}
-				b = appendString(b, v.Slot(slot).UUID)
+				b = jsonstring.Append(b, v.Slot(slot).UUID)
 			}
 			b = append(b, ']')
 		}
@@ -163,7 +163,7 @@ func appendResources(b []byte, v *fleet.View, allocs []candidates.Alloc) []byte 
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendString(b, v.ClassName(a.Class))
+		b = jsonstring.Append(b, v.ClassName(a.Class))
 		b = append(b, ": "...)
 		b = strconv.AppendInt(b, a.N, 10)
 	}
@@ -172,7 +172,7 @@ func appendResources(b []byte, v *fleet.View, allocs []candidates.Alloc) []byte 
 
 func appendSummary(b []byte, v *fleet.View, slot int32, requested map[int64]bool, ver version) []byte {
 	p := v.Slot(slot)
-	b = appendString(b, p.UUID)
+	b = jsonstring.Append(b, p.UUID)
 	b = append(b, `: {"resources": {`...)
 	first := true
 	for _, inv := range p.Inventories {
@@ -183,7 +183,7 @@ func appendSummary(b []byte, v *fleet.View, slot int32, requested map[int64]bool
 			b = append(b, ", "...)
 		}
 		first = false
-		b = appendString(b, v.ClassName(inv.ClassID))
+		b = jsonstring.Append(b, v.ClassName(inv.ClassID))
 		b = append(b, `: {"capacity": `...)
 		b = strconv.AppendInt(b, inv.Capacity(), 10)
 		b = append(b, `, "used": `...)
@@ -198,7 +198,7 @@ func appendSummary(b []byte, v *fleet.View, slot int32, requested map[int64]bool
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			b = appendString(b, v.TraitName(t))
+			b = jsonstring.Append(b, v.TraitName(t))
 		}
 		b = append(b, ']')
 	}
@@ -207,63 +207,12 @@ func appendSummary(b []byte, v *fleet.View, slot int32, requested map[int64]bool
 		if p.ParentID == 0 {
 			b = append(b, "null"...)
 		} else {
-			b = appendString(b, v.ProviderUUID(p.ParentID))
+			b = jsonstring.Append(b, v.ProviderUUID(p.ParentID))
 		}
 		b = append(b, `, "root_provider_uuid": `...)
-		b = appendString(b, v.ProviderUUID(p.RootID))
+		b = jsonstring.Append(b, v.ProviderUUID(p.RootID))
 	}
 	return append(b, '}')
-}
-
-// appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
-	plain := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			plain = false
-			break
-		}
-	}
-	if plain { // UUIDs and names: nothing to escape
-		b = append(b, '"')
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-			continue
-		}
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, `\n`...)
-		case '\r':
-			b = append(b, `\r`...)
-		case '\t':
-			b = append(b, `\t`...)
-		default:
-			const hex = "0123456789abcdef"
-			b = append(b, `\u00`...)
-			b = append(b, hex[c>>4], hex[c&0xf])
-		}
-		i++
-	}
-	return append(b, '"')
 }
 
 // sendRawJSON writes an already encoded JSON body.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ingot/internal/fleet"
+	"ingot/internal/jsonstring"
 	"ingot/internal/placement"
 	"ingot/internal/store"
 )
@@ -141,9 +142,9 @@ func (s *Server) handleListProviders(rq *request) error {
 // appendProvider appends p as the JSON of a provider at microversion v.
 func appendProvider(b []byte, v version, view *fleet.View, p *fleet.Provider) []byte {
 	b = append(b, `{"uuid": `...)
-	b = appendString(b, p.UUID)
+	b = jsonstring.Append(b, p.UUID)
 	b = append(b, `, "name": `...)
-	b = appendString(b, p.Name)
+	b = jsonstring.Append(b, p.Name)
 	b = append(b, `, "generation": `...)
 	b = strconv.AppendInt(b, p.Generation, 10)
 	b = append(b, `, "links": [`...)
@@ -152,9 +153,9 @@ func appendProvider(b []byte, v version, view *fleet.View, p *fleet.Provider) []
 			b = append(b, ", "...)
 		}
 		b = append(b, `{"rel": `...)
-		b = appendString(b, l.Rel)
+		b = jsonstring.Append(b, l.Rel)
 		b = append(b, `, "href": `...)
-		b = appendString(b, l.Href)
+		b = jsonstring.Append(b, l.Href)
 		b = append(b, '}')
 	}
 	b = append(b, ']')
@@ -163,10 +164,10 @@ func appendProvider(b []byte, v version, view *fleet.View, p *fleet.Provider) []
 		if p.ParentID == 0 {
 			b = append(b, "null"...)
 		} else {
-			b = appendString(b, view.ProviderUUID(p.ParentID))
+			b = jsonstring.Append(b, view.ProviderUUID(p.ParentID))
 		}
 		b = append(b, `, "root_provider_uuid": `...)
-		b = appendString(b, view.ProviderUUID(p.RootID))
+		b = jsonstring.Append(b, view.ProviderUUID(p.RootID))
 	}
 	return append(b, '}')
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"ingot/internal/jsonstring"
 )
 
 // Placement builds its responses from Python dicts, which keep insertion order, and writes
@@ -29,7 +31,7 @@ func (o ordered) appendJSON(b []byte) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendString(b, m.key)
+		b = jsonstring.Append(b, m.key)
 		b = append(b, ": "...)
 		var err error
 		if b, err = appendValue(b, m.value); err != nil {
@@ -50,7 +52,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendString(b, x), nil
+		return jsonstring.Append(b, x), nil
 	case int64:
 		return strconv.AppendInt(b, x, 10), nil
 	case int:
@@ -67,7 +69,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			b = appendString(b, s)
+			b = jsonstring.Append(b, s)
 		}
 		return append(b, ']'), nil
 	}

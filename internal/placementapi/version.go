@@ -15,18 +15,13 @@ type version struct{ microversion.Version }
 func (v version) at(minor int) bool { return v.AtLeast(microversion.V(1, minor)) }
 
 func (v version) aggregates() bool          { return v.at(1) }
-func (v version) resourceClasses() bool     { return v.at(2) }
 func (v version) memberOf() bool            { return v.at(3) }
 func (v version) resourcesFilter() bool     { return v.at(4) }
-func (v version) deleteAllInventory() bool  { return v.at(5) }
 func (v version) traits() bool              { return v.at(6) }
 func (v version) putClassIdempotent() bool  { return v.at(7) }
 func (v version) allocationOwners() bool    { return v.at(8) }
-func (v version) totalUsages() bool         { return v.at(9) }
-func (v version) candidates() bool          { return v.at(10) }
 func (v version) allocationsLink() bool     { return v.at(11) }
 func (v version) allocationsDict() bool     { return v.at(12) }
-func (v version) postAllocations() bool     { return v.at(13) }
 func (v version) nested() bool              { return v.at(14) }
 func (v version) cacheHeaders() bool        { return v.at(15) }
 func (v version) requiredFilter() bool      { return v.at(18) }
@@ -39,7 +34,6 @@ func (v version) reservedMayEqualTotal() bool {
 	return v.at(26)
 }
 func (v version) consumerGenerations() bool { return v.at(28) }
-func (v version) reshaper() bool            { return v.at(30) }
 func (v version) forbiddenAggregates() bool { return v.at(32) }
 func (v version) mappings() bool            { return v.at(34) }
 func (v version) reparent() bool            { return v.at(37) }

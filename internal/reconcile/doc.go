@@ -7,7 +7,11 @@
 // write that makes the providers agree with Ironic; Apply writes them in batched
 // transactions, each node's provider and record together and conditional on the
 // generations the plan saw. Run makes a pass at once, then one per interval or when
-// kicked, and backs off with jitter while passes fail.
+// kicked, and backs off with jitter while passes fail (a panicking pass is one of them).
+//
+// Between passes, Refresh plans and applies a few nodes the caller has just observed in
+// Ironic (the instance controller: a node entering cleaning, or available again) by the
+// same rules, and Config.OnListing hands each pass's listing to others.
 //
 // # The mapping
 //

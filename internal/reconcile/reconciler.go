@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"ingot/internal/backoff"
 	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
@@ -69,9 +70,8 @@ type Reconciler struct {
 	cfg    Config
 	log    *slog.Logger
 	kick   chan struct{}
-
-	randMu sync.Mutex
-	rand   *rand.Rand
+	// backoff is the wait after failed passes: MinBackoff doubling up to Interval.
+	backoff *backoff.Backoff
 
 	// passMu makes passes one at a time; it guards what passes carry over: the tracker
 	// records read by an earlier pass (kept while their version is unchanged) and the
@@ -82,6 +82,13 @@ type Reconciler struct {
 	recordsVer  store.IronicNodesVersion
 	recordsAge  int
 	listedNodes int
+
+	// refreshed holds, per node, when Refresh last began for it (see withoutRefreshed).
+	refreshMu sync.Mutex
+	refreshed map[string]time.Time
+
+	// beforeApply, when set (tests), runs before each Apply of Refresh.
+	beforeApply func()
 }
 
 // fullReadEvery bounds how many passes may reuse the records read by an earlier one.
@@ -112,9 +119,7 @@ func New(client *ironic.Client, db *store.DB, cfg Config) *Reconciler {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Rand != nil {
-		r.rand = rand.New(cfg.Rand)
-	}
+	r.backoff = backoff.New(cfg.MinBackoff, cfg.Interval, cfg.Rand)
 	return r
 }
 
@@ -143,7 +148,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		wait := r.cfg.Interval
 		if err != nil {
 			failures++
-			wait = r.backoff(failures)
+			wait = r.backoff.Delay(failures)
 			level := slog.LevelWarn
 			if errors.Is(err, ironic.ErrUnsupported) || errors.Is(err, ironic.ErrUnauthorized) {
 				level = slog.LevelError // the operator has to act: configuration or credentials
@@ -163,27 +168,6 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			t.Stop()
 		}
 	}
-}
-
-// backoff returns the wait after the n-th failed pass in a row: MinBackoff*2^(n-1),
-// at most Interval, picked uniformly from its upper half.
-func (r *Reconciler) backoff(n int) time.Duration {
-	d := r.cfg.MinBackoff
-	for i := 1; i < n && d < r.cfg.Interval; i++ {
-		d *= 2
-	}
-	d = min(d, max(r.cfg.Interval, r.cfg.MinBackoff))
-	half := d / 2
-	return half + time.Duration(r.float64()*float64(d-half))
-}
-
-func (r *Reconciler) float64() float64 {
-	if r.rand == nil {
-		return rand.Float64()
-	}
-	r.randMu.Lock()
-	defer r.randMu.Unlock()
-	return r.rand.Float64()
 }
 
 // Stats describes one pass.
@@ -295,7 +279,7 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 	}
 
 	in := Input{Scope: scope, Nodes: nodes, Lookups: lookups, Records: records, View: view}
-	changes := Plan(in)
+	changes := Plan(r.withoutRefreshed(in, start))
 	if len(changes) > 0 {
 		r.recordsOK = false // the writes change records: read them again next pass
 	}
@@ -324,7 +308,7 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 		if in.Records, err = r.db.IronicNodes(ctx); err != nil {
 			return fail(err)
 		}
-		changes = Plan(only(in, res.Conflicts))
+		changes = Plan(r.withoutRefreshed(only(in, res.Conflicts), start))
 	}
 
 	if view, err = r.db.View(ctx); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -434,8 +433,6 @@ func TestBatches(t *testing.T) {
 		}
 	})
 }
-
-func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // lockedBuffer is a log destination safe for concurrent writers.
 type lockedBuffer struct {

@@ -259,17 +259,6 @@ func isReadOnly(err error) bool {
 	return false
 }
 
-// isForeignKeyViolation reports whether err is a foreign key constraint violation.
-func isForeignKeyViolation(err error) bool {
-	if se, ok := errors.AsType[*sqlite.Error](err); ok {
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
-	}
-	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
-		return pe.Code == "23503"
-	}
-	return false
-}
-
 // isRetryable reports whether err is a transient transaction failure worth running the whole
 // transaction again for: a PostgreSQL serialization failure or deadlock, or SQLite busy.
 func isRetryable(err error) bool {

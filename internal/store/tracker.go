@@ -76,6 +76,35 @@ func (db *DB) IronicNodes(ctx context.Context) ([]baremetal.NodeRecord, error) {
 	return out, nil
 }
 
+// IronicNodesOf returns the tracker records of the given nodes that exist, sorted by node
+// UUID: what IronicNodes returns for them, without reading the others.
+func (db *DB) IronicNodesOf(ctx context.Context, nodeUUIDs []string) ([]baremetal.NodeRecord, error) {
+	var out []baremetal.NodeRecord
+	for _, chunk := range chunks(nodeUUIDs, 500) {
+		err := func() error {
+			rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+ironicNodeColumns+` FROM ironic_nodes WHERE node_uuid IN (`+
+				placeholders(len(chunk))+`)`), anys(chunk)...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				n, err := scanIronicNode(rows)
+				if err != nil {
+					return err
+				}
+				out = append(out, n)
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, fmt.Errorf("ironic nodes: %w", err)
+		}
+	}
+	slices.SortFunc(out, func(a, b baremetal.NodeRecord) int { return strings.Compare(a.NodeUUID, b.NodeUUID) })
+	return out, nil
+}
+
 // IronicNodesVersion summarizes the tracker records: a reader that kept the records of an
 // earlier read can tell from an unchanged version that nothing was inserted, updated or
 // deleted since (every write increments a generation or changes the count, and inserts

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -100,6 +101,22 @@ func TestWriteNodes(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, recs, cmpopts.IgnoreFields(baremetal.NodeRecord{}, "CreatedAt", "UpdatedAt")); diff != "" {
 			t.Errorf("records (-want +got):\n%s", diff)
+		}
+		// IronicNodesOf reads the same records, only those asked for, sorted.
+		for _, ask := range [][]string{{uuidB, uuidC, uuidA}, {uuidC}, nil} {
+			some, err := db.IronicNodesOf(ctx, ask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wantSome []baremetal.NodeRecord
+			for _, r := range recs {
+				if slices.Contains(ask, r.NodeUUID) {
+					wantSome = append(wantSome, r)
+				}
+			}
+			if diff := cmp.Diff(wantSome, some); diff != "" {
+				t.Errorf("IronicNodesOf(%v) (-want +got):\n%s", ask, diff)
+			}
 		}
 
 		t.Run("stale generations", func(t *testing.T) {

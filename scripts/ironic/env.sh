@@ -8,8 +8,9 @@
 # Uses IRONIC_DIR=/tmp/ingot-ironic-test and port 16387 unless set; AUTH=http_basic also
 # exports INGOT_IRONIC_USER and INGOT_IRONIC_PASSWORD. DEPLOY_DELAY (default 1 s, so
 # deploying and deleting last about 2 s each and are observable), AUTOMATED_CLEAN,
-# CLEAN_DELAY, CALLBACK_TIMEOUT and CHECK_INTERVAL go to start.sh; the delay is exported as INGOT_IRONIC_DEPLOY_DELAY for the
-# tests that need a transition to last. Everything but the export lines goes to stderr.
+# CLEAN_DELAY, CALLBACK_TIMEOUT and CHECK_INTERVAL go to start.sh; the delay is exported
+# as INGOT_IRONIC_DEPLOY_DELAY for the tests that need a transition to last. Everything
+# but the export lines goes to stderr.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 export IRONIC_DIR=${IRONIC_DIR:-/tmp/ingot-ironic-test}

@@ -18,7 +18,7 @@
 #                    cache after it each sleep it, so cleaning lasts about twice it (default 0)
 #   CALLBACK_TIMEOUT [conductor] deploy_callback_timeout, seconds: a node whose
 #                    deploy_interface is custom-agent sits in "wait call-back" that long,
-#                    then goes to "deploy failed" (a real, per-node deploy failure) (default 10)
+#                    then goes to "deploy failed" (a real, per-node deploy failure) (default 5)
 #   CHECK_INTERVAL   [conductor] check_provision_state_interval, seconds (default 2)
 #   FRESH=1          remove the database and logs first
 #
@@ -32,7 +32,7 @@ SYNC_POWER=${SYNC_POWER:-600}
 AUTH=${AUTH:-noauth}
 DEPLOY_DELAY=${DEPLOY_DELAY:-0}
 CLEAN_DELAY=${CLEAN_DELAY:-0}
-CALLBACK_TIMEOUT=${CALLBACK_TIMEOUT:-10}
+CALLBACK_TIMEOUT=${CALLBACK_TIMEOUT:-5}
 CHECK_INTERVAL=${CHECK_INTERVAL:-2}
 case "${AUTOMATED_CLEAN:-0}" in
 1 | true | yes | on) AUTOMATED_CLEAN=true ;;

@@ -5,9 +5,9 @@ import (
 	"maps"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"ingot/internal/ironic"
+	"ingot/internal/jsonstring"
 )
 
 // fieldMinor is the microversion minor that introduced a node field (Ironic's
@@ -80,7 +80,7 @@ func (s *Server) appendNode(b []byte, n *node, fields []string, base string) []b
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendString(b, f)
+		b = jsonstring.Append(b, f)
 		b = append(b, ": "...)
 		b = s.appendField(b, n, f)
 	}
@@ -88,9 +88,9 @@ func (s *Server) appendNode(b []byte, n *node, fields []string, base string) []b
 		b = append(b, ", "...)
 	}
 	b = append(b, `"links": [{"href": `...)
-	b = appendString(b, base+"/v1/nodes/"+n.UUID)
+	b = jsonstring.Append(b, base+"/v1/nodes/"+n.UUID)
 	b = append(b, `, "rel": "self"}, {"href": `...)
-	b = appendString(b, base+"/nodes/"+n.UUID)
+	b = jsonstring.Append(b, base+"/nodes/"+n.UUID)
 	b = append(b, `, "rel": "bookmark"}]}`...)
 	return b
 }
@@ -98,7 +98,7 @@ func (s *Server) appendNode(b []byte, n *node, fields []string, base string) []b
 func (s *Server) appendField(b []byte, n *node, f string) []byte {
 	switch f {
 	case "uuid":
-		return appendString(b, n.UUID)
+		return jsonstring.Append(b, n.UUID)
 	case "name":
 		return appendNullable(b, n.Name)
 	case "driver":
@@ -111,7 +111,7 @@ func (s *Server) appendField(b []byte, n *node, f string) []byte {
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			b = appendString(b, t)
+			b = jsonstring.Append(b, t)
 		}
 		return append(b, ']')
 	case "maintenance":
@@ -135,9 +135,9 @@ func (s *Server) appendField(b []byte, n *node, f string) []byte {
 	case "reservation":
 		return appendNullable(b, n.Reservation)
 	case "conductor_group":
-		return appendString(b, n.ConductorGroup) // never null: "" is the default group
+		return jsonstring.Append(b, n.ConductorGroup) // never null: "" is the default group
 	case "conductor":
-		return appendString(b, s.host)
+		return jsonstring.Append(b, s.host)
 	case "owner":
 		return appendNullable(b, n.Owner)
 	case "lessee":
@@ -160,9 +160,9 @@ func (s *Server) appendField(b []byte, n *node, f string) []byte {
 		return append(b, "null"...)
 	case "deploy_interface":
 		if n.deployInterface == "" {
-			return appendString(b, "fake")
+			return jsonstring.Append(b, "fake")
 		}
-		return appendString(b, n.deployInterface)
+		return jsonstring.Append(b, n.deployInterface)
 	case "properties":
 		return appendMap(b, n.Properties)
 	case "extra":
@@ -191,7 +191,7 @@ func appendNullable(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, "null"...)
 	}
-	return appendString(b, s)
+	return jsonstring.Append(b, s)
 }
 
 func appendMap(b []byte, m map[string]any) []byte {
@@ -213,33 +213,4 @@ func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
 	b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000")
 	return append(b, `+00:00"`...)
-}
-
-// appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-			i++
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			i++
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			i++
-		default:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-		}
-	}
-	return append(b, '"')
 }

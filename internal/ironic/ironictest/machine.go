@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ingot/internal/ironic"
+	"ingot/internal/jsonstring"
 )
 
 // step is a provision state a transition passes through, with the target shown meanwhile.
@@ -397,10 +398,10 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request, v ironic
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendString(b, iface)
+		b = jsonstring.Append(b, iface)
 		if reason := s.validation(n, iface); reason != "" {
 			b = append(b, `: {"result": false, "reason": `...)
-			b = appendString(b, reason)
+			b = jsonstring.Append(b, reason)
 			b = append(b, '}')
 		} else {
 			b = append(b, `: {"result": true}`...)

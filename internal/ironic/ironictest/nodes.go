@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ingot/internal/ironic"
+	"ingot/internal/jsonstring"
 )
 
 // node is the fake's record of one node.
@@ -521,7 +522,7 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 		}
 		nq += "&limit=" + strconv.Itoa(limit) + "&marker=" + last
 		b = append(b, `, "next": `...)
-		b = appendString(b, base+"/v1/nodes?"+nq)
+		b = jsonstring.Append(b, base+"/v1/nodes?"+nq)
 	}
 	b = append(b, '}')
 
