@@ -24,7 +24,7 @@ const (
 	DefaultDeployTimeout = 30 * time.Minute
 	DefaultMaxAttempts   = 3
 	DefaultWatchInterval = time.Second
-	DefaultWorkers       = 16
+	DefaultWorkers       = 64
 	DefaultWatchGets     = 2
 	DefaultCheckEvery    = 60
 )
@@ -43,7 +43,9 @@ type Config struct {
 	// (one ChangedNodes request, or at most WatchGets GETs when Ironic cannot sort by
 	// provision_updated_at) and steps the instances that need it.
 	WatchInterval time.Duration
-	// Workers bounds the instance steps that run at once.
+	// Workers bounds the instance steps that run at once. A step carries an instance
+	// from claim to the deploy request (four Ironic writes), so with fewer workers than
+	// concurrent creates the last ones are locked only after the first have deployed.
 	Workers int
 	// WatchGets bounds the fallback watch's GETs per tick.
 	WatchGets int
@@ -83,8 +85,10 @@ type Controller struct {
 	tenancy   map[string]Tenancy
 	running   map[string]bool // instances being stepped
 	watermark time.Time
-	fallback  bool // Ironic cannot sort by provision_updated_at: watch by GETs
-	rr        int  // the fallback watch's round-robin position
+	lastWatch time.Time // when the last watch was sent: at most one per WatchInterval
+	watchPage int       // the next watch's first page: twice the last watch's changes
+	fallback  bool      // Ironic cannot sort by provision_updated_at: watch by GETs
+	rr        int       // the fallback watch's round-robin position
 	ticks     int
 	listing   []ironic.Node // the tracker's last listing, for the invariant check
 	checkSoon bool          // the first listing arrived: check the invariants next tick
@@ -286,7 +290,9 @@ func (c *Controller) Step(ctx context.Context, uuid string) error {
 			// itself refuses or that cannot be wrong (deploy, undeploy, recording a lock or
 			// active), one this tick's watch or this step's own request just returned;
 			// for the others (lock, unlock, release, a failure) a GET now.
-			if skipRead[d.Action] && obs.Fresh(c.cfg.Now(), freshFor) {
+			if skipRead[d.Action] && obs.Fresh(c.cfg.Now(), freshFor) || d.Action == DoUndeploy && obs.Seen {
+				// A tear-down asked of a node that is past it is refused by Ironic
+				// (400, 409): the step then waits and reads the node again.
 				break
 			}
 			if obs, err = c.get(ctx, in.Node); err != nil {

@@ -65,6 +65,10 @@ func newHarness(t *testing.T, db *store.DB, nodes int, cfg deploy.Config, opts .
 	if cfg.Logger == nil {
 		cfg.Logger = logger()
 	}
+	if cfg.WatchInterval == 0 {
+		// Tests tick by hand, faster than any interval: let every tick watch.
+		cfg.WatchInterval = time.Millisecond
+	}
 	h.cfg = cfg
 	h.ctrl = deploy.New(h.client, db, cfg)
 	return h
@@ -231,5 +235,3 @@ func (h *harness) checkInvariants() deploy.Report {
 }
 
 func each(t *testing.T, fn func(t *testing.T, db *store.DB)) { storetest.Each(t, fn) }
-
-var _ = time.Second

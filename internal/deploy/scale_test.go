@@ -14,12 +14,13 @@ import (
 
 // TestConcurrentBuilds runs the controller for real (Run) against a fake Ironic whose
 // deploys, tear-downs and cleaning take time and whose every request costs 5 ms: as many
-// concurrent builds as nodes all become active on distinct nodes, the watch costs about
-// one request per tick, and deleting them all gives every node back.
+// concurrent builds as nodes all become active on distinct nodes, the watch costs at most
+// 2 listings a second although every create wakes the controller, and deleting them all
+// gives every node back.
 func TestConcurrentBuilds(t *testing.T) {
 	const n = 150
 	db := storetest.Open(t, storetest.SQLite)
-	h := newHarness(t, db, n, deploy.Config{WatchInterval: 250 * time.Millisecond},
+	h := newHarness(t, db, n, deploy.Config{WatchInterval: time.Second},
 		ironictest.WithTiming(ironictest.Timing{Deploy: 2 * time.Second, Teardown: 500 * time.Millisecond, Clean: time.Second}),
 		ironictest.WithLatency("", 5*time.Millisecond))
 	ctx, cancel := context.WithCancel(t.Context())
@@ -34,8 +35,8 @@ func TestConcurrentBuilds(t *testing.T) {
 	var ins []baremetal.Instance
 	for i := range n {
 		ins = append(ins, h.create(i+1, baremetal.Request{ResourceClass: "gold"}))
+		h.ctrl.Kick() // as the instance API does after every create
 	}
-	h.ctrl.Kick()
 	waitAll := func(what string, st baremetal.State, within time.Duration) time.Duration {
 		t.Helper()
 		deadline := time.Now().Add(within)
@@ -75,8 +76,12 @@ func TestConcurrentBuilds(t *testing.T) {
 		}
 		seen[node] = true
 	}
-	t.Logf("%d concurrent builds active in %v: %d Ironic requests (%.1f per instance): %v",
-		n, took, total(build), float64(total(build))/n, build)
+	watchRate := float64(build["GET /v1/nodes"]) / took.Seconds()
+	t.Logf("%d concurrent builds active in %v: %d Ironic requests (%.1f per instance, %.2f watch listings/s): %v",
+		n, took, total(build), float64(total(build))/n, watchRate, build)
+	if watchRate > 2 {
+		t.Errorf("the watch cost %.2f listings/s, want at most 2", watchRate)
+	}
 
 	h.fake.ResetRequests()
 	start = time.Now()

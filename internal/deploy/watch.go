@@ -35,8 +35,16 @@ func (c *Controller) watch(ctx context.Context, insts []baremetal.Instance) erro
 		return nil
 	}
 	defer c.refreshCleaned(ctx)
+	now := c.cfg.Now()
 	c.mu.Lock()
-	fallback, since := c.fallback, c.watermark
+	fallback, since, page := c.fallback, c.watermark, c.watchPage
+	if now.Sub(c.lastWatch) < c.cfg.WatchInterval*9/10 {
+		// A kicked tick (a create, a delete) does not watch again: new work needs no
+		// watch, and the watch stays at one per interval.
+		c.mu.Unlock()
+		return nil
+	}
+	c.lastWatch = now
 	c.mu.Unlock()
 	if since.IsZero() {
 		// The first watch starts shortly before now rather than listing every node:
@@ -49,11 +57,15 @@ func (c *Controller) watch(ctx context.Context, insts []baremetal.Instance) erro
 		c.requests.Watch.Add(1)
 		sent := c.cfg.Now()
 		changed, next, err := c.ironic.ChangedNodes(ctx, since, ironic.WatchOptions{ListOptions: ironic.ListOptions{
-			Fields: c.fields(), ConductorGroup: c.cfg.Scope.ConductorGroup, Shards: c.cfg.Scope.Shards}})
+			Fields: c.fields(), ConductorGroup: c.cfg.Scope.ConductorGroup, Shards: c.cfg.Scope.Shards,
+			Limit: page}})
 		switch {
 		case err == nil:
 			c.mu.Lock()
 			c.watermark = next
+			// A burst of changes is likely followed by more: the next first page holds
+			// twice as many, so a burst costs one request a tick rather than a page chain.
+			c.watchPage = min(max(2*len(changed), ironic.DefaultWatchPage), ironic.MaxLimit)
 			for _, n := range changed {
 				if _, ok := c.obs[n.UUID]; ok || slices.Contains(nodes, n.UUID) {
 					c.remember(Observation{Node: n, Seen: true, At: sent})

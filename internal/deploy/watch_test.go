@@ -8,6 +8,7 @@ import (
 	"ingot/internal/baremetal"
 	"ingot/internal/deploy"
 	"ingot/internal/ironic"
+	"ingot/internal/ironic/ironictest"
 	"ingot/internal/store"
 	"ingot/internal/store/storetest"
 )
@@ -74,7 +75,7 @@ func TestWatchBounded(t *testing.T) {
 // recorded active.
 func TestNoticeActiveWithin2s(t *testing.T) {
 	db := storetest.Open(t, storetest.SQLite)
-	h := newHarness(t, db, 20, deploy.Config{})
+	h := newHarness(t, db, 20, deploy.Config{WatchInterval: deploy.DefaultWatchInterval})
 	var ins []baremetal.Instance
 	for i := range 20 {
 		ins = append(ins, h.create(i+1, baremetal.Request{ResourceClass: "gold"}))
@@ -163,4 +164,37 @@ func TestRequestsPerInstance(t *testing.T) {
 	if perInstance > 10 {
 		t.Errorf("%.1f Ironic requests per instance, want at most 10", perInstance)
 	}
+}
+
+// TestWatchFallback: an Ironic that refuses the sorted listing (400) is watched with at
+// most WatchGets GETs per tick, round-robin, and the builds still finish.
+func TestWatchFallback(t *testing.T) {
+	db := storetest.Open(t, storetest.SQLite)
+	h := newHarness(t, db, 6, deploy.Config{WatchGets: 2})
+	h.fake.Inject(ironictest.Fault{Method: "GET", Path: "/v1/nodes", Times: -1, Status: 400,
+		Message: "fake: no sorting by provision_updated_at"})
+	var ins []baremetal.Instance
+	for i := range 6 {
+		ins = append(ins, h.create(i+1, baremetal.Request{ResourceClass: "gold"}))
+	}
+	h.tick() // claims, locks, deploys; the watch falls back
+	h.tick()
+	h.fake.ResetRequests()
+	for range 5 {
+		h.tick()
+	}
+	if got := h.fake.Counts()["GET /v1/nodes/{id}"]; got != 5*2 || total(h.fake.Counts()) != got {
+		t.Fatalf("5 waiting ticks cost %v, want exactly 2 GETs each", h.fake.Counts())
+	}
+	h.fake.AdvanceAll()
+	h.until("all active", false, func() bool {
+		for _, in := range ins {
+			if h.instance(in.UUID).State != baremetal.StateActive {
+				return false
+			}
+		}
+		return true
+	})
+	h.fake.ClearFaults()
+	h.checkInvariants()
 }
