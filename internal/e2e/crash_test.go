@@ -22,6 +22,9 @@ import (
 // INGOT_CRASH_SEED repeats a run (the seed is logged).
 func TestCrash(t *testing.T) {
 	t.Run("fake", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("-short: the crash test takes about 30 s on the fake Ironic")
+		}
 		// Deploys and tear-downs take time, as fake-hardware's with a deploy_delay, so
 		// kills land in every phase.
 		s := ironictest.NewServer(t, ironictest.WithConductorGroups("ingot"), ironictest.WithTiming(ironictest.Timing{
