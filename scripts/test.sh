@@ -3,9 +3,9 @@
 #   1. start what the tests need (PostgreSQL and a real Ironic from Debian's packages, Debian's gabbi)
 #   2. go vet and every Go test with -race, on SQLite and PostgreSQL; with the real Ironic
 #      (fake-hardware, deploy_delay 1 s) this includes internal/e2e: instances end to end
-#      (20 concurrent creates, deletes, a rescheduled failed deploy, a pinned race) and the
-#      crash test (ingot SIGKILLed during 100 creates and deletes), each on the fake and
-#      the real Ironic
+#      (20 concurrent creates, deletes, a rescheduled failed deploy, a pinned race) on the
+#      real Ironic, and the crash test (ingot SIGKILLed during 100 creates and deletes) on
+#      the fake and the real Ironic: about 3 minutes
 #   3. each fuzz target for a bounded time (FUZZTIME, default 10s)
 #   4. the upstream Placement conformance suite against bin/ingot
 #   5. the client-compatibility suite (openstack CLI, openstacksdk, Nova's report client
