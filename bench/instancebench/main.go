@@ -54,6 +54,7 @@ type options struct {
 	fake          int
 	fakeDeploy    time.Duration
 	fakeTeardown  time.Duration
+	fakeParallel  bool
 	ingot         ingotOptions
 }
 
@@ -74,6 +75,7 @@ func main() {
 	flag.IntVar(&o.fake, "fake", 0, "also run the scale run: this many concurrent creates on as many fake-Ironic nodes (needs -ingot-bin)")
 	flag.DurationVar(&o.fakeDeploy, "fake-deploy", 2*time.Second, "the scale run's deploy time (fake-hardware: twice deploy_delay)")
 	flag.DurationVar(&o.fakeTeardown, "fake-teardown", 2*time.Second, "the scale run's tear-down time")
+	flag.BoolVar(&o.fakeParallel, "fake-parallel", false, "the scale run's fake serves requests side by side (default: one at a time, as the real Ironic)")
 	o.ingot.register(flag.CommandLine)
 	flag.Parse()
 	for _, f := range strings.Split(conc, ",") {
@@ -253,7 +255,7 @@ func runScale(ctx context.Context, o options, res Result) error {
 	if o.ingot.log != "" {
 		o.ingot.log += ".scale"
 	}
-	sr, err := scaleRun(ctx, o.fake, o.fakeDeploy, o.fakeTeardown, o.ingot, 4*o.timeout)
+	sr, err := scaleRun(ctx, o.fake, o.fakeDeploy, o.fakeTeardown, !o.fakeParallel, o.ingot, 4*o.timeout)
 	if err != nil {
 		return fmt.Errorf("scale run: %w", err)
 	}

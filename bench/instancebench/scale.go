@@ -29,6 +29,7 @@ type ScaleResult struct {
 	DeployS        float64 `json:"fake_deploy_s"`
 	TeardownS      float64 `json:"fake_teardown_s"`
 	LatencyModel   string  `json:"latency_model"`
+	Serial         bool    `json:"serial"`
 	AllActiveS     float64 `json:"all_active_s"`
 	Active         int     `json:"active"`
 	Errors         int     `json:"errors"`
@@ -113,13 +114,20 @@ func (c *classifier) take() map[string]int {
 }
 
 // scaleRun runs the scale run with n nodes and concurrent creates.
-func scaleRun(ctx context.Context, n int, deploy, teardown time.Duration, ing ingotOptions, timeout time.Duration) (ScaleResult, error) {
-	res := ScaleResult{Nodes: n, DeployS: deploy.Seconds(), TeardownS: teardown.Seconds(),
+func scaleRun(ctx context.Context, n int, deploy, teardown time.Duration, serial bool, ing ingotOptions, timeout time.Duration) (ScaleResult, error) {
+	res := ScaleResult{Nodes: n, DeployS: deploy.Seconds(), TeardownS: teardown.Seconds(), Serial: serial,
 		LatencyModel: fmt.Sprintf("ironictest.RealLatency %v, %v per listed node", ironictest.RealLatency, ironictest.RealCostPerNode)}
 	opts := []ironictest.Option{ironictest.WithConductorGroups("ingot"),
 		ironictest.WithTiming(ironictest.Timing{Deploy: deploy, Teardown: teardown, Release: 50 * time.Millisecond})}
 	for kind, d := range ironictest.RealLatency {
 		opts = append(opts, ironictest.WithLatency(kind, d))
+	}
+	if serial {
+		// One request at a time, as the one-process Ironic serves them.
+		opts = append(opts, ironictest.WithSerialLatency())
+		res.LatencyModel += ", one request at a time"
+	} else {
+		res.LatencyModel += ", requests side by side"
 	}
 	fake := ironictest.New(opts...)
 	fake.SetCostPerNode(ironictest.RealCostPerNode)
