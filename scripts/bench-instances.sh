@@ -13,7 +13,7 @@
 # Installs Debian's Ironic when missing, starts it fresh with DEPLOY_DELAY, stops it at
 # the end. Needs Go (the benchmark and ingot are built from this tree).
 #
-#   scripts/bench-instances.sh                     # about 3 minutes on 2 cores
+#   scripts/bench-instances.sh                     # about 4.5 minutes on 2 cores
 #   CONCURRENCY=24 ROUNDS=3 FAKE_NODES=0 scripts/bench-instances.sh
 #
 # Environment: CONCURRENCY (1,24,100), ROUNDS (1), DEPLOY_DELAY (fake-hardware's deploy_delay
