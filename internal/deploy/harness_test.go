@@ -67,7 +67,7 @@ func newHarness(t *testing.T, db *store.DB, nodes int, cfg deploy.Config, opts .
 	}
 	if cfg.WatchInterval == 0 {
 		// Tests tick by hand, faster than any interval: let every tick watch.
-		cfg.WatchInterval = time.Millisecond
+		cfg.WatchInterval = time.Nanosecond
 	}
 	h.cfg = cfg
 	h.ctrl = deploy.New(h.client, db, cfg)

@@ -170,14 +170,18 @@ func TestRequestsPerInstance(t *testing.T) {
 // most WatchGets GETs per tick, round-robin, and the builds still finish.
 func TestWatchFallback(t *testing.T) {
 	db := storetest.Open(t, storetest.SQLite)
-	h := newHarness(t, db, 6, deploy.Config{WatchGets: 2})
+	h := newHarness(t, db, 6, deploy.Config{WatchGets: 2, WatchInterval: time.Nanosecond}) // every tick watches
 	h.fake.Inject(ironictest.Fault{Method: "GET", Path: "/v1/nodes", Times: -1, Status: 400,
 		Message: "fake: no sorting by provision_updated_at"})
 	var ins []baremetal.Instance
 	for i := range 6 {
 		ins = append(ins, h.create(i+1, baremetal.Request{ResourceClass: "gold"}))
 	}
-	h.tick() // claims, locks, deploys; the watch falls back
+	// Claims, locks, deploys (a deploy may wait a tick for the others' locks); the watch
+	// falls back.
+	h.until("all deploys requested", false, func() bool {
+		return h.fake.Counts()["PUT /v1/nodes/{id}/states/provision"] == len(ins)
+	})
 	h.tick()
 	h.fake.ResetRequests()
 	for range 5 {

@@ -451,7 +451,9 @@ func only(in Input, failed []Failure) Input {
 }
 
 // Fields are the node fields a pass asks Ironic for at version v: what the mapping needs
-// and nothing more (conductor_group, owner and shard when v has them).
+// and nothing more (conductor_group, owner and shard when v has them), and the lessee
+// (1.65), which the mapping does not use but the instance controller reads from the
+// pass's listing (OnListing) to keep leased nodes for their lessees.
 func Fields(v ironic.Version) []string {
 	f := []string{"uuid", "resource_class", "traits", "maintenance", "power_state", "provision_state", "instance_uuid"}
 	if v.HasConductorGroup() {
@@ -459,6 +461,9 @@ func Fields(v ironic.Version) []string {
 	}
 	if v.HasOwner() {
 		f = append(f, "owner")
+	}
+	if v.HasLessee() {
+		f = append(f, "lessee")
 	}
 	if v.HasShard() {
 		f = append(f, "shard")

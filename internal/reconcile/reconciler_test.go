@@ -241,7 +241,7 @@ func TestPassMirrorsNodesThenWritesNothing(t *testing.T) {
 		// Only the listing went to Ironic: one page, the fields the mapping needs.
 		reqs := s.Requests()
 		last := reqs[len(reqs)-1]
-		if last.Path != "/v1/nodes" || last.Query.Get("fields") != "uuid,resource_class,traits,maintenance,power_state,provision_state,instance_uuid,conductor_group,owner,shard" {
+		if last.Path != "/v1/nodes" || last.Query.Get("fields") != "uuid,resource_class,traits,maintenance,power_state,provision_state,instance_uuid,conductor_group,owner,lessee,shard" {
 			t.Errorf("last request %s %v", last.Path, last.Query)
 		}
 	})
