@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"ingot/internal/backoff"
 	"ingot/internal/ironic"
 )
 
@@ -130,7 +131,7 @@ func allocationRound(ctx context.Context, ir *ironic.Client, fl *fleet, c int, t
 				break
 			}
 		}
-		if err := sleepCtx(rctx, tick-time.Since(lt)); err != nil {
+		if err := backoff.Sleep(rctx, tick-time.Since(lt)); err != nil {
 			return rd, fmt.Errorf("allocations not settled: %w", err)
 		}
 	}
@@ -191,18 +192,4 @@ func laterOf(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"ingot/internal/backoff"
 	"ingot/internal/baremetal"
 	"ingot/internal/instanceapi"
 	"ingot/internal/instanceapi/client"
@@ -138,46 +136,6 @@ func (r *ingotRunner) stop() {
 	}
 }
 
-func (r *ingotRunner) do(ctx context.Context, method, path string, in, out any) (int, error) {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return 0, err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, r.base+path, body)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("X-Auth-Token", "admin")
-	req.Header.Set("X-Project-Id", "bench")
-	req.Header.Set("X-User-Id", "bench")
-	req.Header.Set("OpenStack-API-Version", "placement 1.39")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := r.hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode >= 400 {
-		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
-	}
-	if out != nil && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, err)
-		}
-	}
-	return resp.StatusCode, nil
-}
-
 // create asks for one node of the resource class.
 func (r *ingotRunner) create(ctx context.Context, uuid, name, class string) error {
 	_, _, err := r.client().Create(ctx, instanceapi.CreateRequest{
@@ -210,7 +168,7 @@ func (r *ingotRunner) candidates(ctx context.Context, class string) (int, error)
 	var body struct {
 		ProviderSummaries map[string]any `json:"provider_summaries"`
 	}
-	if _, err := r.do(ctx, http.MethodGet, "/allocation_candidates?resources="+reconcile.ResourceClass(class)+":1", nil, &body); err != nil {
+	if _, err := r.client().Placement(ctx, http.MethodGet, "/allocation_candidates?resources="+reconcile.ResourceClass(class)+":1", nil, &body); err != nil {
 		return 0, err
 	}
 	return len(body.ProviderSummaries), nil
@@ -241,7 +199,7 @@ func instanceRound(ctx context.Context, r *ingotRunner, fl *fleet, c int, tick, 
 		if err == nil && n == c {
 			break
 		}
-		if err := sleepCtx(rctx, 200*time.Millisecond); err != nil {
+		if err := backoff.Sleep(rctx, 200*time.Millisecond); err != nil {
 			return rd, fmt.Errorf("ingot does not offer the %d nodes (%d, %v)", c, n, err)
 		}
 	}
@@ -329,7 +287,7 @@ func instanceRound(ctx context.Context, r *ingotRunner, fl *fleet, c int, tick, 
 				break
 			}
 		}
-		if err := sleepCtx(rctx, tick-time.Since(lt)); err != nil {
+		if err := backoff.Sleep(rctx, tick-time.Since(lt)); err != nil {
 			return rd, fmt.Errorf("instances not settled (%d of %d): %w", len(settled), c, err)
 		}
 	}
@@ -399,7 +357,7 @@ func instanceRound(ctx context.Context, r *ingotRunner, fl *fleet, c int, tick, 
 		if left == 0 {
 			break
 		}
-		if err := sleepCtx(dctx, 200*time.Millisecond); err != nil {
+		if err := backoff.Sleep(dctx, 200*time.Millisecond); err != nil {
 			return rd, fmt.Errorf("%d instances not deleted: %w", left, err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"ingot/internal/backoff"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
 )
@@ -159,7 +160,7 @@ func scaleRun(ctx context.Context, n int, deploy, teardown time.Duration, serial
 		if err == nil && c == n {
 			break
 		}
-		if err := sleepCtx(rctx, 500*time.Millisecond); err != nil {
+		if err := backoff.Sleep(rctx, 500*time.Millisecond); err != nil {
 			return res, fmt.Errorf("ingot offers %d of %d nodes: %w", c, n, err)
 		}
 	}
@@ -204,7 +205,7 @@ func scaleRun(ctx context.Context, n int, deploy, teardown time.Duration, serial
 			res.Active, res.Errors = active, failed
 			break
 		}
-		if err := sleepCtx(rctx, 500*time.Millisecond); err != nil {
+		if err := backoff.Sleep(rctx, 500*time.Millisecond); err != nil {
 			return res, fmt.Errorf("%d of %d active, %d in error: %w", active, n, failed, err)
 		}
 	}
@@ -246,7 +247,7 @@ func scaleRun(ctx context.Context, n int, deploy, teardown time.Duration, serial
 			res.AllDeletedS = time.Since(t1).Seconds()
 			break
 		}
-		if err := sleepCtx(rctx, 500*time.Millisecond); err != nil {
+		if err := backoff.Sleep(rctx, 500*time.Millisecond); err != nil {
 			return res, fmt.Errorf("%d instances not deleted: %w", len(list), err)
 		}
 	}

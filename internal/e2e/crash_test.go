@@ -171,10 +171,8 @@ func runCrash(t *testing.T, r ironictest.Real) {
 	t.Logf("%d creates, %d kills", created, kills)
 
 	// Everything deleted: every node free, no allocation, a candidate again.
-	var rest []string
 	for _, id := range order {
 		if want[id] == "active" {
-			rest = append(rest, id)
 			want[id] = "deleted"
 			if code, err := a.remove(t.Context(), id); err != nil || code != http.StatusAccepted {
 				t.Fatalf("delete %s: %d %v", id, code, err)

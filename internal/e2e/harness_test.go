@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -243,47 +240,6 @@ func describe(i instance) string {
 	return s
 }
 
-func (a *api) do(ctx context.Context, method, path string, in, out any) (int, error) {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return 0, err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("X-Auth-Token", "admin")
-	req.Header.Set("X-Roles", "admin,member,reader")
-	req.Header.Set("X-Project-Id", a.project)
-	req.Header.Set("X-User-Id", "e2e")
-	req.Header.Set("OpenStack-API-Version", "placement 1.39")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := a.hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode >= 400 {
-		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
-	}
-	if out != nil && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, err)
-		}
-	}
-	return resp.StatusCode, nil
-}
-
 // createBody is a create request: one node of the resource class, optionally pinned.
 func createBody(uuid, name, resourceClass, pin string) instanceapi.CreateRequest {
 	return instanceapi.CreateRequest{
@@ -339,7 +295,7 @@ func (a *api) providerAllocations(ctx context.Context, node string) (map[string]
 			Resources map[string]int `json:"resources"`
 		} `json:"allocations"`
 	}
-	code, err := a.do(ctx, http.MethodGet, "/resource_providers/"+node+"/allocations", nil, &body)
+	code, err := a.cl.Placement(ctx, http.MethodGet, "/resource_providers/"+node+"/allocations", nil, &body)
 	if code == http.StatusNotFound {
 		return nil, false, nil
 	}
@@ -360,7 +316,7 @@ func (a *api) consumerAllocations(ctx context.Context, consumer string) (map[str
 			Resources map[string]int `json:"resources"`
 		} `json:"allocations"`
 	}
-	if _, err := a.do(ctx, http.MethodGet, "/allocations/"+consumer, nil, &body); err != nil {
+	if _, err := a.cl.Placement(ctx, http.MethodGet, "/allocations/"+consumer, nil, &body); err != nil {
 		return nil, err
 	}
 	out := map[string]map[string]int{}
@@ -375,7 +331,7 @@ func (a *api) candidates(ctx context.Context, class string) (map[string]bool, er
 	var body struct {
 		ProviderSummaries map[string]any `json:"provider_summaries"`
 	}
-	if _, err := a.do(ctx, http.MethodGet, "/allocation_candidates?resources="+class+":1", nil, &body); err != nil {
+	if _, err := a.cl.Placement(ctx, http.MethodGet, "/allocation_candidates?resources="+class+":1", nil, &body); err != nil {
 		return nil, err
 	}
 	out := map[string]bool{}

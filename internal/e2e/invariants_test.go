@@ -62,14 +62,14 @@ func TestInvariantCheckCatches(t *testing.T) {
 
 	// An allocation in Placement with no instance behind it.
 	stray := newUUID()
-	if _, err := a.do(t.Context(), http.MethodPut, "/allocations/"+stray, map[string]any{
+	if _, err := a.cl.Placement(t.Context(), http.MethodPut, "/allocations/"+stray, map[string]any{
 		"allocations": map[string]any{free: map[string]any{"resources": map[string]int{tn.rc: 1}}},
 		"project_id":  "e2e-inv", "user_id": "e2e", "consumer_generation": nil, "consumer_type": "INSTANCE",
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
 	want("a stray allocation", "which is no live instance")
-	if _, err := a.do(t.Context(), http.MethodDelete, "/allocations/"+stray, nil, nil); err != nil {
+	if _, err := a.cl.Placement(t.Context(), http.MethodDelete, "/allocations/"+stray, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 

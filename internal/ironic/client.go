@@ -307,7 +307,7 @@ func (c *Client) do(ctx context.Context, r request, handle func(*http.Response) 
 		d := c.backoff.Delay(attempt)
 		c.log.Warn("retrying ironic call", "method", r.method, "path", r.path,
 			"attempt", attempt, "delay", d, "error", err)
-		if serr := sleep(ctx, d); serr != nil {
+		if serr := backoff.Sleep(ctx, d); serr != nil {
 			return fmt.Errorf("%w (not retried: %w)", err, serr)
 		}
 	}
@@ -331,18 +331,6 @@ func (c *Client) retryable(ctx context.Context, r request, err error) bool {
 		return r.idempotent || e.notSent
 	}
 	return false
-}
-
-// sleep waits d or until ctx is done, on a timer (virtual inside a synctest bubble).
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // maxErrorBody bounds how much of an error answer is read.

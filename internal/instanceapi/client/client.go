@@ -185,6 +185,31 @@ func (c *Client) Wait(ctx context.Context, uuid string, interval time.Duration, 
 	}
 }
 
+// PlacementVersion is the microversion Placement calls send.
+const PlacementVersion = "placement 1.39"
+
+// Placement calls the Placement API of the same server (at PlacementVersion): in, when
+// not nil, is sent as the JSON body, and a successful answer's body is decoded into out
+// (when not nil and not empty). It returns the status; an error answer is an *Error.
+func (c *Client) Placement(ctx context.Context, method, path string, in, out any) (int, error) {
+	var body []byte
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return 0, err
+		}
+		body = b
+	}
+	h := c.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("OpenStack-API-Version", PlacementVersion)
+	cc := *c
+	cc.Header = h
+	return cc.do(ctx, method, c.URL+path, body, out)
+}
+
 // do sends a request and decodes a successful answer's JSON body into out.
 func (c *Client) do(ctx context.Context, method, u string, body []byte, out any) (int, error) {
 	var rd io.Reader
@@ -233,7 +258,7 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any)
 		}
 		return resp.StatusCode, e
 	}
-	if out != nil {
+	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
 			return resp.StatusCode, fmt.Errorf("decoding the answer: %w", err)
 		}

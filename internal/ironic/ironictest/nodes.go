@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"ingot/internal/backoff"
 	"ingot/internal/ironic"
 	"ingot/internal/jsonstring"
 )
@@ -526,7 +527,7 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 	}
 	b = append(b, '}')
 
-	if err := wait(r.Context(), latency); err != nil {
+	if err := backoff.Sleep(r.Context(), latency); err != nil {
 		return nil
 	}
 	if cost > 0 && count > 0 {
@@ -535,7 +536,7 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 		case <-r.Context().Done():
 			return nil
 		}
-		err := wait(r.Context(), time.Duration(count)*cost)
+		err := backoff.Sleep(r.Context(), time.Duration(count)*cost)
 		<-s.cpu
 		if err != nil {
 			return nil

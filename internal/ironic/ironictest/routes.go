@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"ingot/internal/backoff"
 	"ingot/internal/ironic"
 )
 
@@ -91,17 +92,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, mux *http.ServeMu
 		case <-r.Context().Done():
 			return
 		}
-		err := wait(r.Context(), latency)
+		err := backoff.Sleep(r.Context(), latency)
 		<-s.cpu
 		if err != nil {
 			return
 		}
-	} else if err := wait(r.Context(), latency); err != nil {
+	} else if err := backoff.Sleep(r.Context(), latency); err != nil {
 		return
 	}
 
 	if f != nil {
-		if err := wait(r.Context(), f.Delay); err != nil {
+		if err := backoff.Sleep(r.Context(), f.Delay); err != nil {
 			return
 		}
 		if f.Drop {

@@ -418,21 +418,6 @@ func (s *Server) matchFault(r *http.Request) *Fault {
 	return nil
 }
 
-// wait blocks for d or until ctx ends; it uses a timer, so it is virtual in a bubble.
-func wait(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // newUUID returns a random version 4 UUID.
 func newUUID() string {
 	var b [16]byte
