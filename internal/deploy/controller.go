@@ -93,8 +93,10 @@ type Controller struct {
 	listing   []ironic.Node // the tracker's last listing, for the invariant check
 	checkSoon bool          // the first listing arrived: check the invariants next tick
 	// cleaning are nodes given back while Ironic still cleaned them: watched until
-	// available, then refreshed, so they are offered again within a tick.
+	// available, then refreshed, so they are offered again within a tick. A new
+	// controller starts it from the tracker's records (seedCleaning).
 	cleaning map[string]bool
+	seeded   bool
 
 	// locking counts the instances being scheduled and locked; deploys wait for it (see
 	// deferDeploy).
@@ -212,10 +214,16 @@ func (c *Controller) Tick(ctx context.Context) error {
 		}
 	}
 	c.mu.Lock()
+	first := !c.seeded
 	check := c.ticks%c.cfg.CheckEvery == 0 || c.checkSoon
 	c.ticks++
 	c.checkSoon = false
 	c.mu.Unlock()
+	if first {
+		if err := c.seedCleaning(ctx); err != nil {
+			return err
+		}
+	}
 	if check {
 		if _, err := c.Check(ctx); err != nil {
 			c.log.Warn("invariant check failed", "error", err)
@@ -847,6 +855,31 @@ func appendNew(xs []string, x string) []string {
 		return xs
 	}
 	return append(slices.Clone(xs), x)
+}
+
+// tearDownStates are the provision states of a node between an instance's tear-down and
+// its return to available, in which a released node is watched.
+var tearDownStates = map[string]bool{"deleting": true, "cleaning": true, "clean wait": true}
+
+// seedCleaning starts the set of watched cleaning nodes from the tracker's records: every
+// node last seen (by a tracker pass, or by this controller's Refresh before a release) being
+// torn down or cleaned without an instance. So a node given back during cleaning by a
+// controller that then died is still offered again within a tick of Ironic reporting it
+// available, not at the next tracker pass.
+func (c *Controller) seedCleaning(ctx context.Context) error {
+	recs, err := c.db.IronicNodes(ctx)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range recs {
+		if r.State == baremetal.NodeManaged && r.InstanceUUID == "" && tearDownStates[r.ProvisionState] {
+			c.cleaning[r.NodeUUID] = true
+		}
+	}
+	c.seeded = true
+	return nil
 }
 
 // claims reports whether an action is part of taking a node (scheduling and locking).

@@ -110,6 +110,39 @@ func TestScenarioS9_CleaningWindow(t *testing.T) {
 	})
 }
 
+// S9 across a restart: the controller that gave X back during cleaning dies; its
+// successor (nothing in memory) still offers X within a tick of Ironic reporting it
+// available, without waiting for a tracker pass.
+func TestScenarioS9_CleaningWindowAcrossRestart(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db, 2, deploy.Config{})
+		a := h.create(1, baremetal.Request{ResourceClass: "gold"})
+		h.until("active", true, func() bool { return h.instance(a.UUID).State == baremetal.StateActive })
+		x := h.instance(a.UUID).Node
+		h.delete(a.UUID)
+		h.tick() // undeploy
+		for h.node(x).ProvisionState != "cleaning" {
+			if !h.fake.Advance(x) {
+				t.Fatalf("X stuck in %s", h.node(x).ProvisionState)
+			}
+			h.tick()
+		}
+		h.until("a deleted", false, func() bool { return h.instance(a.UUID).State == baremetal.StateDeleted })
+		h.restart()
+		h.tick()
+		if c := h.candidates(); slices.Contains(c, x) {
+			t.Fatalf("X offered while cleaning, after the restart: %v", c)
+		}
+		for h.node(x).ProvisionState != "available" {
+			h.fake.Advance(x)
+		}
+		h.tick() // the new controller's watch sees X available and refreshes the tracker
+		if c := h.candidates(); !slices.Contains(c, x) {
+			t.Fatalf("X not offered a tick after it became available: %v", c)
+		}
+	})
+}
+
 // S10: two builds race for X (both pinned to it): exactly one claim and one Ironic lock
 // win, the loser fails (its only node is taken), nothing is deployed twice. Then a node
 // that goes into maintenance between the claim and the lock, and a lock that loses in
