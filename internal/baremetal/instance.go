@@ -88,6 +88,10 @@ type Request struct {
 	MemberOf [][]string `json:"member_of,omitempty"`
 	// Node pins the instance to one node (UUID); admins only.
 	Node string `json:"node,omitempty"`
+	// Capabilities are written to the node's instance_info for Ironic (boot_mode: uefi,
+	// disk_label: gpt ...), as Nova writes a flavor's capabilities:* extra specs; Ironic
+	// checks them against the node's own capabilities when it deploys.
+	Capabilities map[string]string `json:"capabilities,omitempty"`
 }
 
 // Image is what Ironic writes to the node's disk.

@@ -89,7 +89,8 @@ func TestDecide(t *testing.T) {
 func TestInstanceInfoAndConfigDrive(t *testing.T) {
 	in := baremetal.Instance{UUID: "u-1", Name: "Web Server #1!", ProjectID: "p", UserID: "u",
 		Spec: baremetal.Spec{
-			Request: baremetal.Request{Required: []string{"CUSTOM_GPU", "CUSTOM_NOT_ON_NODE"}},
+			Request: baremetal.Request{Required: []string{"CUSTOM_GPU", "CUSTOM_NOT_ON_NODE"},
+				Capabilities: map[string]string{"boot_mode": "uefi"}},
 			Image:   baremetal.Image{Source: "http://img", OSHashAlgo: "sha256", OSHashValue: "abc"},
 			ConfigDrive: baremetal.ConfigDrive{UserData: "#!/bin/sh", SSHKeys: map[string]string{"k": "ssh-ed25519 A"},
 				MetaData: map[string]string{"role": "web"}, NetworkData: []byte(`{"links":[]}`)},
@@ -97,7 +98,7 @@ func TestInstanceInfoAndConfigDrive(t *testing.T) {
 	info := InstanceInfo(in, ironic.Node{Traits: []string{"CUSTOM_GPU", "CUSTOM_OTHER"}})
 	if info.ImageSource != "http://img" || info.ImageOSHashAlgo != "sha256" || info.ImageOSHashValue != "abc" ||
 		info.ImageChecksum != "" || info.DisplayName != in.Name || info.ProjectID != "p" || info.UserID != "u" ||
-		len(info.Traits) != 1 || info.Traits[0] != "CUSTOM_GPU" {
+		len(info.Traits) != 1 || info.Traits[0] != "CUSTOM_GPU" || len(info.Capabilities) != 1 || info.Capabilities["boot_mode"] != "uefi" {
 		t.Errorf("instance_info %+v", info)
 	}
 	cd := ConfigDrive(in)

@@ -11,8 +11,8 @@ import (
 // InstanceInfo returns the instance_info ingot writes before a deploy, as Nova's patcher
 // does for a whole-disk image: image_source, the image's checksum (image_checksum, or
 // image_os_hash_algo and image_os_hash_value), traits (the request's required traits that
-// the node itself has: Ironic refuses others), display_name, project_id and user_id. No
-// capabilities are requested yet, so none are written. With
+// the node itself has: Ironic refuses others), capabilities (the request's, as Nova writes
+// a flavor's capabilities:* extra specs), display_name, project_id and user_id. With
 // automatic_lessee_source=instance, Ironic's default, project_id also becomes the node's
 // lessee while deployed.
 func InstanceInfo(in baremetal.Instance, node ironic.Node) ironic.InstanceInfo {
@@ -23,6 +23,7 @@ func InstanceInfo(in baremetal.Instance, node ironic.Node) ironic.InstanceInfo {
 		DisplayName:   in.Name,
 		ProjectID:     in.ProjectID,
 		UserID:        in.UserID,
+		Capabilities:  in.Spec.Request.Capabilities,
 	}
 	if img.OSHashAlgo != "" && img.OSHashValue != "" {
 		info.ImageOSHashAlgo, info.ImageOSHashValue = img.OSHashAlgo, img.OSHashValue

@@ -271,6 +271,22 @@ func normalizeRequest(r *baremetal.Request) error {
 	if len(r.MemberOf) == 0 {
 		r.MemberOf = nil
 	}
+	if len(r.Capabilities) > maxListItems {
+		return badRequest("Invalid request.capabilities: more than %d entries.", maxListItems)
+	}
+	for k, v := range r.Capabilities {
+		if !capabilityName.MatchString(k) {
+			return badRequest("Invalid request.capabilities: %q is not a capability name (lower-case letters, digits and _, at most 255).",
+				placementapi.TruncateText(k, maxEcho))
+		}
+		// Ironic keeps capabilities as "name:value,name:value".
+		if v == "" || len(v) > MaxNameBytes || strings.ContainsAny(v, ":,") {
+			return badRequest("Invalid request.capabilities.%s: a non-empty value of at most %d bytes without ':' or ','.", k, MaxNameBytes)
+		}
+	}
+	if len(r.Capabilities) == 0 {
+		r.Capabilities = nil
+	}
 	if r.Node != "" {
 		u, ok := placementapi.CanonicalUUID(r.Node)
 		if !ok {
@@ -280,6 +296,9 @@ func normalizeRequest(r *baremetal.Request) error {
 	}
 	return nil
 }
+
+// capabilityName is what Ironic's capabilities use as names.
+var capabilityName = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
 
 // checkImage checks the image: a source (an http, https, file or oci URL, or a Glance
 // image UUID) and a way to verify it, image_checksum or both os_hash fields.
