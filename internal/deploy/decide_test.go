@@ -91,7 +91,7 @@ func TestInstanceInfoAndConfigDrive(t *testing.T) {
 		Spec: baremetal.Spec{
 			Request: baremetal.Request{Required: []string{"CUSTOM_GPU", "CUSTOM_NOT_ON_NODE"},
 				Capabilities: map[string]string{"boot_mode": "uefi"}},
-			Image:   baremetal.Image{Source: "http://img", OSHashAlgo: "sha256", OSHashValue: "abc"},
+			Image: baremetal.Image{Source: "http://img", OSHashAlgo: "sha256", OSHashValue: "abc"},
 			ConfigDrive: baremetal.ConfigDrive{UserData: "#!/bin/sh", SSHKeys: map[string]string{"k": "ssh-ed25519 A"},
 				MetaData: map[string]string{"role": "web"}, NetworkData: []byte(`{"links":[]}`)},
 		}}
