@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
+
+	"ingot/internal/policy"
 )
 
 // Identity is what a validated token says about its holder: the subset of Keystone's
@@ -138,4 +141,27 @@ func WithIdentity(ctx context.Context, id *Identity) context.Context {
 func FromContext(ctx context.Context) (*Identity, bool) {
 	id, ok := ctx.Value(identityKey{}).(*Identity)
 	return id, ok && id != nil
+}
+
+// ErrNoIdentity is Credentials' error for a request Middleware did not authenticate.
+var ErrNoIdentity = errors.New("no keystone identity on the request")
+
+// Credentials returns the policy credentials of the identity Middleware put on r: the
+// Authenticator the APIs use with keystone authentication.
+func Credentials(r *http.Request) (policy.Credentials, error) {
+	id, ok := FromContext(r.Context())
+	if !ok {
+		return policy.Credentials{}, ErrNoIdentity
+	}
+	return id.Credentials(), nil
+}
+
+// Credentials returns what policy rules evaluate for id. A system-scoped token has no
+// project.
+func (id *Identity) Credentials() policy.Credentials {
+	c := policy.Credentials{UserID: id.UserID, ProjectID: id.ProjectID, Roles: id.Roles, SystemScope: id.SystemScope}
+	if c.SystemScope != "" {
+		c.ProjectID = ""
+	}
+	return c
 }
