@@ -59,6 +59,14 @@ type Server struct {
 	mu     sync.Mutex
 	tokens map[string]*issued
 	hold   chan struct{}
+	svcTTL time.Duration
+}
+
+// SetServiceTokenTTL sets the lifetime of the tokens the service gets (default an hour).
+func (s *Server) SetServiceTokenTTL(d time.Duration) {
+	s.mu.Lock()
+	s.svcTTL = d
+	s.mu.Unlock()
 }
 
 // HoldValidations makes validations wait until release is called.
@@ -163,6 +171,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) {
 	}
 	t := Token{UserID: "placement-id", UserName: ServiceUser, ProjectID: "service-id", ProjectName: ServiceProject,
 		Roles: []string{"admin", "member", "reader", "service"}}
+	s.mu.Lock()
+	t.TTL = s.svcTTL
+	s.mu.Unlock()
 	token := s.Issue(t)
 	s.mu.Lock()
 	body := s.body(s.tokens[token])
