@@ -63,6 +63,9 @@ func TestDecodeToken(t *testing.T) {
 		id.AccessRules[0] != (AccessRule{Service: "placement", Method: "GET", Path: "/resource_providers"}) {
 		t.Errorf("application credential token: %+v", id)
 	}
+	if c := id.Credentials(); !c.NotAdminProject || c.UserDomainID != "default" || c.ProjectDomainID != "default" {
+		t.Errorf("application credential credentials: %+v", c)
+	}
 
 	for name, body := range map[string]string{
 		"not JSON":        `{"token":`,

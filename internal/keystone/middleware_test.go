@@ -135,8 +135,20 @@ func TestMiddlewareServiceToken(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("user + service token: %d", resp.StatusCode)
 	}
-	if s := <-got; s.identity.UserID != "u-p1" {
+	s := <-got
+	if s.identity.UserID != "u-p1" {
 		t.Errorf("the identity is the service token's: %+v", s.identity)
+	}
+	if c := s.identity.Credentials(); c.ServiceUserID != "nova" || c.ServiceProjectID != "service" ||
+		strings.Join(c.ServiceRoles, ",") != "service" || c.UserID != "u-p1" {
+		t.Errorf("credentials with a service token: %+v", c)
+	}
+	// The service token's holder is not kept with the cached user token.
+	if _, body := send(t, "GET", srv.URL+"/x", map[string]string{"X-Auth-Token": user}); body != "ok" {
+		t.Fatalf("user token alone: %s", body)
+	}
+	if s := <-got; s.identity.Service != nil || s.identity.Credentials().ServiceRoles != nil {
+		t.Errorf("the service identity leaked into the cache: %+v", s.identity.Service)
 	}
 	if resp, _ := send(t, "GET", srv.URL+"/x", map[string]string{"X-Auth-Token": user, "X-Service-Token": operator}); resp.StatusCode != 401 {
 		t.Errorf("service token without the service role: %d", resp.StatusCode)
