@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install (when missing) and start a fresh real Keystone for ingot's integration tests, and
+# print the variables that point the tests at it, like scripts/postgres.sh does:
+#   eval "$(scripts/keystone/env.sh)"   # exports INGOT_TEST_KEYSTONE_URL, ..., KEYSTONE_DIR
+#   go test -race ./internal/keystonetest/
+#   scripts/keystone/stop.sh             # with the exported KEYSTONE_DIR
+# Uses KEYSTONE_DIR=/tmp/ingot-keystone-test and port 16500 unless set; PLACEMENT_URL,
+# IRONIC_URL, EXPIRATION, ADMIN_PASSWORD and PASSWORD go to start.sh and bootstrap.sh.
+# Everything but the export lines goes to stderr.
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+export KEYSTONE_DIR=${KEYSTONE_DIR:-/tmp/ingot-keystone-test}
+export PORT=${PORT:-16500}
+export ADMIN_PASSWORD=${ADMIN_PASSWORD:-admin-pass}
+export PASSWORD=${PASSWORD:-ingot-pass}
+"$HERE/install.sh" >&2
+"$HERE/stop.sh" >&2
+url=$(FRESH=1 "$HERE/start.sh")
+echo "export INGOT_TEST_KEYSTONE_URL=$url INGOT_TEST_KEYSTONE_ADMIN_PASSWORD=$ADMIN_PASSWORD INGOT_TEST_KEYSTONE_PASSWORD=$PASSWORD KEYSTONE_DIR=$KEYSTONE_DIR"
