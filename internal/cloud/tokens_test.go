@@ -1,0 +1,136 @@
+package cloud
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+)
+
+// TestServiceToken: a user's token with a service's token (X-Service-Token) is served as
+// the user, as keystonemiddleware hands it over; a service token whose holder lacks the
+// service role, or that Keystone does not know, makes the request 401; identity headers a
+// client sends are not believed.
+func TestServiceToken(t *testing.T) {
+	e := keystoneEnv(t)
+	t.Parallel()
+	p := startIngot(t, e)
+	member := issue(t, e, "member", "demo").id
+	nova := issue(t, e, "nova", "service").id
+	reader := issue(t, e, "reader", "demo").id
+	v := map[string]string{"OpenStack-API-Version": "placement 1.39"}
+	with := func(kv ...string) map[string]string {
+		h := map[string]string{}
+		for k, x := range v {
+			h[k] = x
+		}
+		for i := 0; i < len(kv); i += 2 {
+			h[kv[i]] = kv[i+1]
+		}
+		return h
+	}
+	cases := []struct {
+		name   string
+		path   string
+		hdr    map[string]string
+		status int
+	}{
+		{"member with nova's service token lists its instances", "/v1/instances", with("X-Auth-Token", member, "X-Service-Token", nova), 200},
+		// Placement's rules read the user's roles, not the service's.
+		{"member with nova's service token is still no admin", "/resource_providers", with("X-Auth-Token", member, "X-Service-Token", nova), 403},
+		{"a service token without the service role", "/v1/instances", with("X-Auth-Token", member, "X-Service-Token", reader), 401},
+		{"an unknown service token", "/v1/instances", with("X-Auth-Token", member, "X-Service-Token", "gAAAAABunknown"), 401},
+		{"a service token alone", "/resource_providers", with("X-Service-Token", nova), 401},
+		{"an unknown token", "/resource_providers", with("X-Auth-Token", "gAAAAABunknown"), 401},
+		{"spoofed identity headers without a token", "/resource_providers", with("X-Roles", "admin", "X-Project-Id", "evil", "X-User-Id", "evil", "X-Identity-Status", "Confirmed"), 401},
+		{"spoofed roles with a member's token", "/resource_providers", with("X-Auth-Token", member, "X-Roles", "admin,service", "X-Service-Roles", "service"), 403},
+		{"spoofed system scope with a member's token", "/v1/instances", with("X-Auth-Token", member, "OpenStack-System-Scope", "all"), 200},
+	}
+	for _, c := range cases {
+		code, h, b := call(t, "GET", p.base+c.path, c.hdr, "")
+		if code != c.status {
+			t.Errorf("%s: GET %s: %d, want %d: %.300s", c.name, c.path, code, c.status, b)
+		}
+		if code == 401 {
+			checkUnauthorized(t, e, c.name, h, b)
+		}
+	}
+}
+
+// TestExpiredToken: a token is refused once it expires, whether ingot has it cached (the
+// cache never outlives a token) or has never seen it. Keystone's tokens last
+// INGOT_TEST_KEYSTONE_EXPIRATION here; ingot renews its own token meanwhile.
+func TestExpiredToken(t *testing.T) {
+	e := keystoneEnv(t)
+	if e.expiration > 2*time.Minute {
+		t.Fatalf("tokens last %v: start Keystone with a short EXPIRATION (scripts/keystone/env.sh sets 30 s)", e.expiration)
+	}
+	t.Parallel()
+	p := startIngot(t, e)
+	seen := issue(t, e, "reader", "demo")
+	unseen := issue(t, e, "reader", "demo")
+	hdr := func(tok token) map[string]string { return map[string]string{"X-Auth-Token": tok.id} }
+	if code, _, b := call(t, "GET", p.base+"/v1/instances", hdr(seen), ""); code != 200 {
+		t.Fatalf("a fresh token: %d %s", code, b)
+	}
+	time.Sleep(time.Until(unseen.expiresAt.Add(time.Second)))
+	for name, tok := range map[string]token{"cached": seen, "never seen": unseen} {
+		code, h, b := call(t, "GET", p.base+"/v1/instances", hdr(tok), "")
+		if code != 401 {
+			t.Errorf("an expired token, %s: %d, want 401: %s", name, code, b)
+		} else {
+			checkUnauthorized(t, e, "expired "+name, h, b)
+		}
+	}
+	// ingot's own token has expired too by now: it must have renewed it to validate this.
+	if code, _, b := call(t, "GET", p.base+"/v1/instances", hdr(issue(t, e, "reader", "demo")), ""); code != 200 {
+		t.Errorf("a fresh token after ingot's own token expired: %d %s", code, b)
+	}
+}
+
+// TestKeystoneDown: with Keystone stopped, a token ingot validated before is still served
+// from its cache, and one it has not seen is 503, never let through nor called invalid.
+// It stops and restarts the test Keystone, so it runs alone (not in parallel).
+func TestKeystoneDown(t *testing.T) {
+	e := keystoneEnv(t)
+	if e.dir == "" || e.port == "" {
+		t.Fatal("KEYSTONE_DIR and KEYSTONE_PORT are needed to stop and restart Keystone (scripts/keystone/env.sh prints them)")
+	}
+	p := startIngot(t, e)
+	cached := issue(t, e, "member", "demo")
+	unseen := issue(t, e, "member", "demo")
+	hdr := func(tok token) map[string]string { return map[string]string{"X-Auth-Token": tok.id} }
+	if code, _, b := call(t, "GET", p.base+"/v1/instances", hdr(cached), ""); code != 200 {
+		t.Fatalf("before the outage: %d %s", code, b)
+	}
+	script := func(name string) {
+		t.Helper()
+		cmd := exec.Command("../../scripts/keystone/"+name+".sh")
+		cmd.Env = append(os.Environ(), "KEYSTONE_DIR="+e.dir, "PORT="+e.port,
+			"ADMIN_PASSWORD="+e.adminPassword, "EXPIRATION="+os.Getenv("INGOT_TEST_KEYSTONE_EXPIRATION"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("scripts/keystone/%s.sh: %v\n%s", name, err, out)
+		}
+	}
+	script("stop")
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			script("start")
+		}
+	})
+	if code, _, b := call(t, "GET", p.base+"/v1/instances", hdr(cached), ""); code != 200 {
+		t.Errorf("a cached token with Keystone down: %d, want 200: %s", code, b)
+	}
+	if code, _, b := call(t, "GET", p.base+"/v1/instances", hdr(unseen), ""); code != 503 {
+		t.Errorf("an unseen token with Keystone down: %d, want 503: %s", code, b)
+	}
+	if code, _, b := call(t, "GET", p.base+"/", nil, ""); code != 200 {
+		t.Errorf("the version document with Keystone down: %d, want 200: %s", code, b)
+	}
+	script("start")
+	restarted = true
+	if code, _, b := call(t, "GET", p.base+"/v1/instances", hdr(unseen), ""); code != 200 {
+		t.Errorf("the same token once Keystone is back: %d, want 200: %s", code, b)
+	}
+}
