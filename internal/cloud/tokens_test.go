@@ -105,7 +105,7 @@ func TestKeystoneDown(t *testing.T) {
 	}
 	script := func(name string) {
 		t.Helper()
-		cmd := exec.Command("../../scripts/keystone/"+name+".sh")
+		cmd := exec.Command("../../scripts/keystone/" + name + ".sh")
 		cmd.Env = append(os.Environ(), "KEYSTONE_DIR="+e.dir, "PORT="+e.port,
 			"ADMIN_PASSWORD="+e.adminPassword, "EXPIRATION="+os.Getenv("INGOT_TEST_KEYSTONE_EXPIRATION"))
 		if out, err := cmd.CombinedOutput(); err != nil {
