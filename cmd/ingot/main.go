@@ -111,7 +111,21 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	var origins, allowHeaders string
 	fs.StringVar(&cfg.ListenAddr, "listen", cfg.ListenAddr, "address of the Placement API")
 	fs.StringVar(&cfg.DatabaseURL, "database", cfg.DatabaseURL, "sqlite:PATH or postgres://URL")
-	fs.StringVar(&cfg.Auth, "auth", cfg.Auth, "authentication strategy (noauth2)")
+	fs.StringVar(&cfg.Auth, "auth", cfg.Auth, "authentication strategy: noauth2 or keystone")
+	var ksPasswordFile, ksSecretFile string
+	ksRoles := strings.Join(cfg.KeystoneServiceTokenRoles, ",")
+	fs.StringVar(&cfg.KeystoneURL, "keystone-url", cfg.KeystoneURL, "Keystone identity endpoint, e.g. http://keystone:5000/v3 (--auth keystone)")
+	fs.StringVar(&cfg.KeystoneUsername, "keystone-username", cfg.KeystoneUsername, "the service user ingot validates tokens as")
+	fs.StringVar(&cfg.KeystonePassword, "keystone-password", cfg.KeystonePassword, "the service user's password (prefer --keystone-password-file)")
+	fs.StringVar(&ksPasswordFile, "keystone-password-file", "", "file whose first line is the service user's password")
+	fs.StringVar(&cfg.KeystoneUserDomain, "keystone-user-domain", cfg.KeystoneUserDomain, "domain name of the service user")
+	fs.StringVar(&cfg.KeystoneProject, "keystone-project", cfg.KeystoneProject, "project name the service user's token is scoped to (e.g. service)")
+	fs.StringVar(&cfg.KeystoneProjectDomain, "keystone-project-domain", cfg.KeystoneProjectDomain, "domain name of --keystone-project")
+	fs.StringVar(&cfg.KeystoneAppCredentialID, "keystone-application-credential-id", cfg.KeystoneAppCredentialID, "application credential id (instead of a username and password)")
+	fs.StringVar(&cfg.KeystoneAppCredentialSecret, "keystone-application-credential-secret", cfg.KeystoneAppCredentialSecret, "application credential secret (prefer the -file form)")
+	fs.StringVar(&ksSecretFile, "keystone-application-credential-secret-file", "", "file whose first line is the application credential secret")
+	fs.DurationVar(&cfg.KeystoneTokenCacheTime, "keystone-token-cache-time", cfg.KeystoneTokenCacheTime, "how long a validated token is trusted without asking Keystone (0: every request asks)")
+	fs.StringVar(&ksRoles, "keystone-service-token-roles", ksRoles, "comma-separated roles of which an X-Service-Token must hold one")
 	fs.BoolVar(&cfg.InsecureNoAuth, "insecure-noauth", cfg.InsecureNoAuth, "allow noauth2 on a non-loopback address")
 	fs.BoolVar(&cfg.EnforceNewDefaults, "enforce-new-defaults", cfg.EnforceNewDefaults, "enforce only the new default policy rules")
 	fs.StringVar(&cfg.PolicyFile, "policy-file", cfg.PolicyFile, "YAML or JSON file of policy rule overrides")
@@ -167,18 +181,38 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	cfg.CORSAllowHeaders = splitList(allowHeaders)
 	cfg.IronicShards = splitList(shards)
 	cfg.DeployRacks = splitList(racks)
-	if passwordFile != "" {
-		if cfg.IronicPassword != "" {
-			return cfg, errors.New("--ironic-password and --ironic-password-file are exclusive")
+	cfg.KeystoneServiceTokenRoles = splitList(ksRoles)
+	for _, secret := range []struct {
+		flag, file string
+		value      *string
+	}{
+		{"ironic-password", passwordFile, &cfg.IronicPassword},
+		{"keystone-password", ksPasswordFile, &cfg.KeystonePassword},
+		{"keystone-application-credential-secret", ksSecretFile, &cfg.KeystoneAppCredentialSecret},
+	} {
+		if err := readSecretFile(secret.flag, secret.file, secret.value); err != nil {
+			return cfg, err
 		}
-		b, err := os.ReadFile(passwordFile)
-		if err != nil {
-			return cfg, fmt.Errorf("--ironic-password-file: %w", err)
-		}
-		line, _, _ := strings.Cut(string(b), "\n")
-		cfg.IronicPassword = strings.TrimSuffix(line, "\r")
 	}
 	return cfg, nil
+}
+
+// readSecretFile sets *value to the first line of file, when given; --flag and
+// --flag-file are exclusive.
+func readSecretFile(flag, file string, value *string) error {
+	if file == "" {
+		return nil
+	}
+	if *value != "" {
+		return fmt.Errorf("--%s and --%s-file are exclusive", flag, flag)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("--%s-file: %w", flag, err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	*value = strings.TrimSuffix(line, "\r")
+	return nil
 }
 
 func splitList(s string) []string {

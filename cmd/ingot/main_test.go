@@ -50,6 +50,12 @@ func TestBadConfigurationIsOneLine(t *testing.T) {
 		{"serve", "--database", "mysql://x"},
 		{"serve", "--listen", "0.0.0.0:8778"}, // noauth2 on a public address
 		{"serve", "--auth", "keystone"},
+		{"serve", "--auth", "keystone", "--keystone-url", "http://ks:5000/v3"}, // no credentials
+		{"serve", "--auth", "keystone", "--keystone-url", "http://ks:5000/v3", "--keystone-username", "placement", "--keystone-password", "p"}, // no project
+		{"serve", "--auth", "keystone", "--keystone-url", "http://ks:5000/v3", "--keystone-application-credential-id", "a"},                    // no secret
+		{"serve", "--auth", "keystone", "--keystone-url", "http://ks:5000/v3", "--keystone-application-credential-id", "a",
+			"--keystone-application-credential-secret", "s", "--keystone-username", "u", "--keystone-password", "p", "--keystone-project", "x"}, // both kinds
+		{"serve", "--auth", "kerberos"},
 		{"serve", "--enforce-new-defaults=maybe"},
 		{"serve", "--policy-file", "/does/not/exist.yaml"},
 		{"serve", "--log-level", "loud"},
@@ -135,6 +141,54 @@ func TestIronicFlags(t *testing.T) {
 		t.Errorf("defaults: %+v, %v", cfg, err)
 	}
 	if _, err := parseServeFlags([]string{"--ironic-password", "x", "--ironic-password-file", pw},
+		func(string) string { return "" }, &stderr); err == nil {
+		t.Error("a password and a password file were both accepted")
+	}
+}
+
+func TestKeystoneFlags(t *testing.T) {
+	dir := t.TempDir()
+	pw, secret := filepath.Join(dir, "pw"), filepath.Join(dir, "secret")
+	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secret, []byte("appsecret\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"INGOT_AUTH":                   "keystone",
+		"INGOT_KEYSTONE_URL":           "http://127.0.0.1:5000/v3",
+		"INGOT_KEYSTONE_USERNAME":      "placement",
+		"INGOT_KEYSTONE_PASSWORD_FILE": pw,
+		"INGOT_KEYSTONE_PROJECT":       "service",
+	}
+	var stderr bytes.Buffer
+	// Keystone authentication may listen anywhere.
+	cfg, err := parseServeFlags([]string{"--listen", "0.0.0.0:8778", "--keystone-token-cache-time", "1m",
+		"--keystone-service-token-roles", "service, admin"}, func(k string) string { return env[k] }, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Auth != "keystone" || cfg.KeystoneURL != "http://127.0.0.1:5000/v3" || cfg.KeystoneUsername != "placement" ||
+		cfg.KeystonePassword != "s3cret" || cfg.KeystoneProject != "service" || cfg.KeystoneUserDomain != "Default" ||
+		cfg.KeystoneProjectDomain != "Default" || cfg.KeystoneTokenCacheTime != time.Minute ||
+		strings.Join(cfg.KeystoneServiceTokenRoles, ",") != "service,admin" {
+		t.Errorf("config = %+v", cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	cfg, err = parseServeFlags([]string{"--auth", "keystone", "--keystone-url", "http://ks/identity",
+		"--keystone-application-credential-id", "ac", "--keystone-application-credential-secret-file", secret},
+		func(string) string { return "" }, &stderr)
+	if err != nil || cfg.KeystoneAppCredentialID != "ac" || cfg.KeystoneAppCredentialSecret != "appsecret" ||
+		cfg.KeystoneTokenCacheTime != 300*time.Second || strings.Join(cfg.KeystoneServiceTokenRoles, ",") != "service" {
+		t.Errorf("application credential: %+v, %v", cfg, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	if _, err := parseServeFlags([]string{"--keystone-password", "x", "--keystone-password-file", pw},
 		func(string) string { return "" }, &stderr); err == nil {
 		t.Error("a password and a password file were both accepted")
 	}

@@ -12,6 +12,7 @@ import (
 	"ingot/internal/deploy"
 	"ingot/internal/instanceapi"
 	"ingot/internal/ironic"
+	"ingot/internal/keystone"
 	"ingot/internal/placementapi"
 	"ingot/internal/policy"
 	"ingot/internal/reconcile"
@@ -71,10 +72,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		notify = controller.Kick
 	}
 
+	var authn placementapi.Authenticator // noauth2
+	var validator *keystone.Validator
+	if cfg.Auth == "keystone" {
+		validator, err = newValidator(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		authn = keystone.Credentials
+	}
 	routes := NewRoutes(placementapi.New(db, placementapi.Options{
-		Policy: enforcer,
-		Logger: log.With("component", "placementapi"),
-		CORS:   placementapi.CORS{AllowedOrigins: cfg.CORSAllowedOrigins, AllowHeaders: cfg.CORSAllowHeaders},
+		Authenticate: authn,
+		Policy:       enforcer,
+		Logger:       log.With("component", "placementapi"),
+		CORS:         placementapi.CORS{AllowedOrigins: cfg.CORSAllowedOrigins, AllowHeaders: cfg.CORSAllowHeaders},
 		Candidates: placementapi.CandidateOptions{
 			Max:        cfg.MaxAllocationCandidates,
 			Randomize:  cfg.RandomizeAllocationCandidates,
@@ -83,10 +94,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	}))
 	// Other APIs mount beside the Placement API here.
 	routes.Mount(instanceapi.Prefix, instanceapi.New(db, instanceapi.Options{
-		Policy: enforcer,
-		Logger: log.With("component", "instanceapi"),
-		Notify: notify,
+		Authenticate: authn,
+		Policy:       enforcer,
+		Logger:       log.With("component", "instanceapi"),
+		Notify:       notify,
 	}))
+
+	var handler http.Handler = routes
+	if validator != nil {
+		handler = keystone.Middleware(validator, keystone.MiddlewareOptions{
+			ServiceTokenRoles: cfg.KeystoneServiceTokenRoles,
+			Logger:            log.With("component", "keystone"),
+		}, routes)
+	}
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -94,7 +114,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	}
 	g.Add(StageServe, &server{
 		srv: &http.Server{
-			Handler:           routes,
+			Handler:           handler,
 			ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
 			ReadTimeout:       cfg.ReadTimeout,
 			IdleTimeout:       120 * time.Second,
@@ -115,6 +135,26 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newValidator returns the token validator of keystone authentication. It obtains the
+// service's token at once so that bad credentials show at start; Keystone being down only
+// warns: requests get 503 until it answers.
+func newValidator(ctx context.Context, cfg Config, log *slog.Logger) (*keystone.Validator, error) {
+	session, err := keystone.NewSession(cfg.KeystoneConfig())
+	if err != nil {
+		return nil, err
+	}
+	cacheTime := cfg.KeystoneTokenCacheTime
+	if cacheTime == 0 {
+		cacheTime = -1 // not cached
+	}
+	if _, err := session.Token(ctx); err != nil {
+		log.Warn("keystone: no service token yet; requests get 503 until Keystone answers", "error", err)
+	}
+	log.Info("keystone authentication", "identity", session.Endpoint(), "token_cache_time", cfg.KeystoneTokenCacheTime,
+		"service_token_roles", cfg.KeystoneServiceTokenRoles)
+	return keystone.NewValidator(session, keystone.ValidatorOptions{CacheTime: cacheTime}), nil
 }
 
 // newIronicClient returns the client of the Ironic cfg names.

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"ingot/internal/keystone"
 )
 
 // Config is ingot's whole configuration. Only cmd/ingot fills it from flags and the
@@ -19,8 +21,24 @@ type Config struct {
 	ListenAddr string
 	// DatabaseURL is "sqlite:PATH" or a postgres:// URL.
 	DatabaseURL string
-	// Auth is the authentication strategy; only "noauth2" is implemented.
+	// Auth is the authentication strategy: "noauth2" (the headers say who calls) or
+	// "keystone" (Keystone tokens, validated with the Keystone* service credentials).
 	Auth string
+	// KeystoneURL is Keystone's identity endpoint; the Keystone* credentials are the
+	// service user's password (with its domain and project) or an application credential.
+	KeystoneURL                 string
+	KeystoneUsername            string
+	KeystonePassword            string
+	KeystoneUserDomain          string
+	KeystoneProject             string
+	KeystoneProjectDomain       string
+	KeystoneAppCredentialID     string
+	KeystoneAppCredentialSecret string
+	// KeystoneTokenCacheTime is how long a validated token is trusted (0: not cached), as
+	// keystonemiddleware's token_cache_time.
+	KeystoneTokenCacheTime time.Duration
+	// KeystoneServiceTokenRoles are the roles of which an X-Service-Token must hold one.
+	KeystoneServiceTokenRoles []string
 	// InsecureNoAuth allows noauth2 on a non-loopback address.
 	InsecureNoAuth bool
 	// EnforceNewDefaults is oslo.policy's enforce_new_defaults.
@@ -87,17 +105,21 @@ func DefaultDataDir() string {
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		ListenAddr:          "127.0.0.1:8778",
-		DatabaseURL:         "sqlite:" + filepath.Join(DefaultDataDir(), "ingot.db"),
-		Auth:                "noauth2",
-		EnforceNewDefaults:  true,
-		ShutdownTimeout:     10 * time.Second,
-		ReadTimeout:         60 * time.Second,
-		SyncInterval:        60 * time.Second,
-		DeployTimeout:       30 * time.Minute,
-		DeployMaxAttempts:   3,
-		DeployWeigher:       "spread",
-		DeployWatchInterval: time.Second,
+		ListenAddr:                "127.0.0.1:8778",
+		DatabaseURL:               "sqlite:" + filepath.Join(DefaultDataDir(), "ingot.db"),
+		Auth:                      "noauth2",
+		KeystoneUserDomain:        "Default",
+		KeystoneProjectDomain:     "Default",
+		KeystoneTokenCacheTime:    300 * time.Second,
+		KeystoneServiceTokenRoles: []string{"service"},
+		EnforceNewDefaults:        true,
+		ShutdownTimeout:           10 * time.Second,
+		ReadTimeout:               60 * time.Second,
+		SyncInterval:              60 * time.Second,
+		DeployTimeout:             30 * time.Minute,
+		DeployMaxAttempts:         3,
+		DeployWeigher:             "spread",
+		DeployWatchInterval:       time.Second,
 		// A bare-metal fleet has few candidates per host; the cap only bounds wide
 		// nested trees (upstream suggests up to 100000 when limiting).
 		MaxAllocationCandidates:      100000,
@@ -128,8 +150,18 @@ func (c Config) Validate() error {
 		if err == nil && !isLoopback(host) && !c.InsecureNoAuth {
 			errs = append(errs, fmt.Errorf("--auth noauth2 trusts every caller; refusing to listen on non-loopback %q without --insecure-noauth", c.ListenAddr))
 		}
+	case "keystone":
+		if err := c.KeystoneConfig().Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("--auth keystone: %w", err))
+		}
+		if c.KeystoneTokenCacheTime < 0 {
+			errs = append(errs, fmt.Errorf("--keystone-token-cache-time %s: must not be negative", c.KeystoneTokenCacheTime))
+		}
+		if len(c.KeystoneServiceTokenRoles) == 0 {
+			errs = append(errs, errors.New("--keystone-service-token-roles: name at least one role"))
+		}
 	default:
-		errs = append(errs, fmt.Errorf("--auth %q: only noauth2 is supported", c.Auth))
+		errs = append(errs, fmt.Errorf("--auth %q: want noauth2 or keystone", c.Auth))
 	}
 	if c.PolicyFile != "" {
 		if _, err := os.Stat(c.PolicyFile); err != nil {
@@ -211,4 +243,13 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// KeystoneConfig returns the service credentials of keystone authentication.
+func (c Config) KeystoneConfig() keystone.Config {
+	return keystone.Config{
+		URL: c.KeystoneURL, Username: c.KeystoneUsername, Password: c.KeystonePassword,
+		UserDomain: c.KeystoneUserDomain, Project: c.KeystoneProject, ProjectDomain: c.KeystoneProjectDomain,
+		AppCredentialID: c.KeystoneAppCredentialID, AppCredentialSecret: c.KeystoneAppCredentialSecret,
+	}
 }

@@ -28,6 +28,9 @@ type Options struct {
 	// so that the instance controller can act at once instead of at its next poll. It
 	// must not block.
 	Notify func()
+	// Authenticate derives each request's caller (default placementapi.Credentials:
+	// noauth2), as the Placement API beside it does.
+	Authenticate placementapi.Authenticator
 }
 
 // Handler serves /v1/instances. It is safe for concurrent use.
@@ -36,11 +39,12 @@ type Handler struct {
 	policy *policy.Enforcer
 	log    *slog.Logger
 	notify func()
+	auth   placementapi.Authenticator
 }
 
 // New returns the instance API over db.
 func New(db *store.DB, opts Options) *Handler {
-	h := &Handler{db: db, policy: opts.Policy, log: opts.Logger, notify: opts.Notify}
+	h := &Handler{db: db, policy: opts.Policy, log: opts.Logger, notify: opts.Notify, auth: opts.Authenticate}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -80,7 +84,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rq *request) serve() error {
-	creds, err := placementapi.Credentials(rq.r)
+	creds, err := placementapi.Authenticate(rq.h.auth, rq.r)
 	if err != nil {
 		return err
 	}

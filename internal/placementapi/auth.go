@@ -1,6 +1,7 @@
 package placementapi
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,12 +14,33 @@ import (
 // handler and gets Placement's 400 instead of net/http's.
 const invalidLengthHeader = "Invalid-Length"
 
-// authenticate derives the caller (see Credentials). Every path but the root needs a token.
+// Authenticator derives the caller of a request: Credentials (noauth2), or the identity a
+// token-validating middleware put on the request. Its error means the request is not
+// authenticated.
+type Authenticator func(r *http.Request) (policy.Credentials, error)
+
+// Authenticate derives the caller with a (nil: Credentials). Its error is a 401 ready for
+// WriteError.
+func Authenticate(a Authenticator, r *http.Request) (policy.Credentials, error) {
+	if a == nil {
+		a = Credentials
+	}
+	creds, err := a(r)
+	if err != nil {
+		if _, ok := errors.AsType[*apiError](err); ok {
+			return creds, err
+		}
+		return policy.Credentials{}, errorf(http.StatusUnauthorized, "Authentication required")
+	}
+	return creds, nil
+}
+
+// authenticate derives the caller (see Authenticate). Every path but the root needs a token.
 func (rq *request) authenticate() error {
 	if rq.r.URL.Path == "/" || rq.r.URL.Path == "" {
 		return nil
 	}
-	creds, err := Credentials(rq.r)
+	creds, err := Authenticate(rq.s.auth, rq.r)
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,8 @@ type Options struct {
 	MaxBodyBytesInFlight int64
 	// Candidates tunes GET /allocation_candidates.
 	Candidates CandidateOptions
+	// Authenticate derives each request's caller (default Credentials: noauth2).
+	Authenticate Authenticator
 }
 
 // CORS is the cross-origin configuration.
@@ -64,12 +66,13 @@ type Server struct {
 	candidates CandidateOptions
 	answers    answerCache
 	routes     []*route
+	auth       Authenticator
 }
 
 // New returns the Placement API over db.
 func New(db *store.DB, opts Options) *Server {
 	s := &Server{db: db, policy: opts.Policy, log: opts.Logger, cors: opts.CORS, maxBody: opts.MaxBodyBytes,
-		candidates: opts.Candidates}
+		candidates: opts.Candidates, auth: opts.Authenticate}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
