@@ -104,7 +104,7 @@ type ingotProc struct {
 func keystoneArgs(e cloudEnv, cacheTime time.Duration) []string {
 	return []string{"--auth", "keystone", "--keystone-url", e.url,
 		"--keystone-username", "ingot", "--keystone-password", e.password,
-		"--keystone-project-name", "service",
+		"--keystone-project", "service",
 		"--keystone-token-cache-time", cacheTime.String()}
 }
 

@@ -66,6 +66,10 @@ if [ ! -s "$DIR/keystone.sqlite" ]; then
 		cat "$DIR/setup.log" >&2
 		exit 1
 	fi
+	# Two gunicorn workers share the file. In SQLite's default journal mode a reader's
+	# transaction blocks the other worker's writes ("database is locked" after 5 s, a 500);
+	# in WAL mode readers and the writer do not block each other. The mode stays with the file.
+	$PY -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL")' "$DIR/keystone.sqlite"
 fi
 
 # keystone parses sys.argv with oslo.config when the app initialises; under gunicorn that is
