@@ -8,7 +8,7 @@
 #      real Ironic, and the crash test (ingot SIGKILLed during 100 creates and deletes) on
 #      the fake and the real Ironic: about 3 minutes; and internal/cloud: ingot with
 #      --auth keystone behind the real Keystone (openstack CLI, roles x routes, service,
-#      expired and unknown tokens, Keystone stopped)
+#      expired, revoked and unknown tokens, Keystone stopped)
 #   3. each fuzz target for a bounded time (FUZZTIME, default 10s)
 #   4. the upstream Placement conformance suite against bin/ingot
 #   5. the client-compatibility suite (openstack CLI, openstacksdk, Nova's report client

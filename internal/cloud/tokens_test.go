@@ -134,3 +134,41 @@ func TestKeystoneDown(t *testing.T) {
 		t.Errorf("the same token once Keystone is back: %d, want 200: %s", code, b)
 	}
 }
+
+// TestRevokedToken: a token revoked in Keystone keeps working while ingot has it cached,
+// as with keystonemiddleware (the documented revocation window), and is refused once
+// that entry expires; a token revoked before ingot ever saw it is refused at once.
+func TestRevokedToken(t *testing.T) {
+	e := keystoneEnv(t)
+	t.Parallel()
+	const cacheTime = 3 * time.Second
+	p := startIngot(t, e, "--keystone-token-cache-time", cacheTime.String())
+	seen := issue(t, e, "reader", "demo")
+	unseen := issue(t, e, "reader", "demo")
+	hdr := func(tok token) map[string]string { return map[string]string{"X-Auth-Token": tok.id} }
+	if code, _, b := call(t, "GET", p.base+"/v1/instances", hdr(seen), ""); code != 200 {
+		t.Fatalf("before revocation: %d %s", code, b)
+	}
+	cachedAt := time.Now()
+	for _, tok := range []token{seen, unseen} {
+		// A token's holder may revoke it (identity:revoke_token).
+		code, _, b := call(t, "DELETE", e.url+"/auth/tokens", map[string]string{"X-Auth-Token": tok.id, "X-Subject-Token": tok.id}, "")
+		if code != 204 {
+			t.Fatalf("revoking a token: %d %s", code, b)
+		}
+	}
+	if code, _, b := call(t, "GET", p.base+"/v1/instances", hdr(unseen), ""); code != 401 {
+		t.Errorf("a token revoked before ingot saw it: %d, want 401: %s", code, b)
+	}
+	if time.Since(cachedAt) < cacheTime-time.Second {
+		if code, _, b := call(t, "GET", p.base+"/v1/instances", hdr(seen), ""); code != 200 {
+			t.Errorf("a revoked token within its cache time: %d, want 200 (the revocation window): %s", code, b)
+		}
+	}
+	time.Sleep(time.Until(cachedAt.Add(cacheTime + 500*time.Millisecond)))
+	if code, h, b := call(t, "GET", p.base+"/v1/instances", hdr(seen), ""); code != 401 {
+		t.Errorf("a revoked token after its cache time: %d, want 401: %s", code, b)
+	} else {
+		checkUnauthorized(t, e, "revoked", h, b)
+	}
+}
