@@ -31,9 +31,9 @@ trap 'scripts/ironic/stop.sh >/dev/null 2>&1 || true; scripts/keystone/stop.sh >
 echo "Ironic: $INGOT_IRONIC_URL"
 export INGOT_REQUIRE_IRONIC=1
 # The real Keystone (Debian's python3-keystone, SQLite, fernet, 30 s tokens) with ingot's
-# service user, one user per role and the placement service in its catalog, for
+# service user, one user per role, and placement and baremetal (that Ironic) in its catalog, for
 # internal/cloud; stopped with Ironic.
-eval "$(scripts/keystone/env.sh)"
+eval "$(IRONIC_URL=$INGOT_IRONIC_URL scripts/keystone/env.sh)"
 echo "Keystone: $INGOT_TEST_KEYSTONE_URL"
 export INGOT_REQUIRE_KEYSTONE=1
 # Debian's os-resource-classes and os-traits, which internal/standard is generated from: its
