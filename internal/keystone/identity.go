@@ -34,6 +34,9 @@ type Identity struct {
 	// credential's access rules (none: unrestricted by path).
 	ApplicationCredentialID string
 	AccessRules             []AccessRule
+	// Service is the holder of the request's valid X-Service-Token, if any (set by
+	// Middleware on the request's copy, never in the cache).
+	Service *Identity
 }
 
 // AccessRule is one application-credential access rule.
@@ -159,9 +162,16 @@ func Credentials(r *http.Request) (policy.Credentials, error) {
 // Credentials returns what policy rules evaluate for id. A system-scoped token has no
 // project.
 func (id *Identity) Credentials() policy.Credentials {
-	c := policy.Credentials{UserID: id.UserID, ProjectID: id.ProjectID, Roles: id.Roles, SystemScope: id.SystemScope}
+	c := policy.Credentials{UserID: id.UserID, ProjectID: id.ProjectID, Roles: id.Roles, SystemScope: id.SystemScope,
+		UserDomainID: id.UserDomainID, ProjectDomainID: id.ProjectDomainID, DomainID: id.DomainID,
+		NotAdminProject: !id.IsAdminProject}
 	if c.SystemScope != "" {
-		c.ProjectID = ""
+		c.ProjectID, c.ProjectDomainID = "", ""
+	}
+	if s := id.Service; s != nil {
+		c.ServiceUserID, c.ServiceUserDomainID = s.UserID, s.UserDomainID
+		c.ServiceProjectID, c.ServiceProjectDomainID = s.ProjectID, s.ProjectDomainID
+		c.ServiceRoles = s.Roles
 	}
 	return c
 }

@@ -93,7 +93,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.next.ServeHTTP(w, r)
 		return
 	}
-	serviceOK := false
+	var service *Identity
 	if st := r.Header.Get("X-Service-Token"); st != "" {
 		sid, err := m.v.Validate(r.Context(), st, false)
 		if err != nil {
@@ -105,8 +105,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			m.unauthorized(w)
 			return
 		}
-		serviceOK = true
+		service = sid
 	}
+	serviceOK := service != nil
 	id, err := m.v.Validate(r.Context(), r.Header.Get("X-Auth-Token"), serviceOK)
 	if err != nil {
 		m.fail(w, r, err, "token")
@@ -117,6 +118,11 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"method", r.Method, "path", r.URL.Path)
 		m.unauthorized(w)
 		return
+	}
+	if serviceOK {
+		withService := *id // the cached identity is shared: annotate a copy
+		withService.Service = service
+		id = &withService
 	}
 	m.next.ServeHTTP(&challengeWriter{ResponseWriter: w, challenge: m.challenge}, r.WithContext(WithIdentity(r.Context(), id)))
 }

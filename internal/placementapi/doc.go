@@ -1,7 +1,8 @@
 // Package placementapi serves the OpenStack Placement API, microversions 1.0 to 1.39, over
 // a store.DB.
 //
-// Requests pass, in order: request id, CORS, authentication (noauth2, or the Options.Authenticate a deployment injects), microversion
+// Requests pass, in order: request id, CORS, authentication (Options.Authenticate:
+// noauth2 by default, or the identity a token middleware validated), microversion
 // negotiation, basic HTTP checks, routing (404, 405) and the handler, which authorizes
 // with the policy engine, validates the body and query with Placement's JSON schemas and
 // calls the store. Handlers return errors; one function renders every error in Placement's

@@ -23,6 +23,9 @@ var (
 	projectCreds = Credentials{UserID: "u1", ProjectID: "p1", Roles: []string{"Member", "reader"}}
 	systemCreds  = Credentials{UserID: "u2", Roles: []string{"admin"}, SystemScope: "all"}
 	noRoleCreds  = Credentials{UserID: "u3", ProjectID: "p3"}
+	tokenCreds   = Credentials{UserID: "u4", ProjectID: "p4", Roles: []string{"member"}, UserDomainID: "default",
+		ProjectDomainID: "default", NotAdminProject: true, ServiceUserID: "nova", ServiceUserDomainID: "default",
+		ServiceProjectID: "svc", ServiceProjectDomainID: "default", ServiceRoles: []string{"service", "reader"}}
 )
 
 func TestChecks(t *testing.T) {
@@ -70,6 +73,18 @@ func TestChecks(t *testing.T) {
 		{"roles list, any element", "roles:reader", projectCreds, nil, true},
 		{"roles list is case-sensitive", "roles:member", projectCreds, nil, false},
 		{"is_admin_project", "is_admin_project:True", noRoleCreds, nil, true},
+		{"is_admin_project of a token outside the admin project", "is_admin_project:True", tokenCreds, nil, false},
+		{"is_admin_project False", "is_admin_project:False", tokenCreds, nil, true},
+		{"domains unset are None", "user_domain_id:None and project_domain_id:None", projectCreds, nil, true},
+		{"user domain", "user_domain_id:default", tokenCreds, nil, true},
+		{"project domain", "project_domain_id:%(d)s", tokenCreds, Target{"d": "default"}, true},
+		{"domain of a project token", "domain_id:None", tokenCreds, nil, true},
+		{"service user", "service_user_id:nova and service_project_id:svc", tokenCreds, nil, true},
+		{"service user domains", "service_user_domain_id:default and service_project_domain_id:default", tokenCreds, nil, true},
+		{"service roles, any element", "service_roles:service", tokenCreds, nil, true},
+		{"service roles differ", "service_roles:admin", tokenCreds, nil, false},
+		{"no service token", "service_roles:service", projectCreds, nil, false},
+		{"no service user is None", "service_user_id:None", projectCreds, nil, true},
 		{"unset attribute is None", "domain_id:None", projectCreds, nil, true},
 		{"unknown attribute", "flavor:small", projectCreds, nil, false},
 		{"not unknown attribute", "not flavor:small", projectCreds, nil, true},

@@ -16,6 +16,15 @@ type Credentials struct {
 	// SystemScope is "all" for a system-scoped token
 	// (OpenStack-System-Scope: all) and empty for a project-scoped one.
 	SystemScope string
+	// The rest is set only by token authentication (empty is Python's None,
+	// as with noauth2): the domains, the token's is_admin_project (the zero
+	// value keeps oslo.context's default True), and the X-Service-Token's
+	// holder when one was validated.
+	UserDomainID, ProjectDomainID, DomainID  string
+	NotAdminProject                          bool
+	ServiceUserID, ServiceUserDomainID       string
+	ServiceProjectID, ServiceProjectDomainID string
+	ServiceRoles                             []string
 }
 
 // Target describes what the request acts on; rules read it through

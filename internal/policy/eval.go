@@ -103,9 +103,32 @@ func (e env) generic(n *node) bool {
 	case attrSystem:
 		return c.SystemScope != "" && n.match.equal(e, c.SystemScope)
 	case attrIsAdminProject:
+		if c.NotAdminProject {
+			return n.match.equal(e, "False")
+		}
 		return n.match.equal(e, "True")
+	case attrUserDomainID:
+		return n.match.equal(e, orNone(c.UserDomainID))
+	case attrProjectDomainID:
+		return n.match.equal(e, orNone(c.ProjectDomainID))
+	case attrDomainID:
+		return n.match.equal(e, orNone(c.DomainID))
+	case attrServiceUserID:
+		return n.match.equal(e, orNone(c.ServiceUserID))
+	case attrServiceUserDomainID:
+		return n.match.equal(e, orNone(c.ServiceUserDomainID))
+	case attrServiceProjectID:
+		return n.match.equal(e, orNone(c.ServiceProjectID))
+	case attrServiceProjectDomainID:
+		return n.match.equal(e, orNone(c.ServiceProjectDomainID))
 	case attrRoles:
 		for _, r := range c.Roles {
+			if n.match.equal(e, r) {
+				return true
+			}
+		}
+	case attrServiceRoles:
+		for _, r := range c.ServiceRoles {
 			if n.match.equal(e, r) {
 				return true
 			}

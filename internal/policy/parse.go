@@ -80,15 +80,23 @@ var (
 type credAttr uint8
 
 const (
-	attrAbsent         credAttr = iota // not a credential key: the check is false
-	attrNone                           // a key whose value is always Python's None
-	attrLiteral                        // the kind is a Python literal (True:%(x)s)
-	attrUserID                         // user_id
-	attrProjectID                      // project_id
-	attrSystemScope                    // system_scope
-	attrSystem                         // system, present only when system-scoped
-	attrRoles                          // roles, a list: any element may match
-	attrIsAdminProject                 // is_admin_project, always True here
+	attrAbsent                 credAttr = iota // not a credential key: the check is false
+	attrNone                                   // a key whose value is always Python's None
+	attrLiteral                                // the kind is a Python literal (True:%(x)s)
+	attrUserID                                 // user_id
+	attrProjectID                              // project_id
+	attrSystemScope                            // system_scope
+	attrSystem                                 // system, present only when system-scoped
+	attrRoles                                  // roles, a list: any element may match
+	attrIsAdminProject                         // is_admin_project: True unless NotAdminProject
+	attrUserDomainID                           // user_domain_id
+	attrProjectDomainID                        // project_domain_id
+	attrDomainID                               // domain_id
+	attrServiceUserID                          // service_user_id
+	attrServiceUserDomainID                    // service_user_domain_id
+	attrServiceProjectID                       // service_project_id
+	attrServiceProjectDomainID                 // service_project_domain_id
+	attrServiceRoles                           // service_roles, a list
 )
 
 // credKeys maps the credential keys oslo.policy sees to attributes. Keys
@@ -101,14 +109,14 @@ var credKeys = map[string]credAttr{
 	"system":                    attrSystem,
 	"roles":                     attrRoles,
 	"is_admin_project":          attrIsAdminProject,
-	"user_domain_id":            attrNone,
-	"domain_id":                 attrNone,
-	"project_domain_id":         attrNone,
-	"service_user_id":           attrNone,
-	"service_user_domain_id":    attrNone,
-	"service_project_id":        attrNone,
-	"service_project_domain_id": attrNone,
-	"service_roles":             attrAbsent, // an empty list: nothing matches
+	"user_domain_id":            attrUserDomainID,
+	"domain_id":                 attrDomainID,
+	"project_domain_id":         attrProjectDomainID,
+	"service_user_id":           attrServiceUserID,
+	"service_user_domain_id":    attrServiceUserDomainID,
+	"service_project_id":        attrServiceProjectID,
+	"service_project_domain_id": attrServiceProjectDomainID,
+	"service_roles":             attrServiceRoles, // empty (noauth2): nothing matches
 }
 
 // template is the match side of a check: literal text with %(key)s
