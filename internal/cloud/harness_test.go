@@ -112,12 +112,18 @@ func keystoneArgs(e cloudEnv, cacheTime time.Duration) []string {
 // come last and so win.
 func startIngot(t *testing.T, e cloudEnv, extra ...string) *ingotProc {
 	t.Helper()
+	return startIngotAs(t, keystoneArgs(e, 300*time.Second), extra...)
+}
+
+// startIngotAs is startIngot with ingot's Keystone flags given.
+func startIngotAs(t *testing.T, auth []string, extra ...string) *ingotProc {
+	t.Helper()
 	dir := t.TempDir()
 	port := freePort(t)
 	p := &ingotProc{t: t, base: "http://127.0.0.1:" + strconv.Itoa(port), logPath: filepath.Join(dir, "ingot.log")}
 	args := append([]string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(port),
 		"--database", "sqlite:" + filepath.Join(dir, "ingot.db"), "--log-format", "json"},
-		keystoneArgs(e, 300*time.Second)...)
+		auth...)
 	args = append(args, extra...)
 	logf, err := os.Create(p.logPath)
 	if err != nil {
