@@ -172,3 +172,20 @@ func TestRevokedToken(t *testing.T) {
 		checkUnauthorized(t, e, "revoked", h, b)
 	}
 }
+
+// TestServiceRoleSuffices: an account holding only the service role (no admin) may validate
+// tokens, as the README tells operators: ingot running as bootstrap.sh's `nova` serves a
+// member's token, and refuses an unknown one with 401, not 503.
+func TestServiceRoleSuffices(t *testing.T) {
+	e := keystoneEnv(t)
+	t.Parallel()
+	p := startIngotAs(t, []string{"--auth", "keystone", "--keystone-url", e.url,
+		"--keystone-username", "nova", "--keystone-password", e.password, "--keystone-project", "service"})
+	member := issue(t, e, "member", "demo")
+	if code, _, b := call(t, "GET", p.base+"/v1/instances", map[string]string{"X-Auth-Token": member.id}, ""); code != 200 {
+		t.Errorf("a member's token, ingot as a service-only user: %d %s", code, b)
+	}
+	if code, _, b := call(t, "GET", p.base+"/v1/instances", map[string]string{"X-Auth-Token": "gAAAAABunknown"}, ""); code != 401 {
+		t.Errorf("an unknown token, ingot as a service-only user: %d, want 401: %s", code, b)
+	}
+}
