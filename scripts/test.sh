@@ -1,11 +1,14 @@
 #!/bin/sh
 # ingot's whole test suite, as CI runs it (.ci/run calls exactly this):
-#   1. start what the tests need (PostgreSQL and a real Ironic from Debian's packages, Debian's gabbi)
+#   1. start what the tests need (PostgreSQL, a real Ironic and a real Keystone from Debian's
+#      packages, Debian's gabbi)
 #   2. go vet and every Go test with -race, on SQLite and PostgreSQL; with the real Ironic
 #      (fake-hardware, deploy_delay 1 s) this includes internal/e2e: instances end to end
 #      (20 concurrent creates, deletes, a rescheduled failed deploy, a pinned race) on the
 #      real Ironic, and the crash test (ingot SIGKILLed during 100 creates and deletes) on
-#      the fake and the real Ironic: about 3 minutes
+#      the fake and the real Ironic: about 3 minutes; and internal/cloud: ingot with
+#      --auth keystone behind the real Keystone (openstack CLI, roles x routes, service,
+#      expired, revoked and unknown tokens, Keystone stopped)
 #   3. each fuzz target for a bounded time (FUZZTIME, default 10s)
 #   4. the upstream Placement conformance suite against bin/ingot
 #   5. the client-compatibility suite (openstack CLI, openstacksdk, Nova's report client
@@ -23,9 +26,16 @@ echo "PostgreSQL: $INGOT_TEST_POSTGRES"
 # The real Ironic (Debian's ironic-common, fake-hardware) for the contract and end-to-end
 # tests; stopped when the Go tests end, and on any exit.
 eval "$(scripts/ironic/env.sh)"
-trap 'scripts/ironic/stop.sh >/dev/null 2>&1 || true' EXIT
+export KEYSTONE_DIR=/tmp/ingot-keystone-test
+trap 'scripts/ironic/stop.sh >/dev/null 2>&1 || true; scripts/keystone/stop.sh >/dev/null 2>&1 || true' EXIT
 echo "Ironic: $INGOT_IRONIC_URL"
 export INGOT_REQUIRE_IRONIC=1
+# The real Keystone (Debian's python3-keystone, SQLite, fernet, 30 s tokens) with ingot's
+# service user, one user per role, and placement and baremetal (that Ironic) in its catalog, for
+# internal/cloud; stopped with Ironic.
+eval "$(IRONIC_URL=$INGOT_IRONIC_URL scripts/keystone/env.sh)"
+echo "Keystone: $INGOT_TEST_KEYSTONE_URL"
+export INGOT_REQUIRE_KEYSTONE=1
 # Debian's os-resource-classes and os-traits, which internal/standard is generated from: its
 # drift test compares the committed catalogues with them.
 if ! /usr/bin/python3 -c 'import os_resource_classes, os_traits' 2>/dev/null; then
@@ -41,8 +51,11 @@ step "go test -race"
 # internal/e2e alone takes 3-4 minutes (real deploys); the default 10-minute limit per
 # package is too close on a loaded machine.
 go test -race -count=1 -timeout 30m ./...
-# Nothing after this talks to Ironic: stop it, and keep its URL away from bin/ingot.
+# Nothing after this talks to Ironic or Keystone: stop them, and keep Ironic's URL away
+# from bin/ingot.
 scripts/ironic/stop.sh
+scripts/keystone/stop.sh
+unset INGOT_REQUIRE_KEYSTONE INGOT_TEST_KEYSTONE_URL
 unset INGOT_REQUIRE_IRONIC INGOT_IRONIC_URL INGOT_IRONIC_CONDUCTOR_GROUP INGOT_IRONIC_USER INGOT_IRONIC_USERNAME INGOT_IRONIC_PASSWORD
 
 # fuzz_failed TARGET: a fuzz run failed. Go 1.26's fuzz coordinator can end a run that found

@@ -10,6 +10,8 @@
 #      FRESH=1  drop the database and db-sync an empty one before starting
 #      DEBUG=1  Placement debug logging (slows it down; not for benchmarks)
 #      RANDOMIZE=1  [placement] randomize_allocation_candidates = True
+#      AUTH=keystone  behind keystonemiddleware (KEYSTONE_URL, KEYSTONE_USER, KEYSTONE_PASSWORD,
+#               KEYSTONE_PROJECT; POLICY_FILE: a policy file, see auth_conf)
 set -eu
 WORK=${WORK:-/tmp/ingot-placement}
 PORT=${PORT:-18878}
@@ -54,13 +56,37 @@ start_mariadb() {
        GRANT ALL ON placement.* TO 'placement'@'localhost';"
 }
 
+# auth_conf: with AUTH=keystone, keystonemiddleware's section (the service user and the
+# identity endpoint from KEYSTONE_URL, KEYSTONE_USER, KEYSTONE_PASSWORD, KEYSTONE_PROJECT)
+# and, with POLICY_FILE, oslo.policy's (enforce_scope off, enforce_new_defaults on).
+auth_conf() {
+  [ "${AUTH:-noauth2}" = keystone ] || return 0
+  cat <<KS
+[keystone_authtoken]
+auth_type = password
+auth_url = $KEYSTONE_URL
+www_authenticate_uri = $KEYSTONE_URL
+username = ${KEYSTONE_USER:-ingot}
+password = $KEYSTONE_PASSWORD
+project_name = ${KEYSTONE_PROJECT:-service}
+user_domain_name = Default
+project_domain_name = Default
+service_token_roles_required = true
+service_type = placement
+KS
+  if [ -n "${POLICY_FILE:-}" ]; then
+    printf '[oslo_policy]\npolicy_file = %s\nenforce_scope = false\nenforce_new_defaults = true\n' "$POLICY_FILE"
+  fi
+}
+
 write_conf() {
   cat >"$WORK/placement.conf" <<CONF
 [DEFAULT]
 debug = $([ "${DEBUG:-0}" = 1 ] && echo true || echo false)
 log_file = $WORK/placement.log
 [api]
-auth_strategy = noauth2
+auth_strategy = ${AUTH:-noauth2}
+$(auth_conf)
 [placement]
 randomize_allocation_candidates = $([ "${RANDOMIZE:-0}" = 1 ] && echo True || echo False)
 [placement_database]
