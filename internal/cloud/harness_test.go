@@ -13,46 +13,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"ingot/internal/ingottest"
 )
 
-// The ingot binary, built once per test run from the tree.
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-func ingotBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ingot-cloud-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ingot")
-		out, err := exec.Command("go", "build", "-o", binPath, "ingot/cmd/ingot").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/ingot: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { ingottest.Main(m) }
 
 // cloudEnv is the Keystone scripts/keystone/env.sh started.
 type cloudEnv struct {
@@ -129,7 +97,7 @@ func startIngotAs(t *testing.T, auth []string, extra ...string) *ingotProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(ingotBinary(t), args...)
+	cmd := exec.Command(ingottest.Binary(t), args...)
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "INGOT_") })
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

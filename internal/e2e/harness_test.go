@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"ingot/internal/baremetal"
+	"ingot/internal/ingottest"
 	"ingot/internal/instanceapi"
 	"ingot/internal/instanceapi/client"
 	"ingot/internal/ironic"
@@ -27,40 +28,7 @@ import (
 	"ingot/internal/reconcile"
 )
 
-// The ingot binary, built once per test run from the tree.
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-func ingotBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ingot-e2e-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ingot")
-		out, err := exec.Command("go", "build", "-o", binPath, "ingot/cmd/ingot").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/ingot: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { ingottest.Main(m) }
 
 // ingotProc is ingot's binary running `serve` on a database of its own, which a restart
 // keeps.
@@ -84,7 +52,7 @@ func startIngot(t *testing.T, ironicURL, group string, extra ...string) *ingotPr
 	dir := t.TempDir()
 	port := freePort(t)
 	p := &ingotProc{
-		t: t, bin: ingotBinary(t),
+		t: t, bin: ingottest.Binary(t),
 		base:    "http://127.0.0.1:" + strconv.Itoa(port),
 		logPath: filepath.Join(dir, "ingot.log"),
 		args: append([]string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(port),
