@@ -473,7 +473,9 @@ def suite_nova(rec):
         if reqs:
             # Upstream collects a tree's allocation requests in a Python set, so their order
             # is not part of the contract: compare them sorted (by their normalized form).
-            reqs = sorted(reqs, key=lambda r: rec.norm(json.dumps(r, sort_keys=True)))
+            # Normalize before dumping: keys sorted as raw UUIDs would follow the run's
+            # random UUIDs, and so would the order.
+            reqs = sorted(reqs, key=lambda r: json.dumps(rec.norm(r), sort_keys=True))
         return reqs, summaries, version
 
     ac = step('candidates flat', lambda: candidates([('', {'VCPU': 2, 'MEMORY_MB': 2048},
