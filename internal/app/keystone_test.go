@@ -1,9 +1,7 @@
 package app_test
 
 import (
-	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -24,23 +22,7 @@ func TestRunKeystone(t *testing.T) {
 	cfg.KeystoneURL = ks.URL + "/v3"
 	cfg.KeystoneUsername, cfg.KeystonePassword = keystonetest.ServiceUser, keystonetest.ServicePassword
 	cfg.KeystoneProject = keystonetest.ServiceProject
-	ctx, stop := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), ready) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("app.Run: %v", err)
-		}
-	})
-	var base string
-	select {
-	case addr := <-ready:
-		base = "http://" + addr.String()
-	case err := <-done:
-		t.Fatalf("app.Run: %v", err)
-	}
+	base := "http://" + serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))).String()
 	if n := ks.Auths.Load(); n != 1 {
 		t.Errorf("service authentications at start = %d, want 1", n)
 	}

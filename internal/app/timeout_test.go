@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -20,22 +19,7 @@ func TestSlowClientIsCutOff(t *testing.T) {
 	cfg.ListenAddr = "127.0.0.1:0"
 	cfg.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "ingot.db")
 	cfg.ReadTimeout = time.Second
-	ctx, stop := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("app.Run: %v", err)
-		}
-	})
-	var addr net.Addr
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("app.Run: %v", err)
-	}
+	addr := serve(t, cfg, slog.New(slog.DiscardHandler))
 
 	conn, err := net.Dial("tcp", addr.String())
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -87,7 +86,7 @@ func startIngot(t *testing.T, e cloudEnv, extra ...string) *ingotProc {
 func startIngotAs(t *testing.T, auth []string, extra ...string) *ingotProc {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := ingottest.FreePort(t)
 	p := &ingotProc{t: t, base: "http://127.0.0.1:" + strconv.Itoa(port), logPath: filepath.Join(dir, "ingot.log")}
 	args := append([]string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(port),
 		"--database", "sqlite:" + filepath.Join(dir, "ingot.db"), "--log-format", "json"},
@@ -116,7 +115,7 @@ func startIngotAs(t *testing.T, auth []string, extra ...string) *ingotProc {
 		}
 		if t.Failed() {
 			b, _ := os.ReadFile(p.logPath)
-			t.Logf("ingot's log:\n%s", tail(b, 20000))
+			t.Logf("ingot's log:\n%s", ingottest.Tail(b, 20000))
 		}
 	})
 	// Version discovery stays anonymous behind Keystone, as upstream's.
@@ -132,30 +131,13 @@ func startIngotAs(t *testing.T, auth []string, extra ...string) *ingotProc {
 		select {
 		case <-p.exited:
 			b, _ := os.ReadFile(p.logPath)
-			t.Fatalf("ingot exited at start (%v):\n%s", cmd.ProcessState, tail(b, 4000))
+			t.Fatalf("ingot exited at start (%v):\n%s", cmd.ProcessState, ingottest.Tail(b, 4000))
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("ingot did not answer within 60 s")
 		}
 	}
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // token is a Keystone token as issued.

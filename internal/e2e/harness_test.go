@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -50,7 +49,7 @@ type ingotProc struct {
 func startIngot(t *testing.T, ironicURL, group string, extra ...string) *ingotProc {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := ingottest.FreePort(t)
 	p := &ingotProc{
 		t: t, bin: ingottest.Binary(t),
 		base:    "http://127.0.0.1:" + strconv.Itoa(port),
@@ -72,7 +71,7 @@ func startIngot(t *testing.T, ironicURL, group string, extra ...string) *ingotPr
 					keep = append(keep, l)
 				}
 			}
-			t.Logf("ingot's log, without tracker passes (%d starts):\n%s", p.starts, tail([]byte(strings.Join(keep, "\n")), 60000))
+			t.Logf("ingot's log, without tracker passes (%d starts):\n%s", p.starts, ingottest.Tail([]byte(strings.Join(keep, "\n")), 60000))
 		}
 	})
 	return p
@@ -110,7 +109,7 @@ func (p *ingotProc) start() {
 		select {
 		case <-exited:
 			b, _ := os.ReadFile(p.logPath)
-			p.t.Fatalf("ingot exited at start (%v):\n%s", cmd.ProcessState, tail(b, 4000))
+			p.t.Fatalf("ingot exited at start (%v):\n%s", cmd.ProcessState, ingottest.Tail(b, 4000))
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -146,23 +145,6 @@ func (p *ingotProc) stop() {
 		<-p.exited
 	}
 	p.cmd = nil
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func randomHex(n int) string {

@@ -1,9 +1,10 @@
-// Package ingottest builds ingot's binary for tests that run it as a separate process (the
-// end-to-end, crash and cloud tests), once per test binary.
+// Package ingottest helps the tests that run ingot as a separate process (the end-to-end,
+// crash and cloud tests): the binary, built once per test binary, a free port, a log's tail.
 package ingottest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,4 +48,24 @@ func Main(m *testing.M) {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
 	os.Exit(code)
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago, for a server the
+// test starts as a separate process.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Tail returns the last n bytes of b (all of b when shorter), for quoting a log.
+func Tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
 }
