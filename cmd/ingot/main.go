@@ -139,7 +139,11 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "time allowed to read one request, headers and body (slow clients are cut off)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "time allowed for in-flight requests at shutdown")
 	var shards, passwordFile string
-	fs.StringVar(&cfg.IronicURL, "ironic-url", cfg.IronicURL, "Ironic API endpoint; keeps one resource provider per node (none: Placement alone)")
+	fs.StringVar(&cfg.IronicURL, "ironic-url", cfg.IronicURL, "Ironic API endpoint; keeps one resource provider per node (none, and no --ironic-from-catalog: Placement alone)")
+	var ironicInterfaces string
+	fs.BoolVar(&cfg.IronicFromCatalog, "ironic-from-catalog", cfg.IronicFromCatalog, "find Ironic (service type baremetal) in the Keystone token's catalog instead of --ironic-url (--auth keystone)")
+	fs.StringVar(&ironicInterfaces, "ironic-interface", "", "comma-separated endpoint interfaces to look for in the catalog, in order (default internal,public)")
+	fs.StringVar(&cfg.IronicRegion, "ironic-region", cfg.IronicRegion, "region of Ironic's endpoint in the catalog (default any)")
 	fs.DurationVar(&cfg.SyncInterval, "sync-interval", cfg.SyncInterval, "time between two passes of the Ironic resource tracker")
 	fs.StringVar(&cfg.IronicConductorGroup, "ironic-conductor-group", cfg.IronicConductorGroup, "track only the nodes of this conductor group")
 	fs.StringVar(&shards, "ironic-shard", "", "track only the nodes of these shards (comma-separated)")
@@ -180,6 +184,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	cfg.CORSAllowedOrigins = splitList(origins)
 	cfg.CORSAllowHeaders = splitList(allowHeaders)
 	cfg.IronicShards = splitList(shards)
+	cfg.IronicInterfaces = splitList(ironicInterfaces)
 	cfg.DeployRacks = splitList(racks)
 	cfg.KeystoneServiceTokenRoles = splitList(ksRoles)
 	for _, secret := range []struct {

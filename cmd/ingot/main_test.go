@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,15 @@ func TestBadConfigurationIsOneLine(t *testing.T) {
 		{"serve", "--ironic-url", "http://ironic:6385", "--deploy-max-attempts", "0"},
 		{"serve", "--ironic-url", "http://ironic:6385", "--deploy-timeout", "10ms"},
 		{"serve", "--ironic-url", "http://ironic:6385", "--deploy-watch-interval", "5s"},
+		{"serve", "--ironic-from-catalog"},          // no --auth keystone
+		{"serve", "--ironic-region", "RegionOne"},   // no --ironic-from-catalog
+		{"serve", "--ironic-interface", "internal"}, // no --ironic-from-catalog
+		{"serve", "--auth", "keystone", "--keystone-url", "http://ks:5000/v3", "--keystone-username", "u", "--keystone-password", "p",
+			"--keystone-project", "service", "--ironic-from-catalog", "--ironic-url", "http://ironic:6385"}, // both
+		{"serve", "--auth", "keystone", "--keystone-url", "http://ks:5000/v3", "--keystone-username", "u", "--keystone-password", "p",
+			"--keystone-project", "service", "--ironic-from-catalog", "--ironic-interface", "private"},
+		{"serve", "--auth", "keystone", "--keystone-url", "http://ks:5000/v3", "--keystone-username", "u", "--keystone-password", "p",
+			"--keystone-project", "service", "--ironic-from-catalog", "--ironic-username", "u"}, // basic auth to a catalog Ironic
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, &stdout, &stderr)
@@ -143,6 +153,38 @@ func TestIronicFlags(t *testing.T) {
 	if _, err := parseServeFlags([]string{"--ironic-password", "x", "--ironic-password-file", pw},
 		func(string) string { return "" }, &stderr); err == nil {
 		t.Error("a password and a password file were both accepted")
+	}
+	if cfg.IronicConfigured() {
+		t.Error("no Ironic flag, yet Ironic is configured")
+	}
+}
+
+// TestIronicFromCatalogFlags: Ironic found in the Keystone catalog, from the environment
+// and flags; it counts as configured, so the tracker runs.
+func TestIronicFromCatalogFlags(t *testing.T) {
+	env := map[string]string{
+		"INGOT_AUTH": "keystone", "INGOT_KEYSTONE_URL": "http://127.0.0.1:5000/v3",
+		"INGOT_KEYSTONE_USERNAME": "ingot", "INGOT_KEYSTONE_PASSWORD": "p", "INGOT_KEYSTONE_PROJECT": "service",
+		"INGOT_IRONIC_FROM_CATALOG": "true", "INGOT_IRONIC_REGION": "RegionTwo",
+	}
+	var stderr bytes.Buffer
+	cfg, err := parseServeFlags([]string{"--ironic-interface", "public, internalURL"}, func(k string) string { return env[k] }, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.IronicFromCatalog || cfg.IronicRegion != "RegionTwo" || !slices.Equal(cfg.IronicInterfaces, []string{"public", "internalURL"}) ||
+		cfg.IronicURL != "" || !cfg.IronicConfigured() {
+		t.Errorf("config = %+v", cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	// Keystone authentication alone does not start the tracker: Placement only.
+	delete(env, "INGOT_IRONIC_FROM_CATALOG")
+	delete(env, "INGOT_IRONIC_REGION")
+	cfg, err = parseServeFlags(nil, func(k string) string { return env[k] }, &stderr)
+	if err != nil || cfg.IronicConfigured() || cfg.Validate() != nil {
+		t.Errorf("keystone without Ironic: configured %v, %v, %v", cfg.IronicConfigured(), err, cfg.Validate())
 	}
 }
 

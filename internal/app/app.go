@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"time"
 
+	"ingot/internal/backoff"
 	"ingot/internal/deploy"
 	"ingot/internal/instanceapi"
 	"ingot/internal/ironic"
@@ -21,8 +23,8 @@ import (
 
 // Run serves ingot with cfg until ctx ends or one of its components fails. The components
 // (a Group) are the HTTP API (the Placement API, and whatever is mounted beside it on the
-// same listener), the Ironic resource tracker and the instance controller when
-// cfg.IronicURL is set, and the database.
+// same listener), the Ironic resource tracker and the instance controller when Ironic is
+// configured (cfg.IronicConfigured), and the database.
 // The first to fail stops the others and Run returns its error; when ctx ends they stop
 // cleanly. Shutdown goes by stage: stop taking work (the tracker and the instance
 // controller: a pass or a step is cut short, each write being whole and each step
@@ -53,9 +55,23 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		}
 	}()
 
+	// With keystone authentication one Session (the service's token) serves the token
+	// validation and the calls to Ironic.
+	var session *keystone.Session
+	if cfg.Auth == "keystone" {
+		if session, err = newSession(ctx, cfg, log); err != nil {
+			return err
+		}
+	}
+
 	var notify func() // the instance API's writes wake the controller
-	if cfg.IronicURL != "" {
-		client, err := newIronicClient(cfg, log)
+	if cfg.IronicConfigured() {
+		if cfg.IronicFromCatalog {
+			if cfg.IronicURL, err = ironicFromCatalog(ctx, cfg, session, log); err != nil {
+				return err
+			}
+		}
+		client, err := newIronicClient(cfg, session, log)
 		if err != nil {
 			return err
 		}
@@ -74,11 +90,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 
 	var authn placementapi.Authenticator // noauth2
 	var validator *keystone.Validator
-	if cfg.Auth == "keystone" {
-		validator, err = newValidator(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
+	if session != nil {
+		validator = newValidator(session, cfg, log)
 		authn = keystone.Credentials
 	}
 	routes := NewRoutes(placementapi.New(db, placementapi.Options{
@@ -137,33 +150,86 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	return nil
 }
 
-// newValidator returns the token validator of keystone authentication. It obtains the
-// service's token at once so that bad credentials show at start; Keystone being down only
-// warns: requests get 503 until it answers.
-func newValidator(ctx context.Context, cfg Config, log *slog.Logger) (*keystone.Validator, error) {
+// newSession returns the service's Keystone session. It obtains the service's token at
+// once so that bad credentials show at start; Keystone being down only warns: requests
+// get 503 until it answers.
+func newSession(ctx context.Context, cfg Config, log *slog.Logger) (*keystone.Session, error) {
 	session, err := keystone.NewSession(cfg.KeystoneConfig())
 	if err != nil {
 		return nil, err
 	}
+	if _, err := session.Token(ctx); err != nil {
+		log.Warn("keystone: no service token yet; requests get 503 until Keystone answers", "error", err)
+	}
+	return session, nil
+}
+
+// newValidator returns the token validator of keystone authentication.
+func newValidator(session *keystone.Session, cfg Config, log *slog.Logger) *keystone.Validator {
 	cacheTime := cfg.KeystoneTokenCacheTime
 	if cacheTime == 0 {
 		cacheTime = -1 // not cached
 	}
-	if _, err := session.Token(ctx); err != nil {
-		log.Warn("keystone: no service token yet; requests get 503 until Keystone answers", "error", err)
-	}
 	log.Info("keystone authentication", "identity", session.Endpoint(), "token_cache_time", cfg.KeystoneTokenCacheTime,
 		"service_token_roles", cfg.KeystoneServiceTokenRoles)
-	return keystone.NewValidator(session, keystone.ValidatorOptions{CacheTime: cacheTime}), nil
+	return keystone.NewValidator(session, keystone.ValidatorOptions{CacheTime: cacheTime})
 }
 
-// newIronicClient returns the client of the Ironic cfg names.
-func newIronicClient(cfg Config, log *slog.Logger) (*ironic.Client, error) {
+// ironicService is the catalog's service type of Ironic.
+const ironicService = "baremetal"
+
+// ironicFromCatalog returns Ironic's endpoint from the catalog of the service's token.
+// While Keystone cannot be reached it waits (logging each failure), since nothing can be
+// tracked without the endpoint; refused credentials, or a catalog without a fitting
+// endpoint, are start-up errors.
+func ironicFromCatalog(ctx context.Context, cfg Config, session *keystone.Session, log *slog.Logger) (string, error) {
+	wait := backoff.New(time.Second, 30*time.Second, nil)
+	for attempt := 1; ; attempt++ {
+		catalog, err := session.Catalog(ctx)
+		if err == nil {
+			u, err := catalog.Endpoint(ironicService, cfg.IronicInterfaces, cfg.IronicRegion)
+			if err != nil {
+				return "", fmt.Errorf("--ironic-from-catalog: %w", err)
+			}
+			log.Info("found Ironic in the Keystone catalog", "ironic_url", u, "interfaces", cfg.IronicInterfaces,
+				"region", cfg.IronicRegion)
+			return u, nil
+		}
+		if errors.Is(err, keystone.ErrCredentialsRefused) || ctx.Err() != nil {
+			return "", fmt.Errorf("--ironic-from-catalog: %w", err)
+		}
+		d := wait.Delay(attempt)
+		log.Warn("waiting for Keystone to read Ironic's endpoint from the catalog", "error", err, "retry_in", d)
+		if err := backoff.Sleep(ctx, d); err != nil {
+			return "", fmt.Errorf("--ironic-from-catalog: %w", err)
+		}
+	}
+}
+
+// newIronicClient returns the client of the Ironic cfg names. It authenticates with HTTP
+// basic credentials when given, else with the service's Keystone token when there is a
+// session (then every listing checks it sees every node), else not at all.
+func newIronicClient(cfg Config, session *keystone.Session, log *slog.Logger) (*ironic.Client, error) {
 	icfg := ironic.Config{URL: cfg.IronicURL, Logger: log.With("component", "ironic")}
-	if cfg.IronicUsername != "" {
+	switch {
+	case cfg.IronicUsername != "":
 		icfg.Transport = &ironic.BasicAuth{Username: cfg.IronicUsername, Password: cfg.IronicPassword}
+	case session != nil:
+		icfg.Transport = &keystone.Transport{Session: session, Next: ironic.NewTransport()}
+		icfg.RequireListAll = true
 	}
 	return ironic.New(icfg)
+}
+
+// ironicAuth names how the Ironic client authenticates, for the log.
+func ironicAuth(cfg Config) string {
+	switch {
+	case cfg.IronicUsername != "":
+		return "http_basic (" + cfg.IronicUsername + ")"
+	case cfg.Auth == "keystone":
+		return "keystone"
+	}
+	return "none"
 }
 
 // newTracker returns the Ironic resource tracker cfg asks for; onListing, when not nil,
@@ -171,7 +237,7 @@ func newIronicClient(cfg Config, log *slog.Logger) (*ironic.Client, error) {
 func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, onListing func([]ironic.Node)) *reconcile.Reconciler {
 	scope := reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards}
 	log.Info("tracking Ironic nodes", "ironic_url", redactDSN(cfg.IronicURL), "scope", scope.String(),
-		"sync_interval", cfg.SyncInterval, "ironic_username", cfg.IronicUsername)
+		"sync_interval", cfg.SyncInterval, "ironic_auth", ironicAuth(cfg))
 	return reconcile.New(client, db, reconcile.Config{
 		Scope:     scope,
 		Interval:  cfg.SyncInterval,

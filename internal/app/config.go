@@ -63,10 +63,19 @@ type Config struct {
 	ReadTimeout time.Duration
 
 	// IronicURL is the Ironic API endpoint the resource tracker keeps one provider per
-	// node from; empty serves the Placement API alone.
+	// node from. Without it (and without IronicFromCatalog) ingot serves the Placement
+	// API alone.
 	IronicURL string
+	// IronicFromCatalog finds Ironic's endpoint (service type baremetal) in the catalog
+	// of ingot's Keystone token instead; it needs keystone authentication. The endpoint
+	// is the first of IronicInterfaces (nil: internal, then public) found in IronicRegion
+	// (empty: any region).
+	IronicFromCatalog bool
+	IronicInterfaces  []string
+	IronicRegion      string
 	// IronicUsername and IronicPassword are HTTP basic credentials for Ironic's
-	// http_basic mode; without a username ingot sends none (Ironic's noauth).
+	// http_basic mode. Without a username ingot sends its Keystone token under keystone
+	// authentication, and nothing otherwise (Ironic's noauth).
 	IronicUsername string
 	IronicPassword string
 	// IronicConductorGroup and IronicShards restrict the tracker to the nodes of one
@@ -79,7 +88,8 @@ type Config struct {
 	// rescheduled; DeployMaxAttempts is how many nodes a build tries before it ends in
 	// error; DeployWeigher is "spread" or "pack" (by rack: DeployRacks, aggregate UUIDs;
 	// none: the provider's aggregates); DeployWatchInterval is the instance controller's
-	// tick. They apply with IronicURL, which runs the controller beside the tracker.
+	// tick. They apply when Ironic is configured (IronicConfigured), which runs the
+	// controller beside the tracker.
 	DeployTimeout       time.Duration
 	DeployMaxAttempts   int
 	DeployWeigher       string
@@ -193,9 +203,27 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// IronicConfigured reports whether ingot runs the Ironic resource tracker and the instance
+// controller: an Ironic endpoint is given, or is to be found in the Keystone catalog.
+func (c Config) IronicConfigured() bool {
+	return c.IronicURL != "" || c.IronicFromCatalog
+}
+
 func (c Config) validateIronic() []error {
 	var errs []error
-	if c.IronicURL == "" {
+	if !c.IronicFromCatalog {
+		for flag, set := range map[string]bool{
+			"--ironic-interface": len(c.IronicInterfaces) > 0,
+			"--ironic-region":    c.IronicRegion != "",
+		} {
+			if set {
+				errs = append(errs, fmt.Errorf("%s needs --ironic-from-catalog", flag))
+			}
+		}
+		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	}
+	if !c.IronicConfigured() {
+		var more []error
 		for flag, set := range map[string]bool{
 			"--ironic-username":        c.IronicUsername != "",
 			"--ironic-password":        c.IronicPassword != "",
@@ -203,13 +231,28 @@ func (c Config) validateIronic() []error {
 			"--ironic-shard":           len(c.IronicShards) > 0,
 		} {
 			if set {
-				errs = append(errs, fmt.Errorf("%s needs --ironic-url", flag))
+				more = append(more, fmt.Errorf("%s needs --ironic-url or --ironic-from-catalog", flag))
 			}
 		}
-		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-		return errs
+		slices.SortFunc(more, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+		return append(errs, more...)
 	}
-	if u, err := url.Parse(c.IronicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+	if c.IronicFromCatalog {
+		if c.Auth != "keystone" {
+			errs = append(errs, errors.New("--ironic-from-catalog needs --auth keystone"))
+		}
+		if c.IronicURL != "" {
+			errs = append(errs, errors.New("--ironic-url and --ironic-from-catalog are exclusive"))
+		}
+		if c.IronicUsername != "" || c.IronicPassword != "" {
+			errs = append(errs, errors.New("--ironic-username/--ironic-password: an Ironic found in the Keystone catalog is called with ingot's Keystone token"))
+		}
+		for _, i := range c.IronicInterfaces {
+			if !slices.Contains(keystone.Interfaces, keystone.NormalizeInterface(i)) {
+				errs = append(errs, fmt.Errorf("--ironic-interface %q: want %s", i, strings.Join(keystone.Interfaces, ", ")))
+			}
+		}
+	} else if u, err := url.Parse(c.IronicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		u.RawQuery != "" || u.Fragment != "" {
 		errs = append(errs, fmt.Errorf("--ironic-url %q: want http(s)://host[:port][/path]", c.IronicURL))
 	}

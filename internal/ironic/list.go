@@ -97,6 +97,11 @@ func (c *Client) listNodes(ctx context.Context, opts ListOptions, yield func(Nod
 	if err != nil {
 		return fmt.Errorf("list nodes: %w", err)
 	}
+	if c.requireListAll && v.HasLessee() {
+		if err := c.checkListAll(ctx, v); err != nil {
+			return fmt.Errorf("list nodes: %w", err)
+		}
+	}
 	limit, _ := strconv.Atoi(q.Get("limit"))
 
 	var (
@@ -245,6 +250,28 @@ func checkFields(v Version, fields []string) ([]string, error) {
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// listAllProbe is the project a list_all check filters on: one that owns no node.
+const listAllProbe = "ingot-list-all-check"
+
+// checkListAll asks Ironic whether the caller may list every project's nodes: a listing
+// filtered on a project not the caller's is refused 403 without Ironic's
+// baremetal:node:list_all (api/controllers/v1/utils.py check_list_policy), and answered
+// (with no nodes) with it. An unfiltered listing without list_all is not refused but
+// silently cut down to the caller's own project's nodes. Needs the project filter (1.65).
+func (c *Client) checkListAll(ctx context.Context, v Version) error {
+	q := url.Values{"project": {listAllProbe}, "fields": {"uuid"}, "limit": {"1"}}
+	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/nodes", query: q, idempotent: true, version: v}, nil)
+	if e, ok := errors.AsType[*Error](err); ok && e.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("the caller may see only its own project's nodes, not every node (Ironic's "+
+			"baremetal:node:list_all; give ingot's Keystone user the admin role, or the service role with "+
+			"Ironic's rbac_service_role_elevated_access): %w", err)
+	}
+	if err != nil {
+		return fmt.Errorf("checking that every node is visible: %w", err)
+	}
+	return nil
 }
 
 // listPage fetches one page of at most limit nodes, decoding the nodes as they stream in.

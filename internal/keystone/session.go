@@ -72,11 +72,17 @@ func (c Config) Validate() error {
 // 503.
 var ErrUnavailable = errors.New("keystone unavailable")
 
+// ErrCredentialsRefused is wrapped, beside ErrUnavailable, by the errors of a Keystone
+// that answered but refused the service's own credentials (wrong password, no role on
+// the project): waiting does not help.
+var ErrCredentialsRefused = errors.New("keystone refused the service's credentials")
+
 // renewBefore is how long before its expiry the service token is replaced.
 const renewBefore = 2 * time.Minute
 
 // Session holds the service's own token, obtained on first use and renewed before it
-// expires. It is safe for concurrent use; one token is shared by every caller.
+// expires, and the token's service catalog. It is safe for concurrent use; one token is
+// shared by every caller: the Validator and outbound calls (Transport).
 type Session struct {
 	cfg      Config
 	endpoint string
@@ -86,6 +92,7 @@ type Session struct {
 	mu      sync.Mutex // serializes authentication
 	token   string
 	expires time.Time
+	catalog Catalog // the current token's
 }
 
 // NewSession returns the session cfg describes; it does not call Keystone yet.
@@ -112,19 +119,32 @@ func (s *Session) Endpoint() string { return s.endpoint }
 // Token returns the service's token, authenticating when there is none or it expires
 // within two minutes (or within half its lifetime, for short-lived tokens).
 func (s *Session) Token(ctx context.Context) (string, error) {
+	token, _, err := s.current(ctx)
+	return token, err
+}
+
+// Catalog returns the service catalog of the service's token, authenticating as Token
+// does. It is the catalog Keystone gave with the current token, so it follows changes
+// to the catalog at each renewal.
+func (s *Session) Catalog(ctx context.Context) (Catalog, error) {
+	_, catalog, err := s.current(ctx)
+	return catalog, err
+}
+
+func (s *Session) current(ctx context.Context) (string, Catalog, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.token != "" && s.now().Before(s.expires) {
-		return s.token, nil
+		return s.token, s.catalog, nil
 	}
-	token, id, err := s.authenticate(ctx)
+	token, id, catalog, err := s.authenticate(ctx)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	now := s.now()
 	margin := min(renewBefore, id.ExpiresAt.Sub(now)/2)
-	s.token, s.expires = token, id.ExpiresAt.Add(-margin)
-	return s.token, nil
+	s.token, s.expires, s.catalog = token, id.ExpiresAt.Add(-margin), catalog
+	return s.token, s.catalog, nil
 }
 
 // Invalidate drops token if it is still the current one (Keystone refused it), so that
@@ -166,7 +186,8 @@ type nameField struct {
 	Name string `json:"name"`
 }
 
-func (s *Session) authenticate(ctx context.Context) (string, Identity, error) {
+// authenticate obtains a new token with its catalog.
+func (s *Session) authenticate(ctx context.Context) (string, Identity, Catalog, error) {
 	var req authRequest
 	id := &req.Auth.Identity
 	if s.cfg.AppCredentialID != "" {
@@ -195,27 +216,36 @@ func (s *Session) authenticate(ctx context.Context) (string, Identity, error) {
 		req.Auth.Scope.Project.Name, req.Auth.Scope.Project.Domain.Name = s.cfg.Project, s.cfg.ProjectDomain
 	}
 	body, _ := json.Marshal(&req)
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+"/auth/tokens?nocatalog", bytes.NewReader(body))
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+"/auth/tokens", bytes.NewReader(body))
 	if err != nil {
-		return "", Identity{}, fmt.Errorf("keystone: %w", err)
+		return "", Identity{}, nil, fmt.Errorf("keystone: %w", err)
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	resp, err := s.client.Do(hr)
 	if err != nil {
-		return "", Identity{}, fmt.Errorf("%w: authenticating the service: %v", ErrUnavailable, err)
+		return "", Identity{}, nil, fmt.Errorf("%w: authenticating the service: %v", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return "", Identity{}, fmt.Errorf("%w: authenticating the service: %v", ErrUnavailable, err)
+		return "", Identity{}, nil, fmt.Errorf("%w: authenticating the service: %v", ErrUnavailable, err)
 	}
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return "", Identity{}, fmt.Errorf("%w: authenticating the service: HTTP %d", ErrUnavailable, resp.StatusCode)
+	switch resp.StatusCode {
+	case http.StatusCreated, http.StatusOK:
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		return "", Identity{}, nil, fmt.Errorf("%w: %w: authenticating the service: HTTP %d", ErrUnavailable,
+			ErrCredentialsRefused, resp.StatusCode)
+	default:
+		return "", Identity{}, nil, fmt.Errorf("%w: authenticating the service: HTTP %d", ErrUnavailable, resp.StatusCode)
 	}
 	token := resp.Header.Get("X-Subject-Token")
 	ident, err := DecodeToken(data)
 	if err != nil || token == "" {
-		return "", Identity{}, fmt.Errorf("%w: authenticating the service: no token in the answer (%v)", ErrUnavailable, err)
+		return "", Identity{}, nil, fmt.Errorf("%w: authenticating the service: no token in the answer (%v)", ErrUnavailable, err)
 	}
-	return token, ident, nil
+	catalog, err := DecodeCatalog(data)
+	if err != nil {
+		return "", Identity{}, nil, fmt.Errorf("%w: authenticating the service: %v", ErrUnavailable, err)
+	}
+	return token, ident, catalog, nil
 }

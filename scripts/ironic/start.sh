@@ -7,8 +7,12 @@
 #   PORT             listen port on 127.0.0.1             (default 16385)
 #   CONDUCTOR_GROUP  the group this conductor serves      (default ingot)
 #   SYNC_POWER       [conductor] sync_power_state_interval (default 600)
-#   AUTH             noauth or http_basic                  (default noauth)
+#   AUTH             noauth, http_basic or keystone        (default noauth)
 #   BASIC_USER, BASIC_PASSWORD  the http_basic credentials (default ingot / ingot)
+#   KEYSTONE_URL     with AUTH=keystone: the identity endpoint (http://HOST:PORT/v3) whose
+#                    tokens Ironic accepts ([keystone_authtoken], keystonemiddleware)
+#   KS_USER, KS_PASSWORD, KS_PROJECT  the service user Ironic validates tokens as
+#                    (default ironic / ingot-pass / service: scripts/keystone/bootstrap.sh's)
 #   DEPLOY_DELAY     [fake] deploy_delay, whole seconds (or "min,max"; Ironic 21.4 parses
 #                    integers only and fails every deploy on "0.5") per deploy-interface
 #                    call: deploying and deleting each take about twice it  (default 0)
@@ -30,6 +34,23 @@ PORT=${PORT:-16385}
 GROUP=${CONDUCTOR_GROUP:-ingot}
 SYNC_POWER=${SYNC_POWER:-600}
 AUTH=${AUTH:-noauth}
+KS_URL=${KEYSTONE_URL:-}
+KS_USER=${KS_USER:-ironic}
+KS_PASSWORD=${KS_PASSWORD:-ingot-pass}
+KS_PROJECT=${KS_PROJECT:-service}
+case "$AUTH" in
+noauth | http_basic) ;;
+keystone)
+	if [ -z "$KS_URL" ]; then
+		echo "AUTH=keystone needs KEYSTONE_URL (the identity endpoint, http://HOST:PORT/v3)" >&2
+		exit 1
+	fi
+	;;
+*)
+	echo "AUTH is noauth, http_basic or keystone: $AUTH" >&2
+	exit 1
+	;;
+esac
 DEPLOY_DELAY=${DEPLOY_DELAY:-0}
 CLEAN_DELAY=${CLEAN_DELAY:-0}
 CALLBACK_TIMEOUT=${CALLBACK_TIMEOUT:-5}
@@ -94,7 +115,8 @@ sed -e "s|@DIR@|$DIR|g" -e "s|@PORT@|$PORT|g" -e "s|@GROUP@|$GROUP|g" \
 	-e "s|@SYNC_POWER@|$SYNC_POWER|g" -e "s|@AUTH@|$AUTH|g" \
 	-e "s|@DEPLOY_DELAY@|$DEPLOY_DELAY|g" -e "s|@CLEAN_DELAY@|$CLEAN_DELAY|g" \
 	-e "s|@AUTOMATED_CLEAN@|$AUTOMATED_CLEAN|g" -e "s|@CALLBACK_TIMEOUT@|$CALLBACK_TIMEOUT|g" \
-	-e "s|@CHECK_INTERVAL@|$CHECK_INTERVAL|g" \
+	-e "s|@CHECK_INTERVAL@|$CHECK_INTERVAL|g" -e "s|@KS_URL@|$KS_URL|g" \
+	-e "s|@KS_USER@|$KS_USER|g" -e "s|@KS_PASSWORD@|$KS_PASSWORD|g" -e "s|@KS_PROJECT@|$KS_PROJECT|g" \
 	"$HERE/ironic.conf.in" >"$DIR/ironic.conf"
 
 # `ironic-dbsync upgrade` fails on SQLite (alembic cannot ALTER constraints there), so a
@@ -110,7 +132,7 @@ fi
 nohup $PY /usr/bin/ironic --config-file "$DIR/ironic.conf" >"$DIR/stdout.log" 2>&1 &
 echo $! >"$DIR/ironic.pid"
 
-# GET / needs no authentication in either mode.
+# GET / needs no authentication in any mode.
 i=0
 until curl -fsS -o /dev/null "$URL/" 2>/dev/null; do
 	i=$((i + 1))

@@ -5,8 +5,14 @@
 #   user ingot     admin + service on project service: ingot's own account. `service` lets it
 #                  validate tokens (identity:validate_token) and marks it a service for
 #                  X-Service-Token checks; `admin` is what a Zed Ironic behind Keystone wants
-#                  of the service that manages its nodes (as devstack gives Placement and Nova)
+#                  of the service that manages its nodes (as devstack gives Placement and Nova);
+#                  either role on project service lets it list, patch and deploy every node
+#                  under Ironic 21's default policy (`service` through rule:service_role,
+#                  `admin` through the deprecated rule:is_admin while enforce_new_defaults is
+#                  off, its default there)
 #   user nova      service on project service: a service calling Placement (Nova's role)
+#   user ironic    service on project service: the account Ironic's keystonemiddleware
+#                  validates tokens as (scripts/ironic/start.sh AUTH=keystone)
 #   project demo, and on it: user member (member), reader (reader), projadmin (admin)
 #   users sysadmin (admin on the system) and sysreader (reader on the system)
 #   services placement (public and internal endpoints at PLACEMENT_URL) and, when
@@ -32,6 +38,8 @@ role add --project service --user ingot admin
 role add --project service --user ingot service
 user create --domain default --password $PASSWORD nova
 role add --project service --user nova service
+user create --domain default --password $PASSWORD ironic
+role add --project service --user ironic service
 user create --domain default --password $PASSWORD member
 role add --project demo --user member member
 user create --domain default --password $PASSWORD reader
@@ -64,4 +72,4 @@ if grep -qiE 'error|exception|conflict|not found|could not' "$DIR/bootstrap.log"
 	cat "$DIR/bootstrap.log" >&2
 	exit 1
 fi
-echo "keystone: created project service and demo, users ingot nova member reader projadmin sysadmin sysreader, catalog placement${IRONIC_URL:+ baremetal}"
+echo "keystone: created project service and demo, users ingot nova ironic member reader projadmin sysadmin sysreader, catalog placement${IRONIC_URL:+ baremetal}"

@@ -228,6 +228,10 @@ func (s *Server) index(id int) int {
 func (s *Server) getNode(r *http.Request) (*node, error) {
 	id := r.PathValue("id")
 	n := s.lookup(id)
+	if c, ok := r.Context().Value(callerKey{}).(Caller); ok && !c.ListAll && n != nil &&
+		n.Owner != c.Project && n.Lessee != c.Project {
+		n = nil // Ironic hides another project's node behind a 404
+	}
 	if n == nil {
 		return nil, errorf(http.StatusNotFound, "Node %s could not be found.", id)
 	}
@@ -284,6 +288,7 @@ type nodeFilter struct {
 	maintenance, associated, retired, sharded *bool
 	provisionState, resourceClass, group      string
 	owner, lessee, driver, fault, instance    string
+	project                                   string // owner or lessee
 	shards                                    []string
 }
 
@@ -298,6 +303,7 @@ func (f *nodeFilter) match(n *node) bool {
 		f.group != "" && n.ConductorGroup != f.group,
 		f.owner != "" && n.Owner != f.owner,
 		f.lessee != "" && n.Lessee != f.lessee,
+		f.project != "" && n.Owner != f.project && n.Lessee != f.project,
 		f.driver != "" && n.Driver != f.driver,
 		f.fault != "" && n.Fault != f.fault,
 		f.instance != "" && !strings.EqualFold(n.InstanceUUID, f.instance),
@@ -344,7 +350,7 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 		slices.Sort(unexpected)
 		return errorf(http.StatusBadRequest, "Unexpected arguments: %s", strings.Join(unexpected, ", "))
 	}
-	for _, k := range []string{"chassis_uuid", "conductor", "description_contains", "project"} {
+	for _, k := range []string{"chassis_uuid", "conductor", "description_contains"} {
 		if q.Has(k) {
 			return errorf(http.StatusBadRequest, "fake ironic does not implement the %s filter", k)
 		}
@@ -374,7 +380,7 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 		return nil
 	}
 	for name, minor := range map[string]int{"provision_state": 9, "driver": 16, "resource_class": 21,
-		"fault": 42, "conductor_group": 46, "owner": 50, "retired": 61, "lessee": 65, "shard": 82, "sharded": 82} {
+		"fault": 42, "conductor_group": 46, "owner": 50, "retired": 61, "lessee": 65, "project": 65, "shard": 82, "sharded": 82} {
 		if err := gate(name, minor); err != nil {
 			return err
 		}
@@ -387,7 +393,14 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request, v ironi
 	}
 	f.resourceClass = q.Get("resource_class")
 	f.group = q.Get("conductor_group")
-	f.owner, f.lessee = q.Get("owner"), q.Get("lessee")
+	f.owner, f.lessee, f.project = q.Get("owner"), q.Get("lessee"), q.Get("project")
+	if c, ok := r.Context().Value(callerKey{}).(Caller); ok && !c.ListAll {
+		// Ironic's check_list_policy: without list_all, only the caller's project.
+		if f.project != "" && f.project != c.Project {
+			return errorf(http.StatusForbidden, "Access was denied to the following resource: baremetal:node:list_all")
+		}
+		f.project = c.Project
+	}
 	f.driver, f.fault = q.Get("driver"), q.Get("fault")
 	if inst := q.Get("instance_uuid"); inst != "" {
 		if !isUUID(inst) {

@@ -140,6 +140,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, mux *http.ServeMu
 			return
 		}
 	}
+	if s.keystone != nil && r.URL.Path != "/v1" && r.URL.Path != "/v1/" {
+		caller, ok := s.keystone(r.Header.Get("X-Auth-Token"))
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Keystone uri="http://keystone.invalid/v3"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{"code": 401,
+				"title": "Unauthorized", "message": "The request you have made requires authentication."}})
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, caller))
+	}
 	w.Header().Set("Openstack-Request-Id", "req-"+newUUID())
 
 	w.Header().Set("X-OpenStack-Ironic-API-Minimum-Version", s.minVersion.String())

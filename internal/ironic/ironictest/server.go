@@ -29,6 +29,7 @@ type Server struct {
 	minVersion, maxVersion ironic.Version
 	groups                 []string // conductor groups served; nil: any lowercase group
 	user, password         string   // HTTP basic credentials; empty: noauth
+	keystone               func(token string) (Caller, bool)
 	async                  bool
 	timing                 *Timing
 	latency                map[string]time.Duration // by request kind; "" for the rest
@@ -83,6 +84,27 @@ func WithConductorGroups(groups ...string) Option {
 // Ironic's http_basic mode.
 func WithBasicAuth(user, password string) Option {
 	return func(s *Server) { s.user, s.password = user, password }
+}
+
+// Caller is who a token authenticates, as far as Ironic's default policy on node
+// listings cares (WithKeystoneAuth).
+type Caller struct {
+	// Project is the token's project.
+	Project string
+	// ListAll is whether baremetal:node:list_all allows the caller every node. Without
+	// it Ironic lists only the nodes the project owns or leases, and refuses 403 a
+	// listing filtered on another project.
+	ListAll bool
+}
+
+// callerKey carries a request's Caller in its context.
+type callerKey struct{}
+
+// WithKeystoneAuth requires an X-Auth-Token on every path but the root and /v1, like
+// Ironic behind keystonemiddleware: check says whom a token authenticates, false for
+// an invalid token (401 with keystonemiddleware's body).
+func WithKeystoneAuth(check func(token string) (Caller, bool)) Option {
+	return func(s *Server) { s.keystone = check }
 }
 
 // WithAsync holds provision and power transitions in their transient states (deploying,

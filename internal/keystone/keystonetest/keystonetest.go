@@ -44,6 +44,20 @@ type AccessRule struct {
 	Path    string `json:"path"`
 }
 
+// Service is a catalog entry: a service type and its endpoints.
+type Service struct {
+	Type      string     `json:"type"`
+	Name      string     `json:"name"`
+	Endpoints []Endpoint `json:"endpoints"`
+}
+
+// Endpoint is one endpoint of a catalog entry.
+type Endpoint struct {
+	Interface string `json:"interface"`
+	Region    string `json:"region_id"`
+	URL       string `json:"url"`
+}
+
 type issued struct {
 	Token
 	expires time.Time
@@ -56,10 +70,28 @@ type Server struct {
 	// Validations counts GET /v3/auth/tokens calls; Auths counts POST calls.
 	Validations, Auths atomic.Int64
 
-	mu     sync.Mutex
-	tokens map[string]*issued
-	hold   chan struct{}
-	svcTTL time.Duration
+	mu      sync.Mutex
+	tokens  map[string]*issued
+	hold    chan struct{}
+	svcTTL  time.Duration
+	catalog []Service
+}
+
+// SetCatalog sets the catalog of the tokens the service gets (unless it asks with
+// ?nocatalog, as Keystone).
+func (s *Server) SetCatalog(c []Service) {
+	s.mu.Lock()
+	s.catalog = c
+	s.mu.Unlock()
+}
+
+// Valid reports whether Keystone accepts token now (issued, not revoked, not expired):
+// what a service behind keystonemiddleware would learn from validating it.
+func (s *Server) Valid(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[token]
+	return ok && !t.revoked && time.Now().Before(t.expires)
 }
 
 // SetServiceTokenTTL sets the lifetime of the tokens the service gets (default an hour).
@@ -177,6 +209,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) {
 	token := s.Issue(t)
 	s.mu.Lock()
 	body := s.body(s.tokens[token])
+	if !r.URL.Query().Has("nocatalog") {
+		body = withCatalog(body, s.catalog)
+	}
 	s.mu.Unlock()
 	w.Header().Set("X-Subject-Token", token)
 	w.Header().Set("Content-Type", "application/json")
@@ -252,6 +287,18 @@ func (s *Server) body(t *issued) []byte {
 			"access_rules": t.AccessRules}
 	}
 	b, _ := json.Marshal(map[string]any{"token": tok})
+	return b
+}
+
+// withCatalog adds catalog to a token body.
+func withCatalog(body []byte, catalog []Service) []byte {
+	var v map[string]map[string]any
+	_ = json.Unmarshal(body, &v)
+	if catalog == nil {
+		catalog = []Service{}
+	}
+	v["token"]["catalog"] = catalog
+	b, _ := json.Marshal(v)
 	return b
 }
 
