@@ -8,7 +8,8 @@
 #      real Ironic, and the crash test (ingot SIGKILLed during 100 creates and deletes) on
 #      the fake and the real Ironic: about 3 minutes; and internal/cloud: ingot with
 #      --auth keystone behind the real Keystone (openstack CLI, roles x routes, service,
-#      expired, revoked and unknown tokens, Keystone stopped)
+#      expired, revoked and unknown tokens, Keystone stopped; and a second real Ironic
+#      behind that Keystone, found in its catalog, with an instance deployed and deleted)
 #   3. each fuzz target for a bounded time (FUZZTIME, default 10s)
 #   4. the upstream Placement conformance suite against bin/ingot
 #   5. the client-compatibility suite (openstack CLI, openstacksdk, Nova's report client
@@ -27,15 +28,26 @@ echo "PostgreSQL: $INGOT_TEST_POSTGRES"
 # tests; stopped when the Go tests end, and on any exit.
 eval "$(scripts/ironic/env.sh)"
 export KEYSTONE_DIR=/tmp/ingot-keystone-test
-trap 'scripts/ironic/stop.sh >/dev/null 2>&1 || true; scripts/keystone/stop.sh >/dev/null 2>&1 || true' EXIT
+KEYSTONE_IRONIC_DIR=/tmp/ingot-ironic-keystone-test
+KEYSTONE_IRONIC_PORT=16391
+trap 'scripts/ironic/stop.sh >/dev/null 2>&1 || true; IRONIC_DIR=$KEYSTONE_IRONIC_DIR scripts/ironic/stop.sh >/dev/null 2>&1 || true; scripts/keystone/stop.sh >/dev/null 2>&1 || true' EXIT
 echo "Ironic: $INGOT_IRONIC_URL"
 export INGOT_REQUIRE_IRONIC=1
 # The real Keystone (Debian's python3-keystone, SQLite, fernet, 30 s tokens) with ingot's
-# service user, one user per role, and placement and baremetal (that Ironic) in its catalog, for
-# internal/cloud; stopped with Ironic.
-eval "$(IRONIC_URL=$INGOT_IRONIC_URL scripts/keystone/env.sh)"
+# service user, one user per role, and placement and baremetal (the Ironic below) in its
+# catalog, for internal/cloud; stopped with Ironic.
+eval "$(IRONIC_URL=http://127.0.0.1:$KEYSTONE_IRONIC_PORT scripts/keystone/env.sh)"
 echo "Keystone: $INGOT_TEST_KEYSTONE_URL"
 export INGOT_REQUIRE_KEYSTONE=1
+# A second real Ironic, behind that Keystone (auth_strategy = keystone; its
+# keystonemiddleware validates tokens as bootstrap.sh's ironic user), found only in the
+# catalog: internal/cloud's TestIronicBehindKeystone runs ingot --ironic-from-catalog on it.
+IRONIC_DIR=$KEYSTONE_IRONIC_DIR scripts/ironic/stop.sh >/dev/null 2>&1 || true
+INGOT_TEST_KEYSTONE_IRONIC_URL=$(IRONIC_DIR=$KEYSTONE_IRONIC_DIR PORT=$KEYSTONE_IRONIC_PORT AUTH=keystone \
+  KEYSTONE_URL=$INGOT_TEST_KEYSTONE_URL KS_PASSWORD=$INGOT_TEST_KEYSTONE_PASSWORD DEPLOY_DELAY=1 FRESH=1 \
+  scripts/ironic/start.sh)
+echo "Ironic behind Keystone: $INGOT_TEST_KEYSTONE_IRONIC_URL"
+export INGOT_TEST_KEYSTONE_IRONIC_URL INGOT_REQUIRE_KEYSTONE_IRONIC=1
 # Debian's os-resource-classes and os-traits, which internal/standard is generated from: its
 # drift test compares the committed catalogues with them.
 if ! /usr/bin/python3 -c 'import os_resource_classes, os_traits' 2>/dev/null; then
@@ -54,8 +66,9 @@ go test -race -count=1 -timeout 30m ./...
 # Nothing after this talks to Ironic or Keystone: stop them, and keep Ironic's URL away
 # from bin/ingot.
 scripts/ironic/stop.sh
+IRONIC_DIR=$KEYSTONE_IRONIC_DIR scripts/ironic/stop.sh
 scripts/keystone/stop.sh
-unset INGOT_REQUIRE_KEYSTONE INGOT_TEST_KEYSTONE_URL
+unset INGOT_REQUIRE_KEYSTONE INGOT_TEST_KEYSTONE_URL INGOT_REQUIRE_KEYSTONE_IRONIC INGOT_TEST_KEYSTONE_IRONIC_URL
 unset INGOT_REQUIRE_IRONIC INGOT_IRONIC_URL INGOT_IRONIC_CONDUCTOR_GROUP INGOT_IRONIC_USER INGOT_IRONIC_USERNAME INGOT_IRONIC_PASSWORD
 
 # fuzz_failed TARGET: a fuzz run failed. Go 1.26's fuzz coordinator can end a run that found
