@@ -7,6 +7,8 @@
 //	eval "$(scripts/keystone/env.sh)" && go test -race ./internal/cloud/
 //
 // The tests skip without INGOT_TEST_KEYSTONE_URL and fail without it when
-// INGOT_REQUIRE_KEYSTONE is set, as scripts/test.sh does. They repoint the catalog's
+// INGOT_REQUIRE_KEYSTONE is set, as scripts/test.sh does; TestIronicBehindKeystone
+// likewise needs INGOT_TEST_KEYSTONE_IRONIC_URL, an Ironic behind that Keystone
+// (scripts/ironic/start.sh AUTH=keystone), with INGOT_REQUIRE_KEYSTONE_IRONIC. They repoint the catalog's
 // placement endpoint at the ingot they start, so two runs must not share one Keystone.
 package cloud

@@ -54,7 +54,10 @@
 // # Authentication
 //
 // Authentication is an [http.RoundTripper] in [Config.Transport]: nil for none (Ironic's
-// noauth), or [BasicAuth] for Ironic's standalone http_basic mode.
+// noauth), [BasicAuth] for Ironic's standalone http_basic mode, or one that adds a
+// Keystone token (ingot's keystone.Transport). Behind Keystone, [Config.RequireListAll]
+// makes listings fail with [ErrUnauthorized] rather than return the part of the fleet a
+// caller without Ironic's baremetal:node:list_all is shown.
 //
 // A *Client is safe for concurrent use.
 package ironic
