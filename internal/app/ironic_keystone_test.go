@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -158,6 +159,30 @@ func TestRunIronicFromCatalogStartErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunIronicFromCatalogWaitsForKeystone: a Keystone that answers 503 at first is
+// waited for; ingot starts once it gives the catalog.
+func TestRunIronicFromCatalogWaitsForKeystone(t *testing.T) {
+	ki := newKeystoneIronic(t)
+	var refused atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && refused.Add(1) <= 2 {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		ki.ks.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	ids := ki.enroll(t, "kw-0")
+	cfg := ki.config(t)
+	cfg.KeystoneURL = front.URL + "/v3"
+	rec := &recorder{}
+	base := "http://" + serve(t, cfg, slog.New(rec)).String()
+	if got := rec.find("waiting for Keystone to read Ironic's endpoint from the catalog", "HTTP 503"); len(got) != 1 {
+		t.Errorf("waits logged: %q, want 1", got)
+	}
+	waitProviders(t, base, ki.ks.Issue(keystonetest.Token{UserID: "a1", ProjectID: "admin", Roles: []string{"admin"}}), ids)
 }
 
 // TestRunKeystoneWithoutIronic: keystone authentication alone serves Placement only; no
