@@ -68,6 +68,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	if cfg.IronicConfigured() {
 		if cfg.IronicFromCatalog {
 			if cfg.IronicURL, err = ironicFromCatalog(ctx, cfg, session, log); err != nil {
+				if ctx.Err() != nil { // asked to stop while waiting for Keystone
+					log.Info("stopped")
+					return nil
+				}
 				return err
 			}
 		}
