@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ingot/internal/deploy"
+	"ingot/internal/health"
 	"ingot/internal/instanceapi"
 	"ingot/internal/ironic"
 	"ingot/internal/keystone"
@@ -40,7 +41,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	for _, w := range enforcer.Warnings() {
 		log.Warn("policy", "warning", w)
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithLogger(log.With("component", "store")))
 	if err != nil {
 		return err
 	}
@@ -54,6 +55,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	}()
 
 	var notify func() // the instance API's writes wake the controller
+	var tracker *reconcile.Reconciler
 	if cfg.IronicURL != "" {
 		client, err := newIronicClient(cfg, log)
 		if err != nil {
@@ -62,7 +64,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		// The tracker and the instance controller share the client and each pass's
 		// listing; the controller has the tracker apply its rules to nodes it sees
 		// change (Refresh). Neither waits for the other.
-		var tracker *reconcile.Reconciler
 		controller := newController(cfg, db, client, log, func(ctx context.Context, nodes []ironic.Node) error {
 			return tracker.Refresh(ctx, nodes)
 		})
@@ -92,7 +93,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 			DepthFirst: cfg.AllocationCandidatesStrategy == "depth-first",
 		},
 	}))
-	// Other APIs mount beside the Placement API here.
+	// Other APIs mount beside the Placement API here. The health endpoints: at shutdown
+	// /readyz answers 503 from the moment the work stage stops (and for --shutdown-delay),
+	// before the listener closes.
+	hh := newHealth(cfg, db, tracker, log.With("component", "health"))
+	for _, p := range health.Paths {
+		routes.Mount(p, hh)
+	}
+	g.Add(StageWork, Func("health", hh.Drainer(cfg.ShutdownDelay)))
 	routes.Mount(instanceapi.Prefix, instanceapi.New(db, instanceapi.Options{
 		Authenticate: authn,
 		Policy:       enforcer,
