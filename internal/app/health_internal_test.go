@@ -59,7 +59,7 @@ func TestTrackerReady(t *testing.T) {
 	now := time.Date(2026, 12, 5, 20, 0, 0, 0, time.UTC)
 	down := errors.New("ironic: 503")
 	for _, tt := range []struct {
-		st       reconcile.Status
+		st        reconcile.Status
 		note, err string
 	}{
 		{reconcile.Status{}, "", "no tracker pass completed yet"},
