@@ -215,6 +215,10 @@ func TestPassProgress(t *testing.T) {
 	if phases["listing"] != "250" || phases["writing"] != "250" {
 		t.Errorf("final progress lines by phase %v; want listing and writing at 250", phases)
 	}
+	// The pass's own line comes last, after its phases' final lines.
+	if last := recs[len(recs)-1]; last.msg != "tracker pass" {
+		t.Errorf("last line %q; want the pass line after the progress lines", last.msg)
+	}
 	if n := len(find(recs, slog.LevelInfo, "tracker pass progress")); n < 250+3 {
 		t.Errorf("%d progress lines; want one per listed node and per batch at this cadence", n)
 	}

@@ -297,7 +297,6 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 		r.recordsOK = false // the writes change records: read them again next pass
 	}
 	writing := r.meter(len(changes), "writing")
-	defer writing.Finish()
 	planned := len(changes)
 	for round := 1; len(changes) > 0; round++ {
 		if round > 1 {
@@ -331,6 +330,7 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 		changes = Plan(r.withoutRefreshed(only(in, res.Conflicts), start))
 	}
 
+	writing.Finish()
 	if view, err = r.db.View(ctx); err != nil {
 		return fail(err)
 	}
@@ -368,7 +368,6 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 // list lists the scope's nodes at version v, into a slice sized after the last listing,
 // counting them in m (whose total is the last listing's size, an estimate).
 func (r *Reconciler) list(ctx context.Context, v ironic.Version, m *progress.Meter) ([]ironic.Node, error) {
-	defer m.Finish()
 	nodes := make([]ironic.Node, 0, r.listedNodes+r.listedNodes/16+16)
 	for n, err := range r.ironic.Nodes(ctx, ironic.ListOptions{
 		Fields: Fields(v), ConductorGroup: r.cfg.Scope.ConductorGroup, Shards: r.cfg.Scope.Shards,
@@ -381,6 +380,7 @@ func (r *Reconciler) list(ctx context.Context, v ironic.Version, m *progress.Met
 	}
 	r.listedNodes = len(nodes)
 	m.SetTotal(len(nodes))
+	m.Finish()
 	return nodes, nil
 }
 
@@ -460,7 +460,7 @@ func (r *Reconciler) account(st *Stats, res Result) {
 
 // healed reports whether c corrects a provider although the node's record (what the
 // tracker last saw of the node) does not change: the provider was edited or deleted by
-// hand.
+// hand (or a class change deferred for allocations completes).
 func healed(c Change) bool {
 	return (c.Action == ActionCreate || c.Action == ActionUpdate) && c.Write.Record == store.RecordKeep
 }
