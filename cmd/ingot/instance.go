@@ -260,7 +260,11 @@ func (c *cli) create(ctx context.Context, args []string) error {
 	if wait {
 		wctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		if in, err = c.client.Wait(wctx, in.UUID, c.pollInterval, client.Settled, c.progress); err != nil {
+		view := newWaitView(c.stderr, c.getenv)
+		view.begin(in.UUID, 1, 1)
+		in, err = c.client.Wait(wctx, in.UUID, c.pollInterval, client.Settled, view.update)
+		view.end()
+		if err != nil {
 			return err
 		}
 	}
@@ -282,21 +286,6 @@ func baseName(p string) string {
 		return p[i+1:]
 	}
 	return p
-}
-
-// progress writes one line per change of an instance seen while waiting.
-func (c *cli) progress(in instanceapi.Instance) {
-	line := fmt.Sprintf("%s  %s  state=%s", time.Now().UTC().Format("15:04:05"), in.UUID, in.State)
-	if in.Task != "" {
-		line += " task=" + in.Task
-	}
-	if in.Node != "" {
-		line += " node=" + in.Node
-	}
-	if in.Fault != nil {
-		line += " fault=" + in.Fault.Code
-	}
-	fmt.Fprintln(c.stderr, line)
 }
 
 func (c *cli) list(ctx context.Context, args []string) error {
@@ -387,8 +376,12 @@ func (c *cli) delete(ctx context.Context, args []string) error {
 	if wait {
 		wctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
+		view := newWaitView(c.stderr, c.getenv)
 		for i, in := range deleted {
-			if deleted[i], err = c.client.Wait(wctx, in.UUID, c.pollInterval, client.Deleted, c.progress); err != nil {
+			view.begin(in.UUID, i+1, len(deleted))
+			deleted[i], err = c.client.Wait(wctx, in.UUID, c.pollInterval, client.Deleted, view.update)
+			view.end()
+			if err != nil {
 				return err
 			}
 		}

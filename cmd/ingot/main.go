@@ -138,6 +138,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.AllocationCandidatesStrategy, "allocation-candidates-generation-strategy", cfg.AllocationCandidatesStrategy, "breadth-first (one candidate per tree in turn) or depth-first")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "time allowed to read one request, headers and body (slow clients are cut off)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "time allowed for in-flight requests at shutdown")
+	fs.DurationVar(&cfg.ShutdownDelay, "shutdown-delay", cfg.ShutdownDelay, "at shutdown, time /readyz and /healthcheck answer 503 before the listener closes")
+	fs.StringVar(&cfg.HealthcheckDisableFile, "healthcheck-disable-file", cfg.HealthcheckDisableFile, "while this file exists, /healthcheck and /readyz answer 503 (oslo's disable_by_file_path)")
+	fs.BoolVar(&cfg.HealthcheckDetailed, "healthcheck-detailed", cfg.HealthcheckDetailed, "show each check's details in /healthcheck's JSON and HTML (oslo's detailed)")
 	var shards, passwordFile string
 	fs.StringVar(&cfg.IronicURL, "ironic-url", cfg.IronicURL, "Ironic API endpoint; keeps one resource provider per node (none, and no --ironic-from-catalog: Placement alone)")
 	var ironicInterfaces string

@@ -37,6 +37,18 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	}
 }
 
+func TestHealthFlags(t *testing.T) {
+	env := map[string]string{"INGOT_HEALTHCHECK_DISABLE_FILE": "/run/ingot/healthcheck_disable"}
+	cfg, err := parseServeFlags([]string{"--shutdown-delay", "5s", "--healthcheck-detailed"},
+		func(k string) string { return env[k] }, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ShutdownDelay != 5*time.Second || cfg.HealthcheckDisableFile != "/run/ingot/healthcheck_disable" || !cfg.HealthcheckDetailed {
+		t.Errorf("health flags: delay %v, disable file %q, detailed %v", cfg.ShutdownDelay, cfg.HealthcheckDisableFile, cfg.HealthcheckDetailed)
+	}
+}
+
 // TestBadConfigurationIsOneLine runs serve with bad settings: each stops with exit code 2
 // and one line on stderr, before listening.
 func TestBadConfigurationIsOneLine(t *testing.T) {
@@ -70,6 +82,7 @@ func TestBadConfigurationIsOneLine(t *testing.T) {
 		{"serve", "--ironic-url", "http://ironic:6385", "--deploy-max-attempts", "0"},
 		{"serve", "--ironic-url", "http://ironic:6385", "--deploy-timeout", "10ms"},
 		{"serve", "--ironic-url", "http://ironic:6385", "--deploy-watch-interval", "5s"},
+		{"serve", "--shutdown-delay", "-1s"},
 		{"serve", "--ironic-from-catalog"},          // no --auth keystone
 		{"serve", "--ironic-region", "RegionOne"},   // no --ironic-from-catalog
 		{"serve", "--ironic-interface", "internal"}, // no --ironic-from-catalog

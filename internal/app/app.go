@@ -12,6 +12,7 @@ import (
 
 	"ingot/internal/backoff"
 	"ingot/internal/deploy"
+	"ingot/internal/health"
 	"ingot/internal/instanceapi"
 	"ingot/internal/ironic"
 	"ingot/internal/keystone"
@@ -42,7 +43,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	for _, w := range enforcer.Warnings() {
 		log.Warn("policy", "warning", w)
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithLogger(log.With("component", "store")))
 	if err != nil {
 		return err
 	}
@@ -65,6 +66,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	}
 
 	var notify func() // the instance API's writes wake the controller
+	var tracker *reconcile.Reconciler
 	if cfg.IronicConfigured() {
 		if cfg.IronicFromCatalog {
 			if cfg.IronicURL, err = ironicFromCatalog(ctx, cfg, session, log); err != nil {
@@ -82,7 +84,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		// The tracker and the instance controller share the client and each pass's
 		// listing; the controller has the tracker apply its rules to nodes it sees
 		// change (Refresh). Neither waits for the other.
-		var tracker *reconcile.Reconciler
 		controller := newController(cfg, db, client, log, func(ctx context.Context, nodes []ironic.Node) error {
 			return tracker.Refresh(ctx, nodes)
 		})
@@ -109,7 +110,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 			DepthFirst: cfg.AllocationCandidatesStrategy == "depth-first",
 		},
 	}))
-	// Other APIs mount beside the Placement API here.
+	// Other APIs mount beside the Placement API here. The health endpoints: at shutdown
+	// /readyz answers 503 from the moment the work stage stops (and for --shutdown-delay),
+	// before the listener closes.
+	hh := newHealth(cfg, db, tracker, log.With("component", "health"))
+	for _, p := range health.Paths {
+		routes.Mount(p, hh)
+	}
+	g.Add(StageWork, Func("health", hh.Drainer(cfg.ShutdownDelay)))
 	routes.Mount(instanceapi.Prefix, instanceapi.New(db, instanceapi.Options{
 		Authenticate: authn,
 		Policy:       enforcer,

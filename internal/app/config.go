@@ -58,6 +58,16 @@ type Config struct {
 	AllocationCandidatesStrategy string
 	// ShutdownTimeout bounds how long in-flight requests may finish at shutdown.
 	ShutdownTimeout time.Duration
+	// ShutdownDelay is how long, at shutdown, /readyz and /healthcheck answer 503 while
+	// everything is still served, before the listener closes: long enough for load
+	// balancers to notice (their probe interval times the failures they wait for).
+	ShutdownDelay time.Duration
+	// HealthcheckDisableFile, when set, makes /healthcheck and /readyz answer 503 while
+	// the file exists (oslo.middleware's disable_by_file_path).
+	HealthcheckDisableFile string
+	// HealthcheckDetailed gives /healthcheck's JSON and HTML answers each check's details
+	// (oslo.middleware's detailed).
+	HealthcheckDetailed bool
 	// ReadTimeout bounds the reading of one request, headers and body: a client that
 	// trickles its body is cut off instead of holding a connection forever.
 	ReadTimeout time.Duration
@@ -195,6 +205,9 @@ func (c Config) Validate() error {
 	case "breadth-first", "depth-first":
 	default:
 		errs = append(errs, fmt.Errorf("--allocation-candidates-generation-strategy %q: want breadth-first or depth-first", c.AllocationCandidatesStrategy))
+	}
+	if c.ShutdownDelay < 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-delay %v: must not be negative", c.ShutdownDelay))
 	}
 	if len(c.CORSAllowHeaders) > 0 && len(c.CORSAllowedOrigins) == 0 {
 		errs = append(errs, errors.New("--cors-allow-headers needs --cors-allowed-origin"))

@@ -649,7 +649,11 @@ func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance, obs Ob
 	if in.State == baremetal.StateDeleting && in.Task != baremetal.TaskTearingDown {
 		next := in
 		next.Task = baremetal.TaskTearingDown
-		_, _ = c.update(ctx, next, "recorded the tear-down")
+		// Only the task is recorded: a lost race is harmless (the next step reads the
+		// record again), anything else is said, since the record stays behind Ironic.
+		if _, err := c.update(ctx, next, "recorded the tear-down"); err != nil && ctx.Err() == nil {
+			c.log.Warn("recording the tear-down failed; the next step records it", "instance", in.UUID, "node", in.Node, "error", err)
+		}
 	}
 	return false, nil
 }

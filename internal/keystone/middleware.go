@@ -31,6 +31,14 @@ const unauthorizedBody = `{"error": {"code": 401, "title": "Unauthorized", "mess
 // cannot reach Keystone.
 const unavailableBody = `{"message": "The server is currently unavailable. Please try again at a later time.<br /><br />\nThe Keystone service is temporarily unavailable.\n\n", "code": "503 Service Unavailable", "title": "Service Unavailable"}`
 
+// AnonymousPaths are the paths served without a token by default: the version document,
+// as PlacementAuthProtocol serves it, and the health endpoints, as load balancers and
+// probes call them.
+var AnonymousPaths = []string{
+	"", "/",
+	"/livez", "/healthz", "/readyz", "/healthcheck",
+}
+
 // MiddlewareOptions configure Middleware.
 type MiddlewareOptions struct {
 	// WWWAuthenticateURI is named in every 401's WWW-Authenticate header (default: the
@@ -43,8 +51,7 @@ type MiddlewareOptions struct {
 	// ServiceType is matched against application-credential access rules (default
 	// "placement").
 	ServiceType string
-	// Anonymous reports the paths served without a token (default: "/" and "", the
-	// version document).
+	// Anonymous reports the paths served without a token (default: AnonymousPaths).
 	Anonymous func(path string) bool
 	// Logger receives Keystone failures.
 	Logger *slog.Logger
@@ -67,7 +74,7 @@ func Middleware(v *Validator, opts MiddlewareOptions, next http.Handler) http.Ha
 		opts.ServiceType = "placement"
 	}
 	if opts.Anonymous == nil {
-		opts.Anonymous = func(p string) bool { return p == "/" || p == "" }
+		opts.Anonymous = func(p string) bool { return slices.Contains(AnonymousPaths, p) }
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

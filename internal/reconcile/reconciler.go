@@ -14,6 +14,7 @@ import (
 	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
+	"ingot/internal/progress"
 	"ingot/internal/safe"
 	"ingot/internal/store"
 )
@@ -60,6 +61,10 @@ type Config struct {
 	// modify the nodes; it may keep them (a pass never changes a listing it handed over).
 	// A panic in it fails the pass like any other.
 	OnListing func(nodes []ironic.Node)
+	// ProgressEvery is how often a long pass logs its progress (listing, lookups,
+	// writing): done, total, rate and time left; a phase shorter than that logs none.
+	// Zero means progress.DefaultEvery.
+	ProgressEvery time.Duration
 }
 
 // Reconciler keeps one Placement resource provider per Ironic node of its scope in step
@@ -89,6 +94,8 @@ type Reconciler struct {
 
 	// beforeApply, when set (tests), runs before each Apply of Refresh.
 	beforeApply func()
+
+	status status // what passes have done, for Status
 }
 
 // fullReadEvery bounds how many passes may reuse the records read by an earlier one.
@@ -140,7 +147,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 	r.log.Info("ironic tracker started", "scope", r.cfg.Scope.String(), "interval", r.cfg.Interval)
 	failures := 0
 	for {
-		_, err := r.Pass(ctx)
+		st, err := r.Pass(ctx)
 		if ctx.Err() != nil {
 			r.log.Info("ironic tracker stopped")
 			return nil
@@ -153,7 +160,11 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			if errors.Is(err, ironic.ErrUnsupported) || errors.Is(err, ironic.ErrUnauthorized) {
 				level = slog.LevelError // the operator has to act: configuration or credentials
 			}
-			r.log.Log(ctx, level, "tracker pass failed", "error", err, "failures", failures, "retry_in", wait)
+			attrs := []any{"error", err, "failures", failures, "retry_in", wait, "duration", st.Duration.Round(time.Millisecond)}
+			if st.Changes > 0 { // committed before the failure; they stay
+				attrs = append(attrs, "changes", st.Changes)
+			}
+			r.log.Log(ctx, level, "tracker pass failed", attrs...)
 		} else {
 			failures = 0
 		}
@@ -178,6 +189,7 @@ type Stats struct {
 	Lookups      int           // direct GETs of nodes the listing missed
 	Changes      int           // node writes committed
 	Actions      map[Action]int
+	Healed       int // providers corrected or recreated while their node had not changed (edited or deleted by hand)
 	Conflicts    int // writes that lost a race and were planned again
 	Errors       int // node writes or lookups that failed (the nodes are retried next pass)
 	Warnings     int
@@ -215,6 +227,7 @@ func (r *Reconciler) Pass(ctx context.Context) (st Stats, err error) {
 		r.log.Error("tracker pass panicked", "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
 		r.recordsOK = false // what the pass carries over may be half updated: read it afresh
 	}
+	r.status.record(st, err, time.Now())
 	return st, err
 }
 
@@ -240,7 +253,7 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 		}
 	}
 	scope := r.cfg.Scope
-	nodes, err := r.list(ctx, v)
+	nodes, err := r.list(ctx, v, r.meter(r.listedNodes, "listing"))
 	st.ListDuration = time.Since(start)
 	if err != nil {
 		return fail(err)
@@ -267,7 +280,7 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 	}
 	missing := NeedsLookup(scope, nodes, records)
 	st.Lookups = len(missing)
-	lookups := r.lookup(ctx, v, missing)
+	lookups := r.lookup(ctx, v, missing, r.meter(len(missing), "lookups"))
 	for _, id := range missing {
 		if err := lookups[id].Err; err != nil {
 			if ctx.Err() != nil {
@@ -283,8 +296,14 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 	if len(changes) > 0 {
 		r.recordsOK = false // the writes change records: read them again next pass
 	}
+	writing := r.meter(len(changes), "writing")
+	planned := len(changes)
 	for round := 1; len(changes) > 0; round++ {
-		res, err := Apply(ctx, r.db, changes, r.cfg.BatchSize)
+		if round > 1 {
+			planned += len(changes)
+			writing.SetTotal(planned)
+		}
+		res, err := r.apply(ctx, changes, writing)
 		r.account(&st, res)
 		if err != nil {
 			return fail(err)
@@ -311,19 +330,26 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 		changes = Plan(r.withoutRefreshed(only(in, res.Conflicts), start))
 	}
 
+	writing.Finish()
 	if view, err = r.db.View(ctx); err != nil {
 		return fail(err)
 	}
 	st.Seq = view.Seq
 	st.Orphaned = orphaned(scope, records, st.records)
 	st.Duration = time.Since(start)
-	attrs := []any{"duration", st.Duration, "list_duration", st.ListDuration, "nodes", st.Nodes,
-		"changes", st.Changes, "errors", st.Errors}
+	attrs := []any{"duration", st.Duration.Round(time.Millisecond), "list_duration", st.ListDuration.Round(time.Millisecond),
+		"nodes", st.Nodes, "changes", st.Changes, "errors", st.Errors}
 	for _, a := range []Action{ActionCreate, ActionAdopt, ActionUpdate, ActionRecord, ActionWithdraw,
 		ActionRelease, ActionOrphan, ActionDelete} {
 		if n := st.Actions[a]; n > 0 {
 			attrs = append(attrs, string(a), n)
 		}
+	}
+	if st.Healed > 0 {
+		attrs = append(attrs, "healed", st.Healed)
+	}
+	if st.Warnings > 0 {
+		attrs = append(attrs, "warnings", st.Warnings)
 	}
 	if st.Lookups > 0 {
 		attrs = append(attrs, "lookups", st.Lookups)
@@ -339,8 +365,9 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
-// list lists the scope's nodes at version v, into a slice sized after the last listing.
-func (r *Reconciler) list(ctx context.Context, v ironic.Version) ([]ironic.Node, error) {
+// list lists the scope's nodes at version v, into a slice sized after the last listing,
+// counting them in m (whose total is the last listing's size, an estimate).
+func (r *Reconciler) list(ctx context.Context, v ironic.Version, m *progress.Meter) ([]ironic.Node, error) {
 	nodes := make([]ironic.Node, 0, r.listedNodes+r.listedNodes/16+16)
 	for n, err := range r.ironic.Nodes(ctx, ironic.ListOptions{
 		Fields: Fields(v), ConductorGroup: r.cfg.Scope.ConductorGroup, Shards: r.cfg.Scope.Shards,
@@ -349,9 +376,35 @@ func (r *Reconciler) list(ctx context.Context, v ironic.Version) ([]ironic.Node,
 			return nil, err
 		}
 		nodes = append(nodes, n)
+		m.Add(1)
 	}
 	r.listedNodes = len(nodes)
+	m.SetTotal(len(nodes))
+	m.Finish()
 	return nodes, nil
+}
+
+// meter returns the progress meter of one phase of a pass.
+func (r *Reconciler) meter(total int, phase string) *progress.Meter {
+	return progress.New(total, progress.Log(r.log, "tracker pass progress", slog.String("phase", phase)),
+		progress.Options{Every: r.cfg.ProgressEvery})
+}
+
+// apply is Apply one batch at a time, counting the changes written in m.
+func (r *Reconciler) apply(ctx context.Context, changes []Change, m *progress.Meter) (Result, error) {
+	var res Result
+	for start := 0; start < len(changes); start += r.cfg.BatchSize {
+		batch := changes[start:min(start+r.cfg.BatchSize, len(changes))]
+		br, err := Apply(ctx, r.db, batch, r.cfg.BatchSize)
+		res.Applied = append(res.Applied, br.Applied...)
+		res.Conflicts = append(res.Conflicts, br.Conflicts...)
+		res.Failed = append(res.Failed, br.Failed...)
+		m.Add(len(batch))
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
 }
 
 // loadRecords returns the tracker records: those an earlier pass read while their version
@@ -374,13 +427,25 @@ func (r *Reconciler) loadRecords(ctx context.Context) ([]baremetal.NodeRecord, e
 	return recs, nil
 }
 
-// account adds a round's results to st and logs them.
+// account adds a round's results to st and logs them: a line per node at Debug, at Info
+// for what an operator should see node by node (a node leaving the scope or Ironic, a
+// provider healed after a hand edit); the pass's line counts the rest.
 func (r *Reconciler) account(st *Stats, res Result) {
 	for _, c := range res.Applied {
 		st.records = append(st.records, recordWrite{c.Write.NodeUUID, c.Write.Record, c.Write.Node.State})
 		st.Changes++
 		st.Actions[c.Action]++
-		r.log.Debug("node change", "node_uuid", c.Write.NodeUUID, "action", c.Action)
+		level := slog.LevelDebug
+		attrs := []any{"node_uuid", c.Write.NodeUUID, "action", c.Action}
+		switch {
+		case healed(c):
+			st.Healed++
+			level = slog.LevelInfo
+			attrs = append(attrs, "healed", true)
+		case c.Action == ActionWithdraw, c.Action == ActionRelease, c.Action == ActionOrphan, c.Action == ActionDelete:
+			level = slog.LevelInfo
+		}
+		r.log.Log(context.Background(), level, "node change", attrs...)
 		if c.Warning != "" {
 			st.Warnings++
 			r.log.Warn(c.Warning, "node_uuid", c.Write.NodeUUID, "action", c.Action)
@@ -391,6 +456,13 @@ func (r *Reconciler) account(st *Stats, res Result) {
 		r.log.Warn("node change failed", "node_uuid", f.Change.Write.NodeUUID, "action", f.Change.Action,
 			"error", f.Err)
 	}
+}
+
+// healed reports whether c corrects a provider although the node's record (what the
+// tracker last saw of the node) does not change: the provider was edited or deleted by
+// hand (or a class change deferred for allocations completes).
+func healed(c Change) bool {
+	return (c.Action == ActionCreate || c.Action == ActionUpdate) && c.Write.Record == store.RecordKeep
 }
 
 // orphaned counts the scope's orphaned records after the applied record writes.
@@ -522,8 +594,9 @@ func sortedSet(m map[string]struct{}) []string {
 	return out
 }
 
-// lookup GETs the nodes, Config.Lookups at a time.
-func (r *Reconciler) lookup(ctx context.Context, v ironic.Version, ids []string) map[string]Lookup {
+// lookup GETs the nodes, Config.Lookups at a time, counting them in m.
+func (r *Reconciler) lookup(ctx context.Context, v ironic.Version, ids []string, m *progress.Meter) map[string]Lookup {
+	defer m.Finish()
 	out := make(map[string]Lookup, len(ids))
 	if len(ids) == 0 {
 		return out
@@ -549,6 +622,7 @@ func (r *Reconciler) lookup(ctx context.Context, v ironic.Version, ids []string)
 			mu.Lock()
 			out[id] = lk
 			mu.Unlock()
+			m.Add(1)
 		})
 	}
 	wg.Wait()

@@ -35,3 +35,10 @@ func (db *DB) BeginCreateProvider(ctx context.Context, np NewProvider) (int64, f
 		return sqlTx.Commit()
 	}, nil
 }
+
+// ExecRaw runs one statement on the write pool, for tests that damage a database on
+// purpose (a migration record removed, ...).
+func (db *DB) ExecRaw(ctx context.Context, query string) error {
+	_, err := db.w.ExecContext(ctx, query)
+	return err
+}

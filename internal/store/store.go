@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -45,6 +46,10 @@ type DB struct {
 	dialect          dialect
 	// Now returns the current time; tests may replace it before first use.
 	Now func() time.Time
+	// log receives what fails in the background, where no caller can be told (SQLite
+	// checkpoints); see WithLogger.
+	log *slog.Logger
+	cp  checkpointLog
 
 	queries sync.Map // SQL written with '?' -> SQL for this dialect
 	view    viewCache
@@ -60,8 +65,11 @@ type DB struct {
 //
 // On PostgreSQL the migrations run under an advisory lock, so processes starting together
 // apply them once.
-func Open(ctx context.Context, dsn string) (*DB, error) {
-	db := &DB{Now: time.Now}
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	db := &DB{Now: time.Now, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(db)
+	}
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path := strings.TrimPrefix(dsn, "sqlite:")
@@ -127,6 +135,20 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// Option configures Open.
+type Option func(*DB)
+
+// WithLogger sends to log the failures of the store's background work, which no caller
+// could be told of (SQLite's WAL checkpoints). Without it they are discarded. Everything
+// else the store returns as errors and does not log.
+func WithLogger(log *slog.Logger) Option {
+	return func(db *DB) {
+		if log != nil {
+			db.log = log
+		}
+	}
 }
 
 // ErrReadOnly is returned by Open for a database that can be read but not written (a
