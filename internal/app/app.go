@@ -13,6 +13,7 @@ import (
 	"ingot/internal/instanceapi"
 	"ingot/internal/ironic"
 	"ingot/internal/keystone"
+	"ingot/internal/metrics"
 	"ingot/internal/placementapi"
 	"ingot/internal/policy"
 	"ingot/internal/reconcile"
@@ -46,6 +47,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	}
 	g := &Group{Logger: log}
 	g.Add(StageClose, Closer("database", db.Close))
+	m := &metrics.Metrics{} // --metrics=false: every part is nil and reports nothing
+	if cfg.Metrics {
+		m = metrics.New()
+		db.Instrument(m.Store)
+		m.Collect(metrics.Sources{View: db.View, Instances: db.CountInstances})
+	}
 	started := false
 	defer func() {
 		if !started {
@@ -55,7 +62,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 
 	var notify func() // the instance API's writes wake the controller
 	if cfg.IronicURL != "" {
-		client, err := newIronicClient(cfg, log)
+		client, err := newIronicClient(cfg, log, m.Ironic)
 		if err != nil {
 			return err
 		}
@@ -63,10 +70,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		// listing; the controller has the tracker apply its rules to nodes it sees
 		// change (Refresh). Neither waits for the other.
 		var tracker *reconcile.Reconciler
-		controller := newController(cfg, db, client, log, func(ctx context.Context, nodes []ironic.Node) error {
+		controller := newController(cfg, db, client, log, m.Instances, func(ctx context.Context, nodes []ironic.Node) error {
 			return tracker.Refresh(ctx, nodes)
 		})
-		tracker = newTracker(cfg, db, client, log, controller.ObserveNodes)
+		tracker = newTracker(cfg, db, client, log, m.Tracker, func(nodes []ironic.Node) {
+			controller.ObserveNodes(nodes)
+			m.Fleet.ObserveListing(nodes)
+		})
 		g.Add(StageWork, Func("ironic tracker", tracker.Run))
 		g.Add(StageWork, controller)
 		notify = controller.Kick
@@ -85,6 +95,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		Authenticate: authn,
 		Policy:       enforcer,
 		Logger:       log.With("component", "placementapi"),
+		Metrics:      m,
 		CORS:         placementapi.CORS{AllowedOrigins: cfg.CORSAllowedOrigins, AllowHeaders: cfg.CORSAllowHeaders},
 		Candidates: placementapi.CandidateOptions{
 			Max:        cfg.MaxAllocationCandidates,
@@ -98,12 +109,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		Policy:       enforcer,
 		Logger:       log.With("component", "instanceapi"),
 		Notify:       notify,
+		Metrics:      m,
 	}))
+	if cfg.Metrics {
+		routes.Mount("/metrics", m.Handler())
+	}
 
 	var handler http.Handler = routes
 	if validator != nil {
 		handler = keystone.Middleware(validator, keystone.MiddlewareOptions{
 			ServiceTokenRoles: cfg.KeystoneServiceTokenRoles,
+			Anonymous:         anonymous,
 			Logger:            log.With("component", "keystone"),
 		}, routes)
 	}
@@ -125,7 +141,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		log:     log,
 	})
 	log.Info("serving Placement API", "addr", ln.Addr().String(), "database", redactDSN(cfg.DatabaseURL),
-		"auth", cfg.Auth, "enforce_new_defaults", cfg.EnforceNewDefaults)
+		"auth", cfg.Auth, "enforce_new_defaults", cfg.EnforceNewDefaults, "metrics", cfg.Metrics)
 	if ready != nil {
 		ready <- ln.Addr()
 	}
@@ -135,6 +151,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// anonymous reports the paths served without a token under --auth keystone: the version
+// document (as upstream's PlacementAuthProtocol) and /metrics (Prometheus sends no token).
+func anonymous(path string) bool {
+	return path == "/" || path == "" || path == "/metrics"
 }
 
 // newValidator returns the token validator of keystone authentication. It obtains the
@@ -157,18 +179,21 @@ func newValidator(ctx context.Context, cfg Config, log *slog.Logger) (*keystone.
 	return keystone.NewValidator(session, keystone.ValidatorOptions{CacheTime: cacheTime}), nil
 }
 
-// newIronicClient returns the client of the Ironic cfg names.
-func newIronicClient(cfg Config, log *slog.Logger) (*ironic.Client, error) {
+// newIronicClient returns the client of the Ironic cfg names, its requests counted by m.
+func newIronicClient(cfg Config, log *slog.Logger, m *metrics.Ironic) (*ironic.Client, error) {
 	icfg := ironic.Config{URL: cfg.IronicURL, Logger: log.With("component", "ironic")}
+	var transport http.RoundTripper = ironic.NewTransport()
 	if cfg.IronicUsername != "" {
-		icfg.Transport = &ironic.BasicAuth{Username: cfg.IronicUsername, Password: cfg.IronicPassword}
+		transport = &ironic.BasicAuth{Username: cfg.IronicUsername, Password: cfg.IronicPassword, Next: transport}
 	}
+	icfg.Transport = m.Transport(transport)
 	return ironic.New(icfg)
 }
 
 // newTracker returns the Ironic resource tracker cfg asks for; onListing, when not nil,
 // receives each pass's listing.
-func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, onListing func([]ironic.Node)) *reconcile.Reconciler {
+func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, m *metrics.Tracker,
+	onListing func([]ironic.Node)) *reconcile.Reconciler {
 	scope := reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards}
 	log.Info("tracking Ironic nodes", "ironic_url", redactDSN(cfg.IronicURL), "scope", scope.String(),
 		"sync_interval", cfg.SyncInterval, "ironic_username", cfg.IronicUsername)
@@ -177,12 +202,13 @@ func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logge
 		Interval:  cfg.SyncInterval,
 		Logger:    log.With("component", "reconcile"),
 		OnListing: onListing,
+		Metrics:   m,
 	})
 }
 
 // newController returns the instance controller cfg asks for; refresh makes the tracker
 // apply its rules to nodes now.
-func newController(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger,
+func newController(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, m *metrics.Instances,
 	refresh func(context.Context, []ironic.Node) error) *deploy.Controller {
 	return deploy.New(client, db, deploy.Config{
 		DeployTimeout: cfg.DeployTimeout,
@@ -192,6 +218,7 @@ func newController(cfg Config, db *store.DB, client *ironic.Client, log *slog.Lo
 		Scope:         reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards},
 		Refresh:       refresh,
 		Logger:        log.With("component", "deploy"),
+		Metrics:       m,
 	})
 }
 
