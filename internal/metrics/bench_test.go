@@ -98,3 +98,38 @@ func BenchmarkScrape(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/scrape")
 	b.ReportMetric(float64(size), "bytes/scrape")
 }
+
+// BenchmarkRequestHooks is what metrics add to one API request: the HTTP series of a
+// Placement request and, for a candidates query, its two histograms; and to one write
+// transaction on SQLite, its histogram and a group commit's two.
+//
+//	go test -run '^$' -bench RequestHooks ./internal/metrics/
+func BenchmarkRequestHooks(b *testing.B) {
+	m := metrics.New()
+	routes := []string{"/resource_providers/{uuid}/inventories", "/allocation_candidates", "/allocations/{consumer_uuid}"}
+	b.Run("http", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			m.HTTP.Observe("placement", routes[i%3], "PUT", 200, time.Duration(i)*time.Microsecond)
+			i++
+		}
+	})
+	b.Run("candidates", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			m.Candidates.Observe(time.Duration(i)*time.Microsecond, i%1000)
+			i++
+		}
+	})
+	b.Run("store", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			m.Store.Transaction(metrics.OutcomeCommitted, time.Duration(i)*time.Microsecond)
+			m.Store.Batch(1, time.Duration(i)*time.Microsecond)
+			i++
+		}
+	})
+}
