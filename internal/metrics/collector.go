@@ -141,7 +141,7 @@ func collectNodes(ch chan<- prometheus.Metric, nodes []ironic.Node) {
 	}
 	counts := map[key]int{}
 	for i := range nodes {
-		counts[key{ProvisionState(nodes[i].ProvisionState), nodes[i].Maintenance}]++
+		counts[key{provisionState(nodes[i].ProvisionState), nodes[i].Maintenance}]++
 	}
 	for k, n := range counts {
 		maint := "false"
@@ -167,9 +167,9 @@ func init() {
 	}
 }
 
-// ProvisionState returns s when it is one of Ironic's provision states, "none" when it is
+// provisionState returns s when it is one of Ironic's provision states, "none" when it is
 // empty (Ironic's NOSTATE), else "other": the label stays bounded whatever Ironic says.
-func ProvisionState(s string) string {
+func provisionState(s string) string {
 	switch {
 	case provisionStates[s]:
 		return s

@@ -89,14 +89,14 @@ func (h *HTTP) Observe(api, route, method string, status int, d time.Duration) {
 	if h == nil {
 		return
 	}
-	lv := []string{api, route, Method(method), statusCode(status)}
+	lv := []string{api, route, methodLabel(method), statusCode(status)}
 	h.requests.WithLabelValues(lv...).Inc()
 	h.duration.WithLabelValues(lv...).Observe(d.Seconds())
 }
 
-// Method returns m when it is a standard HTTP method, else "other": clients choose the
+// methodLabel returns m when it is a standard HTTP method, else "other": clients choose the
 // method, so it is folded into a bounded set.
-func Method(m string) string {
+func methodLabel(m string) string {
 	switch m {
 	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
 		return m
