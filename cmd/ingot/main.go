@@ -131,6 +131,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.PolicyFile, "policy-file", cfg.PolicyFile, "YAML or JSON file of policy rule overrides")
 	fs.StringVar(&origins, "cors-allowed-origin", "", "comma-separated origins allowed by CORS")
 	fs.StringVar(&allowHeaders, "cors-allow-headers", "", "comma-separated request headers allowed by CORS")
+	fs.BoolVar(&cfg.Metrics, "metrics", cfg.Metrics, "serve Prometheus metrics at /metrics (no token needed) and count them; false: none")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 	fs.IntVar(&cfg.MaxAllocationCandidates, "max-allocation-candidates", cfg.MaxAllocationCandidates, "stop computing allocation candidates after this many (0: no cap)")

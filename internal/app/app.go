@@ -16,6 +16,7 @@ import (
 	"ingot/internal/instanceapi"
 	"ingot/internal/ironic"
 	"ingot/internal/keystone"
+	"ingot/internal/metrics"
 	"ingot/internal/placementapi"
 	"ingot/internal/policy"
 	"ingot/internal/reconcile"
@@ -49,6 +50,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	}
 	g := &Group{Logger: log}
 	g.Add(StageClose, Closer("database", db.Close))
+	m := &metrics.Metrics{} // --metrics=false: every part is nil and reports nothing
+	if cfg.Metrics {
+		m = metrics.New()
+		db.Instrument(m.Store)
+		m.Collect(metrics.Sources{View: db.View, Instances: db.CountInstances})
+	}
 	started := false
 	defer func() {
 		if !started {
@@ -77,17 +84,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 				return err
 			}
 		}
-		client, err := newIronicClient(cfg, session, log)
+		client, err := newIronicClient(cfg, session, log, m.Ironic)
 		if err != nil {
 			return err
 		}
 		// The tracker and the instance controller share the client and each pass's
 		// listing; the controller has the tracker apply its rules to nodes it sees
 		// change (Refresh). Neither waits for the other.
-		controller := newController(cfg, db, client, log, func(ctx context.Context, nodes []ironic.Node) error {
+		controller := newController(cfg, db, client, log, m.Instances, func(ctx context.Context, nodes []ironic.Node) error {
 			return tracker.Refresh(ctx, nodes)
 		})
-		tracker = newTracker(cfg, db, client, log, controller.ObserveNodes)
+		tracker = newTracker(cfg, db, client, log, m.Tracker, func(nodes []ironic.Node) {
+			controller.ObserveNodes(nodes)
+			m.Fleet.ObserveListing(nodes)
+		})
 		g.Add(StageWork, Func("ironic tracker", tracker.Run))
 		g.Add(StageWork, controller)
 		notify = controller.Kick
@@ -103,6 +113,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		Authenticate: authn,
 		Policy:       enforcer,
 		Logger:       log.With("component", "placementapi"),
+		Metrics:      m,
 		CORS:         placementapi.CORS{AllowedOrigins: cfg.CORSAllowedOrigins, AllowHeaders: cfg.CORSAllowHeaders},
 		Candidates: placementapi.CandidateOptions{
 			Max:        cfg.MaxAllocationCandidates,
@@ -123,7 +134,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		Policy:       enforcer,
 		Logger:       log.With("component", "instanceapi"),
 		Notify:       notify,
+		Metrics:      m,
 	}))
+	if cfg.Metrics {
+		routes.Mount("/metrics", m.Handler())
+	}
 
 	var handler http.Handler = routes
 	if validator != nil {
@@ -150,7 +165,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		log:     log,
 	})
 	log.Info("serving Placement API", "addr", ln.Addr().String(), "database", redactDSN(cfg.DatabaseURL),
-		"auth", cfg.Auth, "enforce_new_defaults", cfg.EnforceNewDefaults)
+		"auth", cfg.Auth, "enforce_new_defaults", cfg.EnforceNewDefaults, "metrics", cfg.Metrics)
 	if ready != nil {
 		ready <- ln.Addr()
 	}
@@ -221,15 +236,18 @@ func ironicFromCatalog(ctx context.Context, cfg Config, session *keystone.Sessio
 // newIronicClient returns the client of the Ironic cfg names. It authenticates with HTTP
 // basic credentials when given, else with the service's Keystone token when there is a
 // session (then every listing checks it sees every node), else not at all.
-func newIronicClient(cfg Config, session *keystone.Session, log *slog.Logger) (*ironic.Client, error) {
+func newIronicClient(cfg Config, session *keystone.Session, log *slog.Logger, m *metrics.Ironic) (*ironic.Client, error) {
 	icfg := ironic.Config{URL: cfg.IronicURL, Logger: log.With("component", "ironic")}
+	// Innermost, the metrics count every request sent, a retry after a 401 included.
+	transport := m.Transport(ironic.NewTransport())
 	switch {
 	case cfg.IronicUsername != "":
-		icfg.Transport = &ironic.BasicAuth{Username: cfg.IronicUsername, Password: cfg.IronicPassword}
+		transport = &ironic.BasicAuth{Username: cfg.IronicUsername, Password: cfg.IronicPassword, Next: transport}
 	case session != nil:
-		icfg.Transport = &keystone.Transport{Session: session, Next: ironic.NewTransport()}
+		transport = &keystone.Transport{Session: session, Next: transport}
 		icfg.RequireListAll = true
 	}
+	icfg.Transport = transport
 	return ironic.New(icfg)
 }
 
@@ -246,7 +264,8 @@ func ironicAuth(cfg Config) string {
 
 // newTracker returns the Ironic resource tracker cfg asks for; onListing, when not nil,
 // receives each pass's listing.
-func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, onListing func([]ironic.Node)) *reconcile.Reconciler {
+func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, m *metrics.Tracker,
+	onListing func([]ironic.Node)) *reconcile.Reconciler {
 	scope := reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards}
 	log.Info("tracking Ironic nodes", "ironic_url", redactDSN(cfg.IronicURL), "scope", scope.String(),
 		"sync_interval", cfg.SyncInterval, "ironic_auth", ironicAuth(cfg))
@@ -255,12 +274,13 @@ func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logge
 		Interval:  cfg.SyncInterval,
 		Logger:    log.With("component", "reconcile"),
 		OnListing: onListing,
+		Metrics:   m,
 	})
 }
 
 // newController returns the instance controller cfg asks for; refresh makes the tracker
 // apply its rules to nodes now.
-func newController(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger,
+func newController(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, m *metrics.Instances,
 	refresh func(context.Context, []ironic.Node) error) *deploy.Controller {
 	return deploy.New(client, db, deploy.Config{
 		DeployTimeout: cfg.DeployTimeout,
@@ -270,6 +290,7 @@ func newController(cfg Config, db *store.DB, client *ironic.Client, log *slog.Lo
 		Scope:         reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards},
 		Refresh:       refresh,
 		Logger:        log.With("component", "deploy"),
+		Metrics:       m,
 	})
 }
 

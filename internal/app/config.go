@@ -105,6 +105,9 @@ type Config struct {
 	DeployWeigher       string
 	DeployRacks         []string
 	DeployWatchInterval time.Duration
+	// Metrics serves Prometheus metrics at /metrics (anonymous, also under keystone auth)
+	// and has every part report to them; off, nothing is counted.
+	Metrics bool
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string
 	LogFormat string
@@ -144,6 +147,7 @@ func DefaultConfig() Config {
 		// nested trees (upstream suggests up to 100000 when limiting).
 		MaxAllocationCandidates:      100000,
 		AllocationCandidatesStrategy: "breadth-first",
+		Metrics:                      true,
 		LogLevel:                     "info",
 		LogFormat:                    "text",
 	}

@@ -33,6 +33,7 @@ func TestRunKeystone(t *testing.T) {
 		want               int
 	}{
 		{"/", "", "", 200},
+		{"/metrics", "", "", 200}, // Prometheus sends no token
 		{"/resource_providers", "", "", 401},
 		{"/resource_providers", "admin", "admin", 401}, // noauth2's token means nothing here
 		{"/resource_providers", admin, "", 200},

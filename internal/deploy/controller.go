@@ -13,6 +13,7 @@ import (
 
 	"ingot/internal/baremetal"
 	"ingot/internal/ironic"
+	"ingot/internal/metrics"
 	"ingot/internal/placement"
 	"ingot/internal/reconcile"
 	"ingot/internal/safe"
@@ -64,6 +65,9 @@ type Config struct {
 	Rand rand.Source
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Metrics, when not nil, receives every instance write (deploys and tear-downs
+	// ending, reschedules, faults).
+	Metrics *metrics.Instances
 }
 
 // Controller runs instances through their life on Ironic. Create it with New and run it
@@ -365,18 +369,18 @@ func (c *Controller) act(ctx context.Context, in baremetal.Instance, obs Observa
 	case DoLocked:
 		next := in
 		next.Locked, next.Task, next.Attempts = true, baremetal.TaskDeploying, in.Attempts+1
-		return c.update(ctx, next, "locked node", "node", in.Node)
+		return c.update(ctx, in, next, "locked node", "node", in.Node)
 	case DoDeploy:
 		return c.deploy(ctx, in, obs)
 	case DoActive:
 		next := in
 		next.State, next.Task, next.Fault = baremetal.StateActive, baremetal.TaskNone, nil
-		return c.update(ctx, next, "instance active", "node", in.Node)
+		return c.update(ctx, in, next, "instance active", "node", in.Node)
 	case DoFail:
 		next := in
 		next.Task, next.Fault = baremetal.TaskRescheduling, d.Fault
 		next.Excluded = appendNew(in.Excluded, in.Node)
-		return c.update(ctx, next, "deploy failed on node", "node", in.Node, "fault", d.Fault.Message)
+		return c.update(ctx, in, next, "deploy failed on node", "node", in.Node, "fault", d.Fault.Message)
 	case DoUndeploy:
 		return c.undeploy(ctx, in, obs)
 	case DoUnlock:
@@ -390,17 +394,19 @@ func (c *Controller) act(ctx context.Context, in baremetal.Instance, obs Observa
 		if err != nil {
 			return c.lost(err)
 		}
+		c.cfg.Metrics.Moved(in, next, c.cfg.Now())
 		c.log.Info("instance deleted", "instance", in.UUID)
 		return false, nil
 	}
 	return false, fmt.Errorf("unknown action %q", d.Action)
 }
 
-// update writes next (compare-and-swap on its generation) and logs msg.
-func (c *Controller) update(ctx context.Context, next baremetal.Instance, msg string, attrs ...any) (bool, error) {
+// update writes next over prev (compare-and-swap on its generation) and logs msg.
+func (c *Controller) update(ctx context.Context, prev, next baremetal.Instance, msg string, attrs ...any) (bool, error) {
 	if _, err := c.db.UpdateInstance(ctx, next); err != nil {
 		return c.lost(err)
 	}
+	c.cfg.Metrics.Moved(prev, next, c.cfg.Now())
 	c.log.Info(msg, append([]any{"instance", next.UUID, "state", string(next.State), "task", string(next.Task)}, attrs...)...)
 	return true, nil
 }
@@ -440,7 +446,7 @@ func (c *Controller) schedule(ctx context.Context, in baremetal.Instance) (bool,
 		next := in
 		next.State, next.Task = baremetal.StateError, baremetal.TaskNone
 		next.Fault = &baremetal.Fault{Code: ErrNoValidHost, Message: msg, Time: c.cfg.Now()}
-		return c.update(ctx, next, "no valid node", "fault", msg)
+		return c.update(ctx, in, next, "no valid node", "fault", msg)
 	}
 	rc := reconcile.ResourceClass(in.Spec.Request.ResourceClass)
 	for i, node := range nodes {
@@ -519,7 +525,7 @@ func (c *Controller) lock(ctx context.Context, in baremetal.Instance, obs Observ
 	}
 	next := in
 	next.Locked, next.Task, next.Attempts = true, baremetal.TaskDeploying, in.Attempts+1
-	return c.update(ctx, next, "locked node", "node", in.Node)
+	return c.update(ctx, in, next, "locked node", "node", in.Node)
 }
 
 // unusable says why the observed node cannot take the instance ("" when it can).
@@ -651,7 +657,7 @@ func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance, obs Ob
 		next.Task = baremetal.TaskTearingDown
 		// Only the task is recorded: a lost race is harmless (the next step reads the
 		// record again), anything else is said, since the record stays behind Ironic.
-		if _, err := c.update(ctx, next, "recorded the tear-down"); err != nil && ctx.Err() == nil {
+		if _, err := c.update(ctx, in, next, "recorded the tear-down"); err != nil && ctx.Err() == nil {
 			c.log.Warn("recording the tear-down failed; the next step records it", "instance", in.UUID, "node", in.Node, "error", err)
 		}
 	}
@@ -707,6 +713,7 @@ func (c *Controller) release(ctx context.Context, in baremetal.Instance, obs Obs
 	if _, err := c.db.ReleaseInstance(ctx, next); err != nil {
 		return c.lost(err)
 	}
+	c.cfg.Metrics.Moved(in, next, c.cfg.Now())
 	if obs.Seen && !obs.Gone && reconcile.Reserved(obs.Node) {
 		c.mu.Lock()
 		c.cleaning[in.Node] = true

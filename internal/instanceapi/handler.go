@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"ingot/internal/metrics"
 	"ingot/internal/placementapi"
 	"ingot/internal/policy"
 	"ingot/internal/store"
@@ -31,6 +32,8 @@ type Options struct {
 	// Authenticate derives each request's caller (default placementapi.Credentials:
 	// noauth2), as the Placement API beside it does.
 	Authenticate placementapi.Authenticator
+	// Metrics, when not nil, counts requests by route template and times them.
+	Metrics *metrics.Metrics
 }
 
 // Handler serves /v1/instances. It is safe for concurrent use.
@@ -40,6 +43,7 @@ type Handler struct {
 	log    *slog.Logger
 	notify func()
 	auth   placementapi.Authenticator
+	http   *metrics.HTTP // nil without Options.Metrics
 }
 
 // New returns the instance API over db.
@@ -50,6 +54,9 @@ func New(db *store.DB, opts Options) *Handler {
 	}
 	if h.notify == nil {
 		h.notify = func() {}
+	}
+	if opts.Metrics != nil {
+		h.http = opts.Metrics.HTTP
 	}
 	return h
 }
@@ -75,8 +82,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.log.Error("panic serving request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
 			rq.fail(fmt.Errorf("panic: %v", p))
 		}
-		h.log.Debug("request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path,
-			"status", rq.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		route := routeOf(r.URL.Path)
+		d := time.Since(start)
+		h.http.Observe("instance", route, r.Method, rq.status, d)
+		placementapi.LogRequest(h.log, r, placementapi.RequestLog{Route: route, Status: rq.status, Duration: d,
+			RequestID: rq.id, Caller: rq.creds})
 	}()
 	if err := rq.serve(); err != nil {
 		rq.fail(err)
@@ -100,8 +110,8 @@ func (rq *request) serve() error {
 			}
 		}
 	}
-	switch {
-	case path == Prefix || path == Prefix+"/":
+	switch routeOf(path) {
+	case routeInstances:
 		switch rq.r.Method {
 		case http.MethodGet, http.MethodHead:
 			return rq.list()
@@ -109,7 +119,7 @@ func (rq *request) serve() error {
 			return rq.create()
 		}
 		return rq.methodNotAllowed("GET, POST")
-	case strings.HasPrefix(path, Prefix+"/") && !strings.Contains(path[len(Prefix)+1:], "/"):
+	case routeInstance:
 		id := path[len(Prefix)+1:]
 		switch rq.r.Method {
 		case http.MethodGet, http.MethodHead:
@@ -120,6 +130,23 @@ func (rq *request) serve() error {
 		return rq.methodNotAllowed("GET, DELETE")
 	}
 	return placementapi.StatusError(http.StatusNotFound, "The resource could not be found.")
+}
+
+// The API's route templates, as metrics and access logs name them.
+const (
+	routeInstances = Prefix
+	routeInstance  = Prefix + "/{uuid}"
+)
+
+// routeOf returns the template of the route path belongs to, or "other".
+func routeOf(path string) string {
+	switch {
+	case path == Prefix || path == Prefix+"/":
+		return routeInstances
+	case strings.HasPrefix(path, Prefix+"/") && !strings.Contains(path[len(Prefix)+1:], "/"):
+		return routeInstance
+	}
+	return "other"
 }
 
 func (rq *request) methodNotAllowed(allow string) error {

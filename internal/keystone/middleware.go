@@ -32,11 +32,12 @@ const unauthorizedBody = `{"error": {"code": 401, "title": "Unauthorized", "mess
 const unavailableBody = `{"message": "The server is currently unavailable. Please try again at a later time.<br /><br />\nThe Keystone service is temporarily unavailable.\n\n", "code": "503 Service Unavailable", "title": "Service Unavailable"}`
 
 // AnonymousPaths are the paths served without a token by default: the version document,
-// as PlacementAuthProtocol serves it, and the health endpoints, as load balancers and
-// probes call them.
+// as PlacementAuthProtocol serves it, the health endpoints, as load balancers and probes
+// call them, and the metrics, as Prometheus scrapes them (it sends no token).
 var AnonymousPaths = []string{
 	"", "/",
 	"/livez", "/healthz", "/readyz", "/healthcheck",
+	"/metrics",
 }
 
 // MiddlewareOptions configure Middleware.

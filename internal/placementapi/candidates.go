@@ -192,6 +192,7 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 		s.warnTruncated(rq, len(res.Candidates))
 	}
 	body := renderCandidates(view, res, requested, rq.v)
+	s.candidateMetrics.Observe(time.Since(rq.start), len(res.Candidates))
 	return rq.sendRawJSON(http.StatusOK, body, time.Time{})
 }
 
@@ -215,6 +216,7 @@ func (s *Server) sendAllCandidates(rq *request, view *fleet.View, req candidates
 	if ans.truncated {
 		s.warnTruncated(rq, ans.count())
 	}
+	s.candidateMetrics.Observe(time.Since(rq.start), ans.count())
 	var order []int
 	if s.candidates.Randomize {
 		order = rand.Perm(ans.count())

@@ -9,5 +9,7 @@
 // format ({"errors": [{"status", "title", "detail", "code", "request_id"}]}), as JSON, HTML
 // or plain text depending on the Accept header, with the wording upstream clients and tests
 // match. Wire types live here and are converted explicitly from the domain types, because
-// Placement's JSON shapes change with the microversion.
+// Placement's JSON shapes change with the microversion. Every request ends with one access
+// line at Info (LogRequest, shared with the other APIs) and, with Options.Metrics, its
+// count and latency by route template.
 package placementapi

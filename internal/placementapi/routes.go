@@ -28,6 +28,7 @@ type endpoint struct {
 }
 
 type route struct {
+	path      string   // the template, e.g. "/resource_providers/{uuid}" (metrics, logs)
 	segments  []string // "{name}" segments capture a parameter
 	endpoints []*endpoint
 }
@@ -116,7 +117,7 @@ func (s *Server) routeTable() []*route {
 	}
 	routes := make([]*route, 0, len(table))
 	for _, t := range table {
-		rt := &route{segments: splitPath(t.path), endpoints: t.eps}
+		rt := &route{path: t.path, segments: splitPath(t.path), endpoints: t.eps}
 		for _, ep := range t.eps {
 			ep.route = rt
 		}
@@ -153,6 +154,38 @@ func (s *Server) match(method, path string) (*endpoint, map[string]string, error
 		return nil, nil, s.methodNotAllowedErr(method, rt)
 	}
 	return nil, nil, errorf(http.StatusNotFound, "The resource could not be found.")
+}
+
+// routeTemplate returns the template of the route path belongs to, whatever the method,
+// or "other" when no route has it: a bounded label for requests that were not routed (a
+// 401, a 404, a CORS preflight).
+func (s *Server) routeTemplate(path string) string {
+	segs := splitPath(path)
+	if !(strings.HasSuffix(path, "/") && len(segs) > 0) {
+		for _, rt := range s.routes {
+			if rt.matches(segs) {
+				return rt.path
+			}
+		}
+	}
+	return "other"
+}
+
+// matches is match without collecting parameters.
+func (rt *route) matches(segs []string) bool {
+	if len(segs) != len(rt.segments) {
+		return false
+	}
+	for i, s := range rt.segments {
+		if strings.HasPrefix(s, "{") {
+			if segs[i] == "" {
+				return false
+			}
+		} else if s != segs[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (rt *route) match(segs []string) (map[string]string, bool) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"ingot/internal/metrics"
 	"ingot/internal/microversion"
 	"ingot/internal/placement"
 	"ingot/internal/policy"
@@ -41,6 +42,9 @@ type Options struct {
 	Candidates CandidateOptions
 	// Authenticate derives each request's caller (default Credentials: noauth2).
 	Authenticate Authenticator
+	// Metrics, when not nil, counts requests by route template and times them, and
+	// records allocation candidates answers.
+	Metrics *metrics.Metrics
 }
 
 // CORS is the cross-origin configuration.
@@ -67,6 +71,9 @@ type Server struct {
 	answers    answerCache
 	routes     []*route
 	auth       Authenticator
+	// httpMetrics and candidateMetrics are nil without Options.Metrics.
+	httpMetrics      *metrics.HTTP
+	candidateMetrics *metrics.Candidates
 }
 
 // New returns the Placement API over db.
@@ -85,6 +92,9 @@ func New(db *store.DB, opts Options) *Server {
 	}
 	s.bodies = semaphore.NewWeighted(max(inFlight, s.maxBody))
 	s.routes = s.routeTable()
+	if opts.Metrics != nil {
+		s.httpMetrics, s.candidateMetrics = opts.Metrics.HTTP, opts.Metrics.Candidates
+	}
 	return s
 }
 
@@ -94,7 +104,9 @@ type request struct {
 	r      *http.Request
 	ctx    context.Context
 	s      *Server
+	start  time.Time
 	id     string
+	route  string // the matched route's template ("" until matched)
 	v      version
 	known  bool // v was negotiated
 	creds  policy.Credentials
@@ -114,7 +126,7 @@ type handlerFunc func(*request) error
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rq := &request{w: w, r: r, ctx: r.Context(), s: s, id: newRequestID()}
+	rq := &request{w: w, r: r, ctx: r.Context(), s: s, start: start, id: newRequestID()}
 	w.Header().Set("X-Openstack-Request-Id", rq.id)
 	defer func() {
 		if rq.bodyBytes > 0 {
@@ -124,13 +136,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("panic serving request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
 			rq.fail(fmt.Errorf("panic: %v", p))
 		}
-		attrs := []any{"request_id", rq.id, "method", r.Method, "path", r.URL.Path,
-			"status", rq.status, "duration_ms", float64(time.Since(start).Microseconds()) / 1000}
-		// A caller's own request id (oslo's global request id) ties our line to its logs.
-		if g := r.Header.Get("X-Openstack-Request-Id"); requestIDPattern.MatchString(g) {
-			attrs = append(attrs, "global_request_id", g)
+		route := rq.route
+		if route == "" {
+			route = s.routeTemplate(r.URL.Path)
 		}
-		s.log.Debug("request", attrs...)
+		d := time.Since(start)
+		s.httpMetrics.Observe("placement", route, r.Method, rq.status, d)
+		LogRequest(s.log, r, RequestLog{Route: route, Status: rq.status, Duration: d, RequestID: rq.id, Caller: rq.creds})
 	}()
 	if s.handleCORS(rq) {
 		return
@@ -160,6 +172,7 @@ func (rq *request) serve() error {
 		return err
 	}
 	rq.params = params
+	rq.route = ep.route.path
 	rq.vary = true
 	return rq.dispatch(ep)
 }

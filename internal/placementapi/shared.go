@@ -1,7 +1,11 @@
 package placementapi
 
 import (
+	"log/slog"
 	"net/http"
+	"time"
+
+	"ingot/internal/policy"
 )
 
 // What the other APIs served on the same listener (package instanceapi) share with the
@@ -44,3 +48,41 @@ func CanonicalUUID(s string) (string, bool) { return canonicalUUID(s) }
 // TruncateText cuts s to at most n bytes on a rune boundary, marking the cut with "...",
 // for error details that quote a client's value.
 func TruncateText(s string, n int) string { return truncateText(s, n) }
+
+// RequestLog is what the access line of a served request says besides the request itself.
+type RequestLog struct {
+	Route     string // the template of the route that served it, or "other"
+	Status    int    // 0: nothing written explicitly (net/http sends 200)
+	Duration  time.Duration
+	RequestID string             // ours, as sent in X-Openstack-Request-Id
+	Caller    policy.Credentials // zero when the request was not authenticated
+}
+
+// LogRequest writes the access line of r at Info, with the same attributes from every API
+// on the listener: request_id, global_request_id (the caller's own request id, oslo's
+// global request id, when it sent a well-formed one), method, route (the template, for
+// grouping), path, status, duration_ms, and user_id and project_id when the caller is known.
+func LogRequest(log *slog.Logger, r *http.Request, e RequestLog) {
+	ctx := r.Context()
+	if !log.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	status := e.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	attrs := make([]slog.Attr, 0, 10)
+	attrs = append(attrs, slog.String("request_id", e.RequestID))
+	if g := r.Header.Get("X-Openstack-Request-Id"); requestIDPattern.MatchString(g) {
+		attrs = append(attrs, slog.String("global_request_id", g))
+	}
+	attrs = append(attrs, slog.String("method", r.Method), slog.String("route", e.Route), slog.String("path", r.URL.Path),
+		slog.Int("status", status), slog.Float64("duration_ms", float64(e.Duration.Microseconds())/1000))
+	if e.Caller.UserID != "" {
+		attrs = append(attrs, slog.String("user_id", e.Caller.UserID))
+	}
+	if e.Caller.ProjectID != "" {
+		attrs = append(attrs, slog.String("project_id", e.Caller.ProjectID))
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+}

@@ -14,6 +14,7 @@ import (
 	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
 	"ingot/internal/ironic"
+	"ingot/internal/metrics"
 	"ingot/internal/progress"
 	"ingot/internal/safe"
 	"ingot/internal/store"
@@ -65,6 +66,8 @@ type Config struct {
 	// writing): done, total, rate and time left; a phase shorter than that logs none.
 	// Zero means progress.DefaultEvery.
 	ProgressEvery time.Duration
+	// Metrics, when not nil, receives every pass's figures.
+	Metrics *metrics.Tracker
 }
 
 // Reconciler keeps one Placement resource provider per Ironic node of its scope in step
@@ -228,7 +231,24 @@ func (r *Reconciler) Pass(ctx context.Context) (st Stats, err error) {
 		r.recordsOK = false // what the pass carries over may be half updated: read it afresh
 	}
 	r.status.record(st, err, time.Now())
+	if ctx.Err() == nil { // a pass cut short by shutdown is no failure
+		r.observe(st, err)
+	}
 	return st, err
+}
+
+// observe reports a pass to the metrics.
+func (r *Reconciler) observe(st Stats, err error) {
+	if r.cfg.Metrics == nil {
+		return
+	}
+	changes := make(map[string]int, len(st.Actions))
+	for a, n := range st.Actions {
+		changes[string(a)] = n
+	}
+	r.cfg.Metrics.ObservePass(metrics.Pass{Failed: err != nil, End: time.Now(), Duration: st.Duration,
+		ListDuration: st.ListDuration, Nodes: st.Nodes, Changes: changes, Errors: st.Errors,
+		Conflicts: st.Conflicts, Orphaned: st.Orphaned})
 }
 
 // pass is Pass without the lock and the recovery.

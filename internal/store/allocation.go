@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"ingot/internal/metrics"
 	"ingot/internal/placement"
 )
 
@@ -39,10 +40,13 @@ var errProviderConflict = errors.New("provider generation changed during allocat
 // races are retried up to ProviderConflictRetries times.
 func (db *DB) ReplaceAllocations(ctx context.Context, kind AllocationWrite, reqs []placement.ConsumerAllocations) error {
 	var err error
-	for range ProviderConflictRetries {
+	for i := range ProviderConflictRetries {
 		err = db.write(ctx, func(t *tx) error { return t.replaceAllocations(kind, reqs) })
 		if !errors.Is(err, errProviderConflict) {
 			break
+		}
+		if i+1 < ProviderConflictRetries {
+			db.metrics.Retry(metrics.ConflictGeneration)
 		}
 	}
 	if errors.Is(err, errProviderConflict) {

@@ -124,6 +124,9 @@ func drain(writes chan *writeReq, batch []*writeReq) []*writeReq {
 // would undo the other writes in the batch.
 func (db *DB) commitBatch(batch []*writeReq) {
 	ctx := context.Background()
+	// Read before any write's outcome is sent: a caller may call Instrument next.
+	m, start := db.metrics, time.Now()
+	defer func() { m.Batch(len(batch), time.Since(start)) }()
 	t := &tx{querier: db.wConn, ctx: ctx, db: db, pool: db.wStmts, now: micros(db.Now())}
 	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
 		for _, r := range batch {

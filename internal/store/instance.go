@@ -204,6 +204,29 @@ func (db *DB) ListInstances(ctx context.Context, f InstanceFilter) ([]baremetal.
 	return out, nil
 }
 
+// CountInstances returns how many instances are in each state (states without any are
+// absent), with one query over the state index.
+func (db *DB) CountInstances(ctx context.Context) (map[baremetal.State]int, error) {
+	out := map[baremetal.State]int{}
+	rows, err := db.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM instances GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count instances: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("count instances: %w", err)
+		}
+		out[baremetal.State(state)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count instances: %w", err)
+	}
+	return out, nil
+}
+
 // UpdateInstance writes the instance's state, task, node, locked flag, fault, attempts
 // and excluded nodes, if its stored generation is still in.Generation and the stored
 // state may move to in.State (baremetal.CanMove); it returns the record as stored, with

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"ingot/internal/metrics"
+
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"modernc.org/sqlite"
@@ -56,7 +58,13 @@ type DB struct {
 	// wStmts caches prepared statements for SQLite writes, on wConn (see tx.stmt); rStmts
 	// for single-statement SQLite reads outside transactions (see readRow).
 	wStmts, rStmts *stmtCache
+	// metrics receives write transactions, retries and group commits (nil: none).
+	metrics *metrics.Store
 }
+
+// Instrument has the database report its writes to m. Call it before the first write
+// that should be counted, and not concurrently with writes.
+func (db *DB) Instrument(m *metrics.Store) { db.metrics = m }
 
 // Open opens the database named by dsn and applies any pending migrations:
 //

@@ -8,6 +8,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
+
+	"ingot/internal/metrics"
+	"ingot/internal/placement"
 )
 
 // tx is one transaction. It captures one timestamp at BEGIN, so every row written in the
@@ -91,12 +95,34 @@ const maxTxAttempts = 5
 func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 	var err error
 	for attempt := 0; attempt < maxTxAttempts; attempt++ {
+		start := time.Now()
 		err = db.writeOnce(ctx, fn)
-		if err == nil || !(isRetryable(err) || errors.Is(err, errRetryTx)) || ctx.Err() != nil {
+		retry := isRetryable(err) || errors.Is(err, errRetryTx)
+		db.metrics.Transaction(txOutcome(err, retry), time.Since(start))
+		if err == nil || !retry || ctx.Err() != nil {
 			return err
+		}
+		if attempt+1 < maxTxAttempts {
+			db.metrics.Retry(metrics.ConflictTransient)
 		}
 	}
 	return err
+}
+
+// txOutcome classifies a write transaction's result for the metrics.
+func txOutcome(err error, retryable bool) string {
+	switch {
+	case err == nil:
+		return metrics.OutcomeCommitted
+	case retryable:
+		return metrics.OutcomeTransient
+	case errors.Is(err, errProviderConflict), errors.Is(err, placement.ErrConcurrentUpdate):
+		return metrics.OutcomeConflict
+	}
+	if _, ok := placement.AsError(err); ok {
+		return metrics.OutcomeRejected
+	}
+	return metrics.OutcomeFailed
 }
 
 func (db *DB) writeOnce(ctx context.Context, fn func(t *tx) error) error {
