@@ -17,6 +17,7 @@ import (
 	"ingot/internal/policy"
 	"ingot/internal/reconcile"
 	"ingot/internal/store"
+	"ingot/internal/ui"
 )
 
 // Run serves ingot with cfg until ctx ends or one of its components fails. The components
@@ -54,6 +55,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	}()
 
 	var notify func() // the instance API's writes wake the controller
+	var tracker *reconcile.Reconciler
 	if cfg.IronicURL != "" {
 		client, err := newIronicClient(cfg, log)
 		if err != nil {
@@ -62,7 +64,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		// The tracker and the instance controller share the client and each pass's
 		// listing; the controller has the tracker apply its rules to nodes it sees
 		// change (Refresh). Neither waits for the other.
-		var tracker *reconcile.Reconciler
 		controller := newController(cfg, db, client, log, func(ctx context.Context, nodes []ironic.Node) error {
 			return tracker.Refresh(ctx, nodes)
 		})
@@ -99,6 +100,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		Logger:       log.With("component", "instanceapi"),
 		Notify:       notify,
 	}))
+	routes.Mount(ui.Prefix, ui.New(db, ui.Options{Authenticate: authn, Policy: enforcer, Tracker: tracker,
+		Keystone: keystone.Config{URL: cfg.KeystoneURL}, Logger: log.With("component", "ui")}))
 
 	var handler http.Handler = routes
 	if validator != nil {

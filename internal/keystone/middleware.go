@@ -44,7 +44,7 @@ type MiddlewareOptions struct {
 	// "placement").
 	ServiceType string
 	// Anonymous reports the paths served without a token (default: "/" and "", the
-	// version document).
+	// version document, and the dashboard's static files and login, see anonymousUI).
 	Anonymous func(path string) bool
 	// Logger receives Keystone failures.
 	Logger *slog.Logger
@@ -67,7 +67,7 @@ func Middleware(v *Validator, opts MiddlewareOptions, next http.Handler) http.Ha
 		opts.ServiceType = "placement"
 	}
 	if opts.Anonymous == nil {
-		opts.Anonymous = func(p string) bool { return p == "/" || p == "" }
+		opts.Anonymous = func(p string) bool { return p == "/" || p == "" || anonymousUI(p) }
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

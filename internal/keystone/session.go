@@ -210,7 +210,7 @@ func (s *Session) authenticate(ctx context.Context) (string, Identity, error) {
 		return "", Identity{}, fmt.Errorf("%w: authenticating the service: %v", ErrUnavailable, err)
 	}
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return "", Identity{}, fmt.Errorf("%w: authenticating the service: HTTP %d", ErrUnavailable, resp.StatusCode)
+		return "", Identity{}, fmt.Errorf("%w: authenticating the service: %w", ErrUnavailable, statusError(resp.StatusCode))
 	}
 	token := resp.Header.Get("X-Subject-Token")
 	ident, err := DecodeToken(data)

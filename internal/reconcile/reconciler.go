@@ -89,6 +89,8 @@ type Reconciler struct {
 
 	// beforeApply, when set (tests), runs before each Apply of Refresh.
 	beforeApply func()
+
+	hist history // recent passes and the last listing (History, LastListing)
 }
 
 // fullReadEvery bounds how many passes may reuse the records read by an earlier one.
@@ -206,6 +208,8 @@ type recordWrite struct {
 func (r *Reconciler) Pass(ctx context.Context) (st Stats, err error) {
 	r.passMu.Lock()
 	defer r.passMu.Unlock()
+	start := time.Now()
+	defer func() { r.hist.add(start, st, err) }()
 	err = safe.Do(func() error {
 		var err error
 		st, err = r.pass(ctx)
@@ -246,6 +250,7 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 		return fail(err)
 	}
 	st.Nodes = len(nodes)
+	r.hist.setListing(nodes)
 	if r.cfg.OnListing != nil {
 		r.cfg.OnListing(nodes)
 	}
@@ -451,11 +456,20 @@ func only(in Input, failed []Failure) Input {
 }
 
 // Fields are the node fields a pass asks Ironic for at version v: what the mapping needs
-// and nothing more (conductor_group, owner and shard when v has them), and the lessee
-// (1.65), which the mapping does not use but the instance controller reads from the
-// pass's listing (OnListing) to keep leased nodes for their lessees.
+// (conductor_group, owner and shard when v has them); the lessee (1.65), which the
+// mapping does not use but the instance controller reads from the pass's listing
+// (OnListing) to keep leased nodes for their lessees; and what the fleet dashboard shows
+// of a node (LastListing): name, target provision state, maintenance reason, last error,
+// fault (1.42) and retired (1.61), small strings, mostly null.
 func Fields(v ironic.Version) []string {
-	f := []string{"uuid", "resource_class", "traits", "maintenance", "power_state", "provision_state", "instance_uuid"}
+	f := []string{"uuid", "resource_class", "traits", "maintenance", "power_state", "provision_state", "instance_uuid",
+		"name", "target_provision_state", "maintenance_reason", "last_error"}
+	if v.HasFault() {
+		f = append(f, "fault")
+	}
+	if v.HasRetired() {
+		f = append(f, "retired")
+	}
 	if v.HasConductorGroup() {
 		f = append(f, "conductor_group")
 	}
