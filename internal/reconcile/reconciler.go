@@ -462,14 +462,7 @@ func only(in Input, failed []Failure) Input {
 // of a node (LastListing): name, target provision state, maintenance reason, last error,
 // fault (1.42) and retired (1.61), small strings, mostly null.
 func Fields(v ironic.Version) []string {
-	f := []string{"uuid", "resource_class", "traits", "maintenance", "power_state", "provision_state", "instance_uuid",
-		"name", "target_provision_state", "maintenance_reason", "last_error"}
-	if v.HasFault() {
-		f = append(f, "fault")
-	}
-	if v.HasRetired() {
-		f = append(f, "retired")
-	}
+	f := []string{"uuid", "resource_class", "traits", "maintenance", "power_state", "provision_state", "instance_uuid"}
 	if v.HasConductorGroup() {
 		f = append(f, "conductor_group")
 	}
@@ -481,6 +474,13 @@ func Fields(v ironic.Version) []string {
 	}
 	if v.HasShard() {
 		f = append(f, "shard")
+	}
+	f = append(f, "name", "target_provision_state", "maintenance_reason", "last_error")
+	if v.HasFault() {
+		f = append(f, "fault")
+	}
+	if v.HasRetired() {
+		f = append(f, "retired")
 	}
 	return f
 }
