@@ -422,7 +422,10 @@ func (h *Handler) watch(w http.ResponseWriter, r *http.Request, q url.Values) er
 	for {
 		s, err := h.current(ctx)
 		if err != nil {
-			if ctx.Err() != nil && r.Context().Err() == nil {
+			if r.Context().Err() != nil {
+				return nil // the client is gone
+			}
+			if ctx.Err() != nil {
 				break // the long poll's time is up
 			}
 			return err
@@ -433,7 +436,7 @@ func (h *Handler) watch(w http.ResponseWriter, r *http.Request, q url.Values) er
 		select {
 		case <-ctx.Done():
 			if r.Context().Err() != nil {
-				return r.Context().Err()
+				return nil // the client is gone
 			}
 			return send(w, r, map[string]any{"version": s.version, "changed": false})
 		case <-tick.C:
