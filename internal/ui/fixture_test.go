@@ -115,15 +115,21 @@ func newFleet(t testing.TB, n, instances int) *fleet {
 		}
 		made++
 	}
-	enforcer, err := policy.New(policy.Options{EnforceNewDefaults: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.handler = ui.New(db, ui.Options{Policy: enforcer, Tracker: f.tracker})
+	f.handler = f.newHandler(t)
 	hs := httptest.NewServer(f.handler)
 	t.Cleanup(hs.Close)
 	f.url = hs.URL
 	return f
+}
+
+// newHandler returns a new dashboard over the fleet (noauth2, default policy), with no
+// snapshot built yet.
+func (f *fleet) newHandler(t testing.TB) *ui.Handler {
+	enforcer, err := policy.New(policy.Options{EnforceNewDefaults: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ui.New(f.db, ui.Options{Policy: enforcer, Tracker: f.tracker})
 }
 
 // get serves one request to the handler as the admin (token "admin", noauth2).

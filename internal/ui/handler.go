@@ -43,7 +43,7 @@ type Options struct {
 	// form that /ui/api/login exchanges for a Keystone token; its credentials are unused.
 	Keystone keystone.Config
 	// WatchTimeout bounds a long poll of /ui/api/watch (default 25 s); WatchEvery is how
-	// often it looks for a change (default 250 ms).
+	// often it looks for a change (default 500 ms; each look is three one-row queries).
 	WatchTimeout, WatchEvery time.Duration
 	// Logger receives unexpected errors.
 	Logger *slog.Logger
@@ -68,7 +68,7 @@ func New(db *store.DB, opts Options) *Handler {
 		opts.WatchTimeout = 25 * time.Second
 	}
 	if opts.WatchEvery <= 0 {
-		opts.WatchEvery = 250 * time.Millisecond
+		opts.WatchEvery = 500 * time.Millisecond
 	}
 	h := &Handler{db: db, tracker: opts.Tracker, opts: opts, log: opts.Logger}
 	if h.log == nil {
