@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,9 +133,32 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("token"), "admin"), chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.ID("capacity")))
 
-	// Step 2: the capacity of the three classes, once the tracker has made every provider.
+	// Step 2: the capacity of the three classes, once the tracker has made every provider
+	// and the instance controller has deployed a few instances (the page follows without
+	// a reload).
 	run(t, ctx, "see every node", until(fmt.Sprintf(
 		`document.querySelector("#node-cards .n") && document.querySelector("#node-cards .n").textContent === "%d"`, nodes)))
+	const instances = 9
+	for i := range instances {
+		body := fmt.Sprintf(`{"name": "web-%d", "request": {"resource_class": "%s"},
+			"image": {"image_source": "http://images.example/web.qcow2", "image_checksum": "0123456789abcdef0123456789abcdef"}}`,
+			i, []string{"baremetal-gold", "baremetal-silver", "baremetal-large"}[i%3])
+		req, _ := http.NewRequest(http.MethodPost, strings.TrimSuffix(base, "/ui/")+"/v1/instances", strings.NewReader(body))
+		req.Header.Set("X-Auth-Token", "admin")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("create instance: %s", resp.Status)
+		}
+	}
+	run(t, ctx, "see the instances deployed", until(fmt.Sprintf(
+		`Array.from(document.querySelectorAll("#node-cards .card")).some(c => c.querySelector(".l").textContent === "allocated" && c.querySelector(".n").textContent === "%d") &&
+		Array.from(document.querySelectorAll("#node-cards .card")).some(c => c.querySelector(".l").textContent === "building" && c.querySelector(".n").textContent === "0") &&
+		document.querySelector("table.events") !== null && document.querySelector("table.events").textContent.includes("active")`, instances)))
 	capacity := value(t, ctx, "read the capacity", chromedp.Text(chromedp.ID("capacity")))
 	for _, c := range []string{"CUSTOM_BAREMETAL_GOLD", "CUSTOM_BAREMETAL_SILVER", "CUSTOM_BAREMETAL_LARGE"} {
 		if !strings.Contains(capacity, c) {
