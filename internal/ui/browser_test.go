@@ -213,6 +213,15 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the page reloaded (marker %d)", same)
 	}
 	shot(t, ctx, dir, "05-live-change")
+
+	// The instances and the tracker's passes.
+	run(t, ctx, "list the instances", chromedp.Click(chromedp.CSS(`a[data-nav="instances"]`)),
+		until(fmt.Sprintf(`document.querySelectorAll("table.instances tbody tr").length === %d`, instances)))
+	shot(t, ctx, dir, "06-instances")
+	run(t, ctx, "chart the passes", chromedp.Click(chromedp.CSS(`a[data-nav="tracker"]`)),
+		chromedp.WaitVisible(chromedp.ID("pass-chart")),
+		until(`document.querySelectorAll("#pass-chart rect.ok").length >= 3 && document.querySelectorAll("#passes tbody tr").length >= 3`))
+	shot(t, ctx, dir, "07-tracker")
 	t.Logf("screenshots in %s", dir)
 
 	if os.Getenv("INGOT_UPDATE_SCREENSHOT") == "1" {

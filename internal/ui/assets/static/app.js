@@ -318,15 +318,16 @@
   }
   function chart(passes) {
     if (!passes.length) return `<p class="muted">No passes yet.</p>`;
-    const W = 1000, H = 180, pad = 28, n = passes.length, bw = (W - pad) / Math.max(n, 1);
+    // Right-aligned, at least 60 slots wide, so that a few passes are not a few wide bars.
+    const W = 1000, H = 180, pad = 56, n = passes.length, slots = Math.max(n, 60), bw = (W - pad) / slots, x0 = pad + (slots - n) * bw;
     const maxD = Math.max(1, ...passes.map((p) => p.duration_ms)), maxC = Math.max(1, ...passes.map((p) => p.changes));
     const bars = passes.map((p, i) => {
       const h = ((H - 20) * p.duration_ms) / maxD;
-      return `<rect class="${p.error ? "err" : "ok"}" x="${pad + i * bw}" y="${H - 14 - h}" width="${Math.max(1, bw - 1)}" height="${Math.max(1, h)}"><title>${esc(p.start)}: ${num(p.duration_ms)} ms, ${p.changes} changes${p.error ? ", " + esc(p.error) : ""}</title></rect>`;
+      return `<rect class="${p.error ? "err" : "ok"}" x="${x0 + i * bw}" y="${H - 14 - h}" width="${Math.max(1, bw - 1)}" height="${Math.max(1, h)}"><title>${esc(p.start)}: ${num(p.duration_ms)} ms, ${p.changes} changes${p.error ? ", " + esc(p.error) : ""}</title></rect>`;
     }).join("");
-    const line = passes.map((p, i) => `${pad + i * bw + bw / 2},${H - 14 - ((H - 20) * p.changes) / maxC}`).join(" ");
+    const line = passes.map((p, i) => `${x0 + i * bw + bw / 2},${H - 14 - ((H - 20) * p.changes) / maxC}`).join(" ");
     return `<svg class="chart" id="pass-chart" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none">
-      <text x="2" y="10">${num(maxD)} ms</text><text x="2" y="${H - 2}">0</text><text x="${W - 120}" y="10">changes (max ${num(maxC)})</text>
+      <text x="2" y="10">${num(maxD)} ms</text><text x="2" y="${H - 2}">0</text><text x="2" y="22">changes ≤ ${num(maxC)}</text>
       ${bars}<polyline class="chg" points="${line}"/></svg>`;
   }
   async function trackerPage() {
