@@ -239,3 +239,42 @@ func TestWatchAndEvents(t *testing.T) {
 		t.Errorf("events %+v", ev.Events)
 	}
 }
+
+// TestInstanceFilters checks the instance list's filters and counts against the fleet's
+// instances: every 20th in error with a fault, the rest active.
+func TestInstanceFilters(t *testing.T) {
+	f := newFleet(t, 200, 60)
+	type page struct {
+		Total     int
+		Instances []struct {
+			Name, State, Node string
+		}
+		Facets struct {
+			Total, Faults int
+			States        []struct {
+				Value string
+				Count int
+			}
+		}
+	}
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{
+		{"", 60}, {"state=active", 57}, {"state=error", 3}, {"fault=true", 3}, {"fault=false", 57},
+		{"state=building", 0}, {"q=vm-0001", 10}, {"q=vm-00042", 1},
+	} {
+		p := decode[page](t, f.get(t, "/ui/api/instances?limit=1000&"+tc.query))
+		if p.Total != tc.want || len(p.Instances) != tc.want {
+			t.Errorf("%q: total %d, %d rows, want %d", tc.query, p.Total, len(p.Instances), tc.want)
+		}
+		if p.Facets.Total != 60 || p.Facets.Faults != 3 {
+			t.Errorf("%q: facets %+v", tc.query, p.Facets)
+		}
+	}
+	// Paged newest first: the first of two pages of 30 starts with the last created.
+	p := decode[page](t, f.get(t, "/ui/api/instances?limit=30"))
+	if len(p.Instances) != 30 || p.Instances[0].Name != "vm-00059" {
+		t.Errorf("first page: %d rows, first %+v", len(p.Instances), p.Instances[0])
+	}
+}
