@@ -1,7 +1,7 @@
 #!/bin/sh
 # ingot's whole test suite, as CI runs it (.ci/run calls exactly this):
 #   1. start what the tests need (PostgreSQL, a real Ironic and a real Keystone from Debian's
-#      packages, Debian's gabbi)
+#      packages, Debian's gabbi and Chromium)
 #   2. go vet and every Go test with -race, on SQLite and PostgreSQL; with the real Ironic
 #      (fake-hardware, deploy_delay 1 s) this includes internal/e2e: instances end to end
 #      (20 concurrent creates, deletes, a rescheduled failed deploy, a pinned race) on the
@@ -55,6 +55,12 @@ if ! /usr/bin/python3 -c 'import os_resource_classes, os_traits' 2>/dev/null; th
     python3-os-resource-classes python3-os-traits >/dev/null
 fi
 export INGOT_REQUIRE_CATALOGUES=1
+# Debian's Chromium for the dashboard's browser tests (internal/ui, chromedp); they fail
+# instead of skipping without it. Their screenshots go to INGOT_UI_SCREENSHOTS.
+eval "$(scripts/chromium.sh)"
+export INGOT_CHROMIUM INGOT_REQUIRE_CHROMIUM=1
+export INGOT_UI_SCREENSHOTS="${INGOT_UI_SCREENSHOTS:-/tmp/ingot-ui-screenshots}"
+echo "Chromium: $INGOT_CHROMIUM (screenshots: $INGOT_UI_SCREENSHOTS)"
 
 step "go vet"
 go vet ./...

@@ -21,6 +21,7 @@ import (
 	"ingot/internal/policy"
 	"ingot/internal/reconcile"
 	"ingot/internal/store"
+	"ingot/internal/ui"
 )
 
 // Run serves ingot with cfg until ctx ends or one of its components fails. The components
@@ -139,6 +140,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	if cfg.Metrics {
 		routes.Mount("/metrics", m.Handler())
 	}
+	routes.Mount(ui.Prefix, ui.New(db, ui.Options{Authenticate: authn, Policy: enforcer, Tracker: tracker,
+		Keystone: keystone.Config{URL: cfg.KeystoneURL}, Logger: log.With("component", "ui")}))
 
 	var handler http.Handler = routes
 	if validator != nil {

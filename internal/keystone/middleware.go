@@ -52,7 +52,8 @@ type MiddlewareOptions struct {
 	// ServiceType is matched against application-credential access rules (default
 	// "placement").
 	ServiceType string
-	// Anonymous reports the paths served without a token (default: AnonymousPaths).
+	// Anonymous reports the paths served without a token (default: AnonymousPaths, and the
+	// dashboard's static files and login, see anonymousUI).
 	Anonymous func(path string) bool
 	// Logger receives Keystone failures.
 	Logger *slog.Logger
@@ -75,7 +76,7 @@ func Middleware(v *Validator, opts MiddlewareOptions, next http.Handler) http.Ha
 		opts.ServiceType = "placement"
 	}
 	if opts.Anonymous == nil {
-		opts.Anonymous = func(p string) bool { return slices.Contains(AnonymousPaths, p) }
+		opts.Anonymous = func(p string) bool { return slices.Contains(AnonymousPaths, p) || anonymousUI(p) }
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

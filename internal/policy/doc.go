@@ -68,4 +68,9 @@
 // refuses. External http: and https: checks are not supported (they deny).
 // Left-hand literals are limited to the forms listed above. A policy file
 // named in Options must exist; oslo.policy ignores a missing one.
+//
+// # The dashboard's rule
+//
+// ingot:fleet:read (FleetRead) guards the fleet dashboard's data; by default an admin or
+// a service may read it, as Placement's resource-provider reads.
 package policy

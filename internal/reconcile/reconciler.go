@@ -99,6 +99,7 @@ type Reconciler struct {
 	beforeApply func()
 
 	status status // what passes have done, for Status
+	hist history // recent passes and the last listing (History, LastListing)
 }
 
 // fullReadEvery bounds how many passes may reuse the records read by an earlier one.
@@ -221,6 +222,8 @@ type recordWrite struct {
 func (r *Reconciler) Pass(ctx context.Context) (st Stats, err error) {
 	r.passMu.Lock()
 	defer r.passMu.Unlock()
+	start := time.Now()
+	defer func() { r.hist.add(start, st, err) }()
 	err = safe.Do(func() error {
 		var err error
 		st, err = r.pass(ctx)
@@ -279,6 +282,7 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 		return fail(err)
 	}
 	st.Nodes = len(nodes)
+	r.hist.setListing(nodes)
 	if r.cfg.OnListing != nil {
 		r.cfg.OnListing(nodes)
 	}
@@ -543,9 +547,11 @@ func only(in Input, failed []Failure) Input {
 }
 
 // Fields are the node fields a pass asks Ironic for at version v: what the mapping needs
-// and nothing more (conductor_group, owner and shard when v has them), and the lessee
-// (1.65), which the mapping does not use but the instance controller reads from the
-// pass's listing (OnListing) to keep leased nodes for their lessees.
+// (conductor_group, owner and shard when v has them); the lessee (1.65), which the
+// mapping does not use but the instance controller reads from the pass's listing
+// (OnListing) to keep leased nodes for their lessees; and what the fleet dashboard shows
+// of a node (LastListing): name, target provision state, maintenance reason, last error,
+// fault (1.42) and retired (1.61), small strings, mostly null.
 func Fields(v ironic.Version) []string {
 	f := []string{"uuid", "resource_class", "traits", "maintenance", "power_state", "provision_state", "instance_uuid"}
 	if v.HasConductorGroup() {
@@ -559,6 +565,13 @@ func Fields(v ironic.Version) []string {
 	}
 	if v.HasShard() {
 		f = append(f, "shard")
+	}
+	f = append(f, "name", "target_provision_state", "maintenance_reason", "last_error")
+	if v.HasFault() {
+		f = append(f, "fault")
+	}
+	if v.HasRetired() {
+		f = append(f, "retired")
 	}
 	return f
 }

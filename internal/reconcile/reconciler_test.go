@@ -238,10 +238,12 @@ func TestPassMirrorsNodesThenWritesNothing(t *testing.T) {
 		if diff := cmp.Diff(recsBefore, records(t, db)); diff != "" {
 			t.Errorf("unchanged pass changed records:\n%s", diff)
 		}
-		// Only the listing went to Ironic: one page, the fields the mapping needs.
+		// Only the listing went to Ironic: one page, the fields the mapping needs and
+		// those the dashboard shows.
 		reqs := s.Requests()
 		last := reqs[len(reqs)-1]
-		if last.Path != "/v1/nodes" || last.Query.Get("fields") != "uuid,resource_class,traits,maintenance,power_state,provision_state,instance_uuid,conductor_group,owner,lessee,shard" {
+		if last.Path != "/v1/nodes" || last.Query.Get("fields") != "uuid,resource_class,traits,maintenance,power_state,provision_state,instance_uuid,conductor_group,owner,lessee,shard,"+
+			"name,target_provision_state,maintenance_reason,last_error,fault,retired" {
 			t.Errorf("last request %s %v", last.Path, last.Query)
 		}
 	})

@@ -302,3 +302,19 @@ func (db *DB) UpdateInstance(ctx context.Context, in baremetal.Instance) (bareme
 	}
 	return out, nil
 }
+
+// InstancesVersion is a summary of the instance records that changes whenever one is
+// created or written (generations only grow; a record is never deleted).
+type InstancesVersion struct {
+	Count, GenerationSum int64
+}
+
+// InstancesVersion returns the instance records' current version: one aggregate query.
+func (db *DB) InstancesVersion(ctx context.Context) (InstancesVersion, error) {
+	var v InstancesVersion
+	err := db.readRow(ctx, `SELECT COUNT(*), COALESCE(SUM(generation), 0) FROM instances`).Scan(&v.Count, &v.GenerationSum)
+	if err != nil {
+		return v, fmt.Errorf("instances version: %w", err)
+	}
+	return v, nil
+}
