@@ -98,8 +98,8 @@ type Reconciler struct {
 	// beforeApply, when set (tests), runs before each Apply of Refresh.
 	beforeApply func()
 
-	status status // what passes have done, for Status
-	hist history // recent passes and the last listing (History, LastListing)
+	status status  // what passes have done, for Status
+	hist   history // recent passes and the last listing (History, LastListing)
 }
 
 // fullReadEvery bounds how many passes may reuse the records read by an earlier one.
