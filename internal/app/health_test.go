@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"ingot/internal/app"
+	"ingot/internal/app/apptest"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
 	"ingot/internal/keystone/keystonetest"
@@ -70,7 +71,7 @@ func sqliteConfig(t *testing.T) (app.Config, string) {
 func TestHealthEndpoints(t *testing.T) {
 	cfg, path := sqliteConfig(t)
 	cfg.HealthcheckDisableFile = filepath.Join(t.TempDir(), "disable")
-	base := "http://" + serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))).String()
+	base := "http://" + apptest.Serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))).String()
 
 	for _, tt := range []struct {
 		method, path string
@@ -147,7 +148,7 @@ func TestHealthTracker(t *testing.T) {
 	cfg, _ := sqliteConfig(t)
 	cfg.IronicURL = s.URL
 	cfg.SyncInterval = time.Second
-	base := "http://" + serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))).String()
+	base := "http://" + apptest.Serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))).String()
 
 	body := waitFor(t, base+"/readyz", 503, "[-]tracker failed: no tracker pass completed yet (")
 	if !strings.Contains(body, "[+]database ok") || !strings.Contains(body, "503") {
@@ -230,7 +231,7 @@ func TestHealthAnonymousUnderKeystone(t *testing.T) {
 	cfg.KeystoneURL = ks.URL + "/v3"
 	cfg.KeystoneUsername, cfg.KeystonePassword = keystonetest.ServiceUser, keystonetest.ServicePassword
 	cfg.KeystoneProject = keystonetest.ServiceProject
-	base := "http://" + serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))).String()
+	base := "http://" + apptest.Serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))).String()
 	for _, tt := range []struct {
 		path   string
 		status int

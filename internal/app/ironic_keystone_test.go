@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"ingot/internal/app"
+	"ingot/internal/app/apptest"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
 	"ingot/internal/keystone"
@@ -90,7 +91,7 @@ func TestRunIronicFromCatalog(t *testing.T) {
 	ki := newKeystoneIronic(t)
 	ids := ki.enroll(t, "kc-0", "kc-1")
 	rec := &recorder{}
-	base := "http://" + serve(t, ki.config(t), slog.New(rec)).String()
+	base := "http://" + apptest.Serve(t, ki.config(t), slog.New(rec)).String()
 	admin := ki.ks.Issue(keystonetest.Token{UserID: "a1", ProjectID: "admin", Roles: []string{"admin", "member", "reader"}})
 
 	waitProviders(t, base, admin, ids)
@@ -178,7 +179,7 @@ func TestRunIronicFromCatalogWaitsForKeystone(t *testing.T) {
 	cfg := ki.config(t)
 	cfg.KeystoneURL = front.URL + "/v3"
 	rec := &recorder{}
-	base := "http://" + serve(t, cfg, slog.New(rec)).String()
+	base := "http://" + apptest.Serve(t, cfg, slog.New(rec)).String()
 	if got := rec.find("waiting for Keystone to read Ironic's endpoint from the catalog", "HTTP 503"); len(got) != 1 {
 		t.Errorf("waits logged: %q, want 1", got)
 	}
@@ -193,7 +194,7 @@ func TestRunKeystoneWithoutIronic(t *testing.T) {
 	cfg := ki.config(t)
 	cfg.IronicFromCatalog = false
 	rec := &recorder{}
-	serve(t, cfg, slog.New(rec))
+	apptest.Serve(t, cfg, slog.New(rec))
 	if got := rec.find("ironic tracker started", ""); len(got) > 0 {
 		t.Errorf("the tracker started: %q", got)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"ingot/internal/app"
+	"ingot/internal/app/apptest"
 	"ingot/internal/keystone/keystonetest"
 )
 
@@ -22,7 +23,7 @@ func TestRunKeystone(t *testing.T) {
 	cfg.KeystoneURL = ks.URL + "/v3"
 	cfg.KeystoneUsername, cfg.KeystonePassword = keystonetest.ServiceUser, keystonetest.ServicePassword
 	cfg.KeystoneProject = keystonetest.ServiceProject
-	base := "http://" + serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))).String()
+	base := "http://" + apptest.Serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))).String()
 	if n := ks.Auths.Load(); n != 1 {
 		t.Errorf("service authentications at start = %d, want 1", n)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"ingot/internal/app"
+	"ingot/internal/app/apptest"
 	"ingot/internal/baremetal"
 	"ingot/internal/instanceapi"
 	"ingot/internal/instanceapi/client"
@@ -53,7 +54,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 	cfg.SyncInterval = time.Second
 	cfg.DeployWatchInterval = 50 * time.Millisecond
 	log := slog.New(slog.NewJSONHandler(io.MultiWriter(logs, t.Output()), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	base := "http://" + serve(t, cfg, log).String()
+	base := "http://" + apptest.Serve(t, cfg, log).String()
 	scrape := func() metricstest.Families { return metricstest.Scrape(t, base+"/metrics") }
 	waitFor := func(what string, ok func(metricstest.Families) bool) metricstest.Families {
 		t.Helper()
@@ -250,7 +251,7 @@ func TestMetricsOff(t *testing.T) {
 	cfg.ListenAddr = "127.0.0.1:0"
 	cfg.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "ingot.db")
 	cfg.Metrics = false
-	base := "http://" + serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))).String()
+	base := "http://" + apptest.Serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), nil))).String()
 	req, _ := http.NewRequest("GET", base+"/metrics", nil)
 	req.Header.Set("X-Auth-Token", "admin")
 	resp, err := http.DefaultClient.Do(req)

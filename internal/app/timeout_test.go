@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ingot/internal/app"
+	"ingot/internal/app/apptest"
 )
 
 // TestSlowClientIsCutOff sends a request's headers and then trickles its body, one byte a
@@ -19,7 +20,7 @@ func TestSlowClientIsCutOff(t *testing.T) {
 	cfg.ListenAddr = "127.0.0.1:0"
 	cfg.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "ingot.db")
 	cfg.ReadTimeout = time.Second
-	addr := serve(t, cfg, slog.New(slog.DiscardHandler))
+	addr := apptest.Serve(t, cfg, slog.New(slog.DiscardHandler))
 
 	conn, err := net.Dial("tcp", addr.String())
 	if err != nil {

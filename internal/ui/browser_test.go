@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"ingot/internal/app"
+	"ingot/internal/app/apptest"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
 )
@@ -238,25 +239,7 @@ func TestDashboardInBrowser(t *testing.T) {
 // serveApp runs app.Run with cfg until the test ends and returns its address.
 func serveApp(t *testing.T, cfg app.Config) net.Addr {
 	t.Helper()
-	ctx, stop := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	go func() { done <- app.Run(ctx, cfg, log, ready) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("app.Run: %v", err)
-		}
-	})
-	select {
-	case addr := <-ready:
-		return addr
-	case err := <-done:
-		done <- nil // for the cleanup
-		t.Fatalf("app.Run: %v", err)
-		return nil
-	}
+	return apptest.Serve(t, cfg, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
 // TestDashboardFirstLoad measures, in Chromium, the dashboard's first page load at

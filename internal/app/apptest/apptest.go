@@ -1,4 +1,6 @@
-package app_test
+// Package apptest runs app.Run in tests: Serve starts a whole ingot server for the length
+// of a test.
+package apptest
 
 import (
 	"context"
@@ -9,9 +11,9 @@ import (
 	"ingot/internal/app"
 )
 
-// serve runs app.Run with cfg and log until the test ends (then stops it and requires a
+// Serve runs app.Run with cfg and log until the test ends (then stops it and requires a
 // clean stop), and returns the address it listens on; a failed start fails the test.
-func serve(t *testing.T, cfg app.Config, log *slog.Logger) net.Addr {
+func Serve(t testing.TB, cfg app.Config, log *slog.Logger) net.Addr {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
@@ -27,6 +29,7 @@ func serve(t *testing.T, cfg app.Config, log *slog.Logger) net.Addr {
 	case addr := <-ready:
 		return addr
 	case err := <-done:
+		done <- nil // Run has returned: the cleanup must not wait for it again
 		t.Fatalf("app.Run: %v", err)
 		return nil
 	}
