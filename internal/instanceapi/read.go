@@ -1,7 +1,6 @@
 package instanceapi
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -131,10 +130,6 @@ func (rq *request) authorizeInstance(rule string, in baremetal.Instance) error {
 	return err
 }
 
-// maxDeleteAttempts bounds how often delete retries its compare-and-swap when the
-// controller wrote the instance in between.
-const maxDeleteAttempts = 10
-
 // delete serves DELETE /v1/instances/{uuid}: the instance moves to deleting (202 with the
 // instance). An instance already deleting is answered the same way without a write; a
 // deleted one is a 404.
@@ -146,25 +141,17 @@ func (rq *request) delete(id string) error {
 	if err := rq.authorizeInstance(policy.InstanceDelete, in); err != nil {
 		return err
 	}
-	for attempt := 0; ; attempt++ {
-		switch in.State {
-		case baremetal.StateDeleted:
-			return placement.NotFoundf("Instance %s is deleted.", in.UUID)
-		case baremetal.StateDeleting:
-			return rq.send(http.StatusAccepted, Wire(in, rq.url(Prefix+"/"+in.UUID), true))
-		}
-		next := in
-		next.State = baremetal.StateDeleting
-		out, err := rq.h.db.UpdateInstance(rq.ctx, next)
-		if err == nil {
-			rq.h.notify()
-			return rq.send(http.StatusAccepted, Wire(out, rq.url(Prefix+"/"+out.UUID), true))
-		}
-		if !errors.Is(err, placement.ErrConcurrentUpdate) || attempt+1 == maxDeleteAttempts {
-			return err
-		}
-		if in, err = rq.h.db.Instance(rq.ctx, in.UUID); err != nil {
-			return err
-		}
+	switch in.State {
+	case baremetal.StateDeleted:
+		return placement.NotFoundf("Instance %s is deleted.", in.UUID)
+	case baremetal.StateDeleting:
+		return rq.send(http.StatusAccepted, Wire(in, rq.url(Prefix+"/"+in.UUID), true))
 	}
+	// One write, whatever the controller writes meanwhile (no compare-and-swap to lose).
+	out, err := rq.h.db.DeleteInstance(rq.ctx, in.UUID)
+	if err != nil {
+		return err
+	}
+	rq.h.notify()
+	return rq.send(http.StatusAccepted, Wire(out, rq.url(Prefix+"/"+out.UUID), true))
 }

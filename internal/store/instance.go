@@ -303,6 +303,48 @@ func (db *DB) UpdateInstance(ctx context.Context, in baremetal.Instance) (bareme
 	return out, nil
 }
 
+// DeleteInstance moves the instance to deleting in one write, whatever its generation:
+// a user's delete must not lose to the controller's writes of the same record, which
+// fail their own compare-and-swap on the incremented generation and read the record
+// again. Its task, node and the rest are kept; the controller's tear-down takes it from
+// there. An instance already deleting is returned as stored without a write; a deleted or
+// missing one is KindNotFound.
+func (db *DB) DeleteInstance(ctx context.Context, uuid string) (baremetal.Instance, error) {
+	var from []any
+	var marks []string
+	for _, s := range baremetal.States {
+		if s != baremetal.StateDeleting && baremetal.CanMove(s, baremetal.StateDeleting) {
+			from = append(from, string(s))
+			marks = append(marks, "?")
+		}
+	}
+	var out baremetal.Instance
+	err := db.write(ctx, func(t *tx) error {
+		if _, err := t.exec(`UPDATE instances SET state = ?, generation = generation + 1, updated_at = ?
+			WHERE uuid = ? AND state IN (`+strings.Join(marks, ", ")+`)`,
+			append([]any{string(baremetal.StateDeleting), t.now, uuid}, from...)...); err != nil {
+			return err
+		}
+		var err error
+		out, err = scanInstance(t.queryRow(`SELECT `+instanceColumns+` FROM instances WHERE uuid = ?`, uuid))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return placement.NotFoundf("No instance with UUID %s.", uuid)
+		case err != nil:
+			return err
+		case out.State == baremetal.StateDeleted:
+			return placement.NotFoundf("Instance %s is deleted.", uuid)
+		case out.State != baremetal.StateDeleting:
+			return placement.Conflictf("Instance %s cannot move from %s to %s.", uuid, out.State, baremetal.StateDeleting)
+		}
+		return nil
+	})
+	if err != nil {
+		return baremetal.Instance{}, fmt.Errorf("delete instance %s: %w", uuid, err)
+	}
+	return out, nil
+}
+
 // InstancesVersion is a summary of the instance records that changes whenever one is
 // created or written (generations only grow; a record is never deleted).
 type InstancesVersion struct {

@@ -490,3 +490,43 @@ func TestCreateInstanceRace(t *testing.T) {
 		}
 	})
 }
+
+// TestDeleteInstance: a delete moves the record to deleting in one write whatever its
+// generation, keeps the rest, is answered without a write when already deleting, and is
+// not found for a deleted or missing instance.
+func TestDeleteInstance(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clock(db)
+		in := mustCreateInstance(t, db, newInstance(1, "p1"))
+		u := in
+		u.Task, u.Node, u.Locked = baremetal.TaskDeploying, "node-a", true
+		u, err := db.UpdateInstance(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.DeleteInstance(ctx, in.UUID) // in.Generation is stale: no matter
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := u
+		want.State, want.Generation, want.UpdatedAt = baremetal.StateDeleting, u.Generation+1, got.UpdatedAt
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("deleted (-want +got):\n%s", diff)
+		}
+		again, err := db.DeleteInstance(ctx, in.UUID)
+		if err != nil || again.Generation != got.Generation {
+			t.Errorf("second delete: generation %d, %v; want %d, nil (no write)", again.Generation, err, got.Generation)
+		}
+		done := got
+		done.State, done.Node, done.Locked = baremetal.StateDeleted, "", false
+		if _, err := db.UpdateInstance(ctx, done); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{in.UUID, instanceUUID(99)} {
+			if _, err := db.DeleteInstance(ctx, id); !errors.Is(err, placement.ErrNotFound) {
+				t.Errorf("delete %s: %v; want not found", id, err)
+			}
+		}
+	})
+}
