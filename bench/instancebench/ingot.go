@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
+	"ingot/internal/uuid"
 	"net"
 	"net/http"
 	"os"
@@ -174,15 +173,6 @@ func (r *ingotRunner) candidates(ctx context.Context, class string) (int, error)
 	return len(body.ProviderSummaries), nil
 }
 
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // instanceRound sends c concurrent creates for c free nodes and follows them, listing the
 // round's nodes in Ironic (for the lock: instance_uuid set) and ingot's instances (for
 // active) once per tick; then deletes them all and waits for the nodes.
@@ -210,7 +200,7 @@ func instanceRound(ctx context.Context, r *ingotRunner, fl *fleet, c int, tick, 
 	errs := make([]error, c)
 	byUUID := map[string]int{}
 	for i := range ids {
-		ids[i] = newUUID()
+		ids[i] = uuid.New()
 		byUUID[ids[i]] = i
 	}
 	start := make(chan struct{})

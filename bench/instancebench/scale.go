@@ -16,6 +16,7 @@ import (
 	"ingot/internal/backoff"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
+	"ingot/internal/uuid"
 )
 
 // The scale run (-fake N): N concurrent creates on N nodes of the fake Ironic, which charges
@@ -167,7 +168,7 @@ func scaleRun(ctx context.Context, n int, deploy, teardown time.Duration, serial
 
 	uuids := make([]string, n)
 	for i := range uuids {
-		uuids[i] = newUUID()
+		uuids[i] = uuid.New()
 	}
 	cl.take()
 	progress("scale: %d concurrent creates", n)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"ingot/internal/uuid"
 	"net/http"
 	"os"
 	"strings"
@@ -159,7 +160,7 @@ func TestIronicBehindKeystone(t *testing.T) {
 	}
 
 	t.Log("a project member's instance is deployed on one of them, then deleted")
-	id := newUUID()
+	id := uuid.New()
 	body := instanceapi.CreateRequest{UUID: id, Name: "cloud-1",
 		Request: baremetal.Request{ResourceClass: nodes.class},
 		Image:   baremetal.Image{Source: "http://images.example.invalid/cloud.qcow2", Checksum: "0b8c5d7f0f1c2a3b4c5d6e7f8a9b0c1d"},
@@ -321,13 +322,4 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, fn func() error
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-}
-
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

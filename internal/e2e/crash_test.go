@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"ingot/internal/uuid"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -83,7 +84,7 @@ func runCrash(t *testing.T, r ironictest.Real) {
 		}
 		var ops []op
 		for range k {
-			id := newUUID()
+			id := uuid.New()
 			order = append(order, id)
 			want[id] = "active"
 			created++

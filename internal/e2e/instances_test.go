@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"ingot/internal/uuid"
 	"net/http"
 	"sync"
 	"testing"
@@ -37,7 +38,7 @@ func TestInstancesRealIronic(t *testing.T) {
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			ids[i] = newUUID()
+			ids[i] = uuid.New()
 			wg.Go(func() {
 				_, code, err := a.create(t.Context(), createBody(ids[i], fmt.Sprintf("e2e-%d", i), tn.class, ""))
 				if err == nil && code != http.StatusAccepted {
@@ -134,7 +135,7 @@ func TestInstancesRealIronic(t *testing.T) {
 		a := newAPI(p.base, project)
 		waitCandidates(t, a, tn, 2)
 
-		id := newUUID()
+		id := uuid.New()
 		if _, code, err := a.create(t.Context(), createBody(id, "e2e-resched", tn.class, "")); err != nil || code != http.StatusAccepted {
 			t.Fatalf("create: %d %v", code, err)
 		}
@@ -168,7 +169,7 @@ func TestInstancesRealIronic(t *testing.T) {
 		a := newAPI(p.base, "e2e-pin")
 		waitCandidates(t, a, tn, 2)
 
-		ids := []string{newUUID(), newUUID()}
+		ids := []string{uuid.New(), uuid.New()}
 		var wg sync.WaitGroup
 		for i, id := range ids {
 			wg.Go(func() {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"ingot/internal/uuid"
 	"net/http"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func TestInvariantCheckCatches(t *testing.T) {
 	}
 
 	// An active instance: the baseline holds.
-	id := newUUID()
+	id := uuid.New()
 	if _, code, err := a.create(t.Context(), createBody(id, "inv", tn.class, "")); err != nil || code != http.StatusAccepted {
 		t.Fatalf("create: %d %v", code, err)
 	}
@@ -56,12 +57,12 @@ func TestInvariantCheckCatches(t *testing.T) {
 	}
 
 	// A node locked by a uuid that is no instance of ours.
-	s.UpdateNode(free, func(n *ironic.Node) { n.InstanceUUID = newUUID() })
+	s.UpdateNode(free, func(n *ironic.Node) { n.InstanceUUID = uuid.New() })
 	want("a foreign lock", "which is no live instance")
 	s.UpdateNode(free, func(n *ironic.Node) { n.InstanceUUID = "" })
 
 	// An allocation in Placement with no instance behind it.
-	stray := newUUID()
+	stray := uuid.New()
 	if _, err := a.cl.Placement(t.Context(), http.MethodPut, "/allocations/"+stray, map[string]any{
 		"allocations": map[string]any{free: map[string]any{"resources": map[string]int{tn.rc: 1}}},
 		"project_id":  "e2e-inv", "user_id": "e2e", "consumer_generation": nil, "consumer_type": "INSTANCE",

@@ -2,10 +2,10 @@ package instanceapi
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"ingot/internal/uuid"
 	"io"
 	"mime"
 	"net/http"
@@ -76,7 +76,7 @@ func (rq *request) create() error {
 		return err
 	}
 	if req.UUID == "" {
-		req.UUID = newUUID()
+		req.UUID = uuid.New()
 	}
 	in := baremetal.Instance{
 		UUID: req.UUID, Name: req.Name, ProjectID: project, UserID: rq.creds.UserID,
@@ -394,13 +394,4 @@ func checkConfigDrive(cd *baremetal.ConfigDrive) error {
 		}
 	}
 	return nil
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

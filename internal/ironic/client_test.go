@@ -19,6 +19,7 @@ import (
 
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
+	"ingot/internal/uuid"
 )
 
 // zeroSource is a rand.Source whose Float64 is always 0, so every backoff is exactly half
@@ -461,7 +462,7 @@ func TestConflictIsNotRetried(t *testing.T) {
 	ids := seed(s, 1)
 	c := newClient(t, target{url: s.URL}, ironic.Config{})
 	s.LockNode(ids[0], "conductor-2")
-	_, err := c.PatchNode(t.Context(), ids[0], ironic.ClaimOps(newUUID()))
+	_, err := c.PatchNode(t.Context(), ids[0], ironic.ClaimOps(uuid.New()))
 	wantErr(t, "PatchNode on a locked node", err, ironic.ErrNodeLocked)
 	wantErr(t, "PatchNode on a locked node", err, ironic.ErrConflict)
 	if errors.Is(err, ironic.ErrAssociated) {
@@ -502,7 +503,7 @@ func TestKeepAlive(t *testing.T) {
 
 func TestAsyncTransitions(t *testing.T) {
 	s := ironictest.NewServer(t, ironictest.WithAsync())
-	ids := s.AddNodes(1, func(int) ironic.Node { return ironic.Node{ProvisionState: "active", InstanceUUID: newUUID()} })
+	ids := s.AddNodes(1, func(int) ironic.Node { return ironic.Node{ProvisionState: "active", InstanceUUID: uuid.New()} })
 	c := newClient(t, target{url: s.URL}, ironic.Config{})
 	ctx := t.Context()
 	if err := c.SetProvisionState(ctx, ids[0], ironic.TargetDeleted, ironic.ProvisionOptions{}); err != nil {
@@ -539,7 +540,7 @@ func TestDeployWithConfigDrive(t *testing.T) {
 	ids := seed(s, 1)
 	c := newClient(t, target{url: s.URL}, ironic.Config{})
 	ctx := t.Context()
-	inst := newUUID()
+	inst := uuid.New()
 	if _, err := c.PatchNode(ctx, ids[0], ironic.ClaimOps(inst)); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
+	"ingot/internal/uuid"
 )
 
 // deployNodes are the contract's nodes that the deploy subtests may use: available, with
@@ -139,7 +140,7 @@ func runDeployContract(t *testing.T, tg target, c *ironic.Client, dn deployNodes
 
 	t.Run("DeployWithConfigDriveAndTearDown", func(t *testing.T) {
 		id := dn.deploy
-		inst := newUUID()
+		inst := uuid.New()
 		n, err := c.PatchNode(ctx, id, ironic.ClaimOps(inst))
 		if err != nil || n.InstanceUUID != inst {
 			t.Fatalf("claim = %q, %v", n.InstanceUUID, err)
@@ -230,7 +231,7 @@ func runDeployContract(t *testing.T, tg target, c *ironic.Client, dn deployNodes
 			t.Skip("the real Ironic has no [fake] deploy_delay (INGOT_IRONIC_DEPLOY_DELAY): a deploy ends before a second request can meet its lock")
 		}
 		id := dn.deploy
-		inst := newUUID()
+		inst := uuid.New()
 		if _, err := c.PatchNode(ctx, id, ironic.ClaimOps(inst)); err != nil {
 			t.Fatalf("claim: %v", err)
 		}
@@ -259,7 +260,7 @@ func runDeployContract(t *testing.T, tg target, c *ironic.Client, dn deployNodes
 		// (fake) that never calls back, so the deploy waits in "wait call-back" and fails
 		// after [conductor] deploy_callback_timeout (scripts/ironic: CALLBACK_TIMEOUT).
 		id := dn.deploy
-		inst := newUUID()
+		inst := uuid.New()
 		_, err := c.PatchNode(ctx, id, []ironic.PatchOp{ironic.ReplaceOp("/deploy_interface", "bogus")})
 		wantErr(t, "deploy_interface bogus", err, ironic.ErrInvalid)
 		n, err := c.PatchNode(ctx, id, append(ironic.ClaimOps(inst), ironic.ReplaceOp("/deploy_interface", "custom-agent")))
@@ -307,7 +308,7 @@ func runDeployContract(t *testing.T, tg target, c *ironic.Client, dn deployNodes
 
 	t.Run("ClaimConflicts", func(t *testing.T) {
 		a, b := dn.silvers[0], dn.silvers[1]
-		inst, inst2 := newUUID(), newUUID()
+		inst, inst2 := uuid.New(), uuid.New()
 		wantErr(t, "claim", func() error { _, err := c.PatchNode(ctx, a, ironic.ClaimOps(inst)); return err }(), nil)
 		_, err := c.PatchNode(ctx, a, ironic.ClaimOps(inst2))
 		if !errors.Is(err, ironic.ErrAssociated) || errors.Is(err, ironic.ErrInstanceAssociated) || errors.Is(err, ironic.ErrNodeLocked) {

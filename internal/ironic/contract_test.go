@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"ingot/internal/uuid"
 	"io"
 	"log/slog"
 	"net/http"
@@ -87,11 +88,6 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func newUUID() string {
-	h := randomHex(16)
-	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -376,7 +372,7 @@ func runContract(t *testing.T, tg target) {
 		wantErr(t, "remove a missing key", err, ironic.ErrInvalid)
 		_, err = c.PatchNode(ctx, id, []ironic.PatchOp{{Op: "test", Path: "/name", Value: "x"}})
 		wantErr(t, "op test", err, ironic.ErrInvalid)
-		_, err = c.PatchNode(ctx, id, []ironic.PatchOp{ironic.ReplaceOp("/uuid", newUUID())})
+		_, err = c.PatchNode(ctx, id, []ironic.PatchOp{ironic.ReplaceOp("/uuid", uuid.New())})
 		wantErr(t, "replace /uuid", err, ironic.ErrInvalid)
 		n, err = c.PatchNode(ctx, id, []ironic.PatchOp{ironic.ReplaceOp("/conductor_group", strings.ToUpper(tg.group))})
 		if err != nil || n.ConductorGroup != tg.group {
@@ -388,7 +384,7 @@ func runContract(t *testing.T, tg target) {
 
 	t.Run("InstanceClaim", func(t *testing.T) {
 		id, other := golds[1], golds[2]
-		inst, inst2 := newUUID(), newUUID()
+		inst, inst2 := uuid.New(), uuid.New()
 		claim := func(node, instance string) error {
 			_, err := c.PatchNode(ctx, node, []ironic.PatchOp{ironic.AddOp("/instance_uuid", instance)})
 			return err
@@ -461,7 +457,7 @@ func runContract(t *testing.T, tg target) {
 
 	t.Run("ProvisionCycle", func(t *testing.T) {
 		id := golds[1]
-		inst := newUUID()
+		inst := uuid.New()
 		if _, err := c.PatchNode(ctx, id, []ironic.PatchOp{ironic.AddOp("/instance_uuid", inst)}); err != nil {
 			t.Fatalf("claim: %v", err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
+	"ingot/internal/uuid"
 )
 
 // TestWatchManyDeploys deploys 1,000 nodes in ten waves a second apart on a fake Ironic
@@ -32,7 +33,7 @@ func TestWatchManyDeploys(t *testing.T) {
 		go func() {
 			for w := range waves {
 				for _, id := range ids[w*nodes/waves : (w+1)*nodes/waves] {
-					if _, err := c.PatchNode(ctx, id, ironic.ClaimOps(newUUID())); err != nil {
+					if _, err := c.PatchNode(ctx, id, ironic.ClaimOps(uuid.New())); err != nil {
 						t.Errorf("claim: %v", err)
 						return
 					}

@@ -10,6 +10,7 @@ import (
 	"ingot/internal/jsonstring"
 	"ingot/internal/placement"
 	"ingot/internal/store"
+	"ingot/internal/uuid"
 )
 
 type link struct {
@@ -199,7 +200,7 @@ func (s *Server) handleCreateProvider(rq *request) error {
 	if body.UUID != "" {
 		np.UUID, _ = canonicalUUID(body.UUID)
 	} else {
-		np.UUID = newUUID()
+		np.UUID = uuid.New()
 	}
 	if body.ParentUUID != nil {
 		np.ParentUUID = *body.ParentUUID

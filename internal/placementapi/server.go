@@ -2,9 +2,9 @@ package placementapi
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
+	"ingot/internal/uuid"
 	"io"
 	"log/slog"
 	"net/http"
@@ -226,11 +226,7 @@ func (rq *request) negotiate() error {
 var requestIDPattern = regexp.MustCompile(`^req-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("req-%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return "req-" + uuid.New()
 }
 
 // dispatch applies the endpoint's decorators in upstream's order (version gate, content
@@ -370,11 +366,6 @@ func (rq *request) queryDict() map[string]any {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	return newRequestID()[len("req-"):]
-}
 
 // checkContentType requires a JSON request body (upstream's require_content).
 func (rq *request) checkContentType() error {

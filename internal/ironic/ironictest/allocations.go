@@ -2,6 +2,7 @@ package ironictest
 
 import (
 	"encoding/json"
+	"ingot/internal/uuid"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -155,7 +156,7 @@ func (s *Server) handleCreateAllocation(w http.ResponseWriter, r *http.Request, 
 		a.Owner = *body.Owner
 	}
 	if a.UUID == "" {
-		a.UUID = newUUID()
+		a.UUID = uuid.New()
 	} else if s.allocs[a.UUID] != nil {
 		return errorf(http.StatusConflict, "Allocation with UUID %s already exists.", a.UUID)
 	}

@@ -3,6 +3,7 @@ package ironictest
 import (
 	"cmp"
 	"encoding/json"
+	"ingot/internal/uuid"
 	"maps"
 	"net/http"
 	"slices"
@@ -63,7 +64,7 @@ func (s *Server) AddNodes(n int, gen func(i int) ironic.Node) []string {
 func (s *Server) addLocked(in ironic.Node) string {
 	n := &node{Node: in}
 	if n.UUID == "" {
-		n.UUID = newUUID()
+		n.UUID = uuid.New()
 	}
 	n.UUID = strings.ToLower(n.UUID)
 	if n.Driver == "" {

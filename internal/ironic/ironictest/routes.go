@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"ingot/internal/uuid"
 	"net/http"
 	"strings"
 
@@ -114,7 +115,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, mux *http.ServeMu
 			if msg == "" {
 				msg = defaultMessage(f.Status)
 			}
-			w.Header().Set("Openstack-Request-Id", "req-"+newUUID())
+			w.Header().Set("Openstack-Request-Id", "req-"+uuid.New())
 			writeError(w, f.Status, msg)
 			return
 		}
@@ -150,7 +151,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, mux *http.ServeMu
 		}
 		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, caller))
 	}
-	w.Header().Set("Openstack-Request-Id", "req-"+newUUID())
+	w.Header().Set("Openstack-Request-Id", "req-"+uuid.New())
 
 	w.Header().Set("X-OpenStack-Ironic-API-Minimum-Version", s.minVersion.String())
 	w.Header().Set("X-OpenStack-Ironic-API-Maximum-Version", s.maxVersion.String())

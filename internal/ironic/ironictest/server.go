@@ -2,8 +2,6 @@ package ironictest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 
 	"fmt"
@@ -438,16 +436,6 @@ func (s *Server) matchFault(r *http.Request) *Fault {
 		return &ff
 	}
 	return nil
-}
-
-// newUUID returns a random version 4 UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
 // isUUID reports whether s looks like a canonical UUID.

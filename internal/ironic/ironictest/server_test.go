@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"ingot/internal/uuid"
 	"io"
 	"net/http"
 	"net/url"
@@ -411,7 +412,7 @@ func TestRealLatency(t *testing.T) {
 		var wg sync.WaitGroup
 		for _, id := range ids[:10] {
 			wg.Go(func() {
-				if _, err := c.PatchNode(ctx, id, ironic.ClaimOps(newUUID())); err != nil {
+				if _, err := c.PatchNode(ctx, id, ironic.ClaimOps(uuid.New())); err != nil {
 					t.Error(err)
 				}
 			})
