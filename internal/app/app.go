@@ -81,7 +81,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		}
 		authn = keystone.Credentials
 	}
-	routes := NewRoutes(placementapi.New(db, placementapi.Options{
+	placementAPI := placementapi.New(db, placementapi.Options{
 		Authenticate: authn,
 		Policy:       enforcer,
 		Logger:       log.With("component", "placementapi"),
@@ -91,8 +91,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 			Randomize:  cfg.RandomizeAllocationCandidates,
 			DepthFirst: cfg.AllocationCandidatesStrategy == "depth-first",
 		},
-	}))
+	})
+	routes := NewRoutes(placementAPI)
 	// Other APIs mount beside the Placement API here.
+	routes.Mount(placementapi.ExplainPath, placementAPI.Explain())
 	routes.Mount(instanceapi.Prefix, instanceapi.New(db, instanceapi.Options{
 		Authenticate: authn,
 		Policy:       enforcer,

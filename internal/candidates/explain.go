@@ -1,6 +1,7 @@
 package candidates
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -462,4 +463,60 @@ func sortedCounts(m map[string]int) []Count {
 		return strings.Compare(a.What, b.What)
 	})
 	return out
+}
+
+// Summary is the group's funnel on one line, as an operator reads it: "2 of 15 providers
+// eligible; 2 resource_class [CUSTOM_GOLD: 2], 3 required_traits [HW_CPU_X86_AVX2: 3]"
+// (steps that removed nothing are left out).
+func (g GroupExplanation) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d providers eligible", len(g.Eligible), g.Considered)
+	writeSteps(&b, g.Steps)
+	return b.String()
+}
+
+// Summary is the combination on one line: trees with candidates, the steps that removed
+// trees, the rejected choices and the candidates found and returned.
+func (c Combination) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d trees with candidates", c.TreesWithCandidates, c.Trees)
+	writeSteps(&b, c.Steps)
+	for i, r := range c.Rejected {
+		if i == 0 {
+			b.WriteString("; choices rejected:")
+		} else {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, " %d %s", r.N, r.Kind)
+	}
+	fmt.Fprintf(&b, "; %d candidates found, %d returned", c.Found, c.Returned)
+	if c.Limit > 0 {
+		fmt.Fprintf(&b, " (limit %d)", c.Limit)
+	}
+	if c.Stopped != "" {
+		fmt.Fprintf(&b, "; search stopped early (%s)", c.Stopped)
+	}
+	return b.String()
+}
+
+func writeSteps(b *strings.Builder, steps []Step) {
+	sep := "; "
+	for _, s := range steps {
+		if s.Removed == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "%s%d %s", sep, s.Removed, s.Name)
+		sep = ", "
+		for i, c := range s.By {
+			if i == 0 {
+				b.WriteString(" [")
+			} else {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(b, "%s: %d", c.What, c.N)
+			if i == len(s.By)-1 {
+				b.WriteString("]")
+			}
+		}
+	}
 }
