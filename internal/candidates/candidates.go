@@ -452,7 +452,7 @@ func fits(p *fleet.Provider, amt Amount) Reason {
 		return ReasonClassAbsent
 	case !inv.CheckAmount(amt.N):
 		return ReasonUnits
-	case !inv.Fits(inv.Used, amt.N):
+	case !inv.HasRoom(inv.Used, amt.N):
 		return ReasonCapacity
 	}
 	return Kept
