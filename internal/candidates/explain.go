@@ -160,7 +160,10 @@ func newRecorder(v *fleet.View, groups int) *recorder {
 }
 
 // note records that slot got to reason r (detail d) in group gi; a provider keeps the
-// furthest it got.
+// furthest it got. The recorder's methods are not inlined, so that the search's loops
+// stay as small as without them.
+//
+//go:noinline
 func (rec *recorder) note(gi int, slot int32, r Reason, d int) {
 	if rec.rootFail >= 0 {
 		r, d = ReasonRoot, rec.rootFail
@@ -170,12 +173,14 @@ func (rec *recorder) note(gi int, slot int32, r Reason, d int) {
 	}
 }
 
+//go:noinline
 func (rec *recorder) noteAll(gi int, slots []int32, r Reason) {
 	for _, s := range slots {
 		rec.note(gi, s, r, 0)
 	}
 }
 
+//go:noinline
 func (rec *recorder) reject(kind string, slot int32) {
 	r := rec.rejects[kind]
 	if r == nil {
@@ -199,6 +204,8 @@ func containsSlot(slots []int32, s int32) bool {
 
 // rejected records why the choice of c was rejected after its amounts were added: they
 // did not fit, or the unsuffixed group's traits are not met.
+//
+//go:noinline
 func (w *walker) rejected(fit bool, c int32) {
 	if !fit {
 		w.s.rec.reject(RejectCapacity, c)
