@@ -32,7 +32,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: ingot serve [flags] | ingot instance COMMAND | ingot version")
+		fmt.Fprintln(stderr, "usage: ingot serve [flags] | ingot instance COMMAND | ingot candidates explain [flags] | ingot version")
 		return 2
 	}
 	switch args[0] {
@@ -46,11 +46,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return instanceCmd(ctx, args[1:], os.Getenv, stdout, stderr)
+	case "candidates":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return candidatesCmd(ctx, args[1:], os.Getenv, stdout, stderr)
 	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, "usage: ingot serve [flags] | ingot instance COMMAND | ingot version")
+		fmt.Fprintln(stdout, "usage: ingot serve [flags] | ingot instance COMMAND | ingot candidates explain [flags] | ingot version")
 		return 0
 	}
-	fmt.Fprintf(stderr, "ingot: unknown command %q (want serve, instance or version)\n", args[0])
+	fmt.Fprintf(stderr, "ingot: unknown command %q (want serve, instance, candidates or version)\n", args[0])
 	return 2
 }
 

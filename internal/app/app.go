@@ -110,7 +110,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		validator = newValidator(session, cfg, log)
 		authn = keystone.Credentials
 	}
-	routes := NewRoutes(placementapi.New(db, placementapi.Options{
+	placementAPI := placementapi.New(db, placementapi.Options{
 		Authenticate: authn,
 		Policy:       enforcer,
 		Logger:       log.With("component", "placementapi"),
@@ -121,7 +121,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 			Randomize:  cfg.RandomizeAllocationCandidates,
 			DepthFirst: cfg.AllocationCandidatesStrategy == "depth-first",
 		},
-	}))
+	})
+	routes := NewRoutes(placementAPI)
 	// Other APIs mount beside the Placement API here. The health endpoints: at shutdown
 	// /readyz answers 503 from the moment the work stage stops (and for --shutdown-delay),
 	// before the listener closes.
@@ -130,6 +131,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		routes.Mount(p, hh)
 	}
 	g.Add(StageWork, Func("health", hh.Drainer(cfg.ShutdownDelay)))
+	routes.Mount(placementapi.ExplainPath, placementAPI.Explain())
 	routes.Mount(instanceapi.Prefix, instanceapi.New(db, instanceapi.Options{
 		Authenticate: authn,
 		Policy:       enforcer,

@@ -98,7 +98,7 @@ const DefaultMaxSteps = 2_000_000
 
 // Find searches v for the candidates of req.
 func Find(v *fleet.View, req Request) Result {
-	s := newSearch(v, req)
+	s := newSearch(v, req, nil)
 	if s == nil {
 		return Result{}
 	}
@@ -109,8 +109,13 @@ func Find(v *fleet.View, req Request) Result {
 type groupState struct {
 	Group
 	unsuffixed bool
-	treeRoot   int32 // slot of the in_tree root, -1 for none
+	treeRoot   int32 // slot of the in_tree root, noTree for none (unknownTree: no such provider)
 }
+
+const (
+	noTree      int32 = -1
+	unknownTree int32 = -2 // explaining only: in_tree names no provider, so no tree matches
+)
 
 // dim is one choice the search makes: a provider for one class of the unsuffixed group, or
 // a provider for a whole suffixed group.
@@ -145,6 +150,9 @@ type search struct {
 	steps      int
 	done       bool
 	out        []Candidate
+	// rec, when set, records why providers were kept or left out (Explain); nil on the
+	// ordinary path.
+	rec *recorder
 }
 
 // walker is the state of the search of one anchor.
@@ -157,13 +165,18 @@ type walker struct {
 	yield func() bool
 }
 
-func newSearch(v *fleet.View, req Request) *search {
-	s := &search{v: v, req: req, seen: map[string]struct{}{}}
+func newSearch(v *fleet.View, req Request, rec *recorder) *search {
+	s := &search{v: v, req: req, seen: map[string]struct{}{}, rec: rec}
 	s.nestedUnaware = !req.NestedAware && v.HasTrees()
 	for _, g := range req.Groups {
-		gs := groupState{Group: g, unsuffixed: g.Suffix == "", treeRoot: -1}
+		gs := groupState{Group: g, unsuffixed: g.Suffix == "", treeRoot: noTree}
 		if g.InTree != "" {
 			p, ok := v.Provider(g.InTree)
+			if !ok && rec != nil {
+				gs.treeRoot = unknownTree
+				s.groups = append(s.groups, gs)
+				continue
+			}
 			if !ok {
 				return nil // an unknown provider matches nothing
 			}
@@ -304,33 +317,43 @@ func (s *search) product() int {
 	return n
 }
 
-func (s *search) rootOK(a int32) bool {
+func (s *search) rootOK(a int32) bool { return s.rootCheck(a) < 0 }
+
+// rootCheck returns -1 when anchor a passes root_required, else the index of the trait it
+// fails: in RootRequired, or len(RootRequired) plus the index in RootForbidden.
+func (s *search) rootCheck(a int32) int {
 	p := s.v.Slot(a)
-	for _, t := range s.req.RootRequired {
+	for i, t := range s.req.RootRequired {
 		if !p.HasTrait(t) {
-			return false
+			return i
 		}
 	}
-	for _, t := range s.req.RootForbidden {
+	for i, t := range s.req.RootForbidden {
 		if p.HasTrait(t) {
-			return false
+			return len(s.req.RootRequired) + i
 		}
 	}
-	return true
+	return -1
 }
 
 // buildDims prepares the dimensions of anchor a; false when some dimension has no choice.
+// When explaining it builds every dimension, empty ones included, so that every group's
+// filters see every provider.
 func (s *search) buildDims(a int32) bool {
 	s.dims = s.dims[:0]
 	s.arena = s.arena[:0]
+	ok := true
 	for gi := range s.groups {
 		g := &s.groups[gi]
 		if g.unsuffixed {
 			for i, amt := range g.Resources {
 				start := len(s.arena)
-				s.unsuffixedChoices(g, a, amt)
+				s.unsuffixedChoices(gi, a, i, amt)
 				if len(s.arena) == start {
-					return false
+					if s.rec == nil {
+						return false
+					}
+					ok = false
 				}
 				s.dims = append(s.dims, dim{group: gi, amounts: g.Resources[i : i+1],
 					choices: s.arena[start:len(s.arena):len(s.arena)], lastOfUnsuffixed: i == len(g.Resources)-1})
@@ -338,94 +361,199 @@ func (s *search) buildDims(a int32) bool {
 			continue
 		}
 		start := len(s.arena)
-		s.suffixedChoices(g, a)
+		s.suffixedChoices(gi, a)
 		if len(s.arena) == start {
-			return false
+			if s.rec == nil {
+				return false
+			}
+			ok = false
 		}
 		s.dims = append(s.dims, dim{group: gi, amounts: g.Resources, choices: s.arena[start:len(s.arena):len(s.arena)]})
 	}
-	return true
+	return ok
 }
 
-// unsuffixedChoices appends the providers that can give amt to the unsuffixed group at
-// anchor a: providers of a's tree, and sharing providers serving a (not with in_tree).
-func (s *search) unsuffixedChoices(g *groupState, a int32, amt Amount) {
-	if g.treeRoot >= 0 && g.treeRoot != a {
+// unsuffixedChoices appends the providers that can give amt (the group's resource i) to
+// the unsuffixed group gi at anchor a: providers of a's tree, and sharing providers serving
+// a (not with in_tree).
+func (s *search) unsuffixedChoices(gi int, a int32, i int, amt Amount) {
+	g := &s.groups[gi]
+	if g.treeRoot != noTree && g.treeRoot != a {
+		if s.rec != nil {
+			s.rec.noteAll(gi, s.v.Tree(a), ReasonInTree)
+			s.rec.noteAll(gi, s.v.SharedWith(a), ReasonInTree)
+		}
 		return
 	}
 	for _, p := range s.v.Tree(a) {
-		if s.unsuffixedOK(g, p, a, amt) {
+		r, d := s.unsuffixedCheck(g, p, a, i, amt, false)
+		if s.rec != nil && r != Kept { // Explain decides on the kept ones per tree
+			s.rec.note(gi, p, r, d)
+		}
+		if r == Kept {
 			s.arena = append(s.arena, p)
 		}
 	}
-	if g.treeRoot >= 0 {
+	if g.treeRoot != noTree {
+		if s.rec != nil {
+			s.rec.noteAll(gi, s.v.SharedWith(a), ReasonInTree)
+		}
 		return
 	}
 	for _, sp := range s.v.SharedWith(a) {
 		if s.v.RootSlot(sp) == a {
 			continue // already considered as a member of the tree
 		}
-		if len(g.MemberOf) > 0 && !memberOf(s.v.Slot(sp), g.MemberOf) {
-			continue
+		r, d := s.unsuffixedCheck(g, sp, a, i, amt, true)
+		if s.rec != nil && r != Kept {
+			s.rec.note(gi, sp, r, d)
 		}
-		if s.unsuffixedOK(g, sp, a, amt) {
+		if r == Kept {
 			s.arena = append(s.arena, sp)
 		}
 	}
 }
 
-func (s *search) unsuffixedOK(g *groupState, slot, anchor int32, amt Amount) bool {
+// unsuffixedCheck returns Kept when the provider in slot can give amt (the group's resource
+// i) to the unsuffixed group at anchor, else the first filter it fails and a detail (the
+// index of the resource, trait or aggregate set at fault). A sharing provider must itself
+// be in the member_of aggregates; another provider may instead have its anchor in them.
+func (s *search) unsuffixedCheck(g *groupState, slot, anchor int32, i int, amt Amount, sharing bool) (Reason, int) {
 	p := s.v.Slot(slot)
-	if !p.Fits(amt.Class, amt.N) {
-		return false
+	if r := fits(p, amt); r != Kept {
+		return r, i
 	}
-	for _, t := range g.Forbidden {
+	for j, t := range g.Forbidden {
 		if p.HasTrait(t) {
-			return false
+			return ReasonForbiddenTraits, j
 		}
 	}
 	anchorP := s.v.Slot(anchor)
-	if len(g.MemberOf) > 0 && !memberOf(p, g.MemberOf) && !memberOf(anchorP, g.MemberOf) {
-		return false
-	}
-	for _, agg := range g.ForbiddenAggs {
-		if p.InAggregate(agg) || anchorP.InAggregate(agg) {
-			return false
+	if len(g.MemberOf) > 0 {
+		if j := unmetAggregates(p, g.MemberOf); j >= 0 && (sharing || unmetAggregates(anchorP, g.MemberOf) >= 0) {
+			return ReasonMemberOf, j
 		}
 	}
-	return true
+	for j, agg := range g.ForbiddenAggs {
+		if p.InAggregate(agg) || anchorP.InAggregate(agg) {
+			return ReasonForbiddenAggregates, j
+		}
+	}
+	return Kept, 0
 }
 
-// suffixedChoices appends the providers that alone satisfy suffixed group g at anchor a:
+// fits returns Kept when amt fits on the provider, else why not: no inventory of the
+// class, the unit rules (min_unit, max_unit, step_size), or the free capacity (existing
+// usage, reserved and allocation_ratio included).
+func fits(p *fleet.Provider, amt Amount) Reason {
+	inv, ok := p.Inventory(amt.Class)
+	switch {
+	case !ok:
+		return ReasonClassAbsent
+	case !inv.CheckAmount(amt.N):
+		return ReasonUnits
+	case !inv.HasRoom(inv.Used, amt.N):
+		return ReasonCapacity
+	}
+	return Kept
+}
+
+// suffixedChoices appends the providers that alone satisfy suffixed group gi at anchor a:
 // members of a's tree, and sharing providers serving a.
-func (s *search) suffixedChoices(g *groupState, a int32) {
+func (s *search) suffixedChoices(gi int, a int32) {
+	g := &s.groups[gi]
 	for _, p := range s.v.Tree(a) {
-		if s.suffixedOK(g, p) {
+		r, d := s.suffixedCheck(g, p)
+		if s.rec != nil {
+			s.rec.note(gi, p, r, d)
+		}
+		if r == Kept {
 			s.arena = append(s.arena, p)
 		}
 	}
 	for _, sp := range s.v.SharedWith(a) {
-		if s.v.RootSlot(sp) != a && s.suffixedOK(g, sp) {
+		if s.v.RootSlot(sp) == a {
+			continue
+		}
+		r, d := s.suffixedCheck(g, sp)
+		if s.rec != nil {
+			s.rec.note(gi, sp, r, d)
+		}
+		if r == Kept {
 			s.arena = append(s.arena, sp)
 		}
 	}
 }
 
-func (s *search) suffixedOK(g *groupState, slot int32) bool {
-	if g.treeRoot >= 0 && s.v.RootSlot(slot) != g.treeRoot {
-		return false
+// suffixedCheck returns Kept when the provider in slot alone satisfies suffixed group g,
+// else the first filter it fails (the filters in Reason order: a class absent on any
+// resource comes before a unit rule or capacity on another) and the index of the resource,
+// trait or aggregate set at fault.
+func (s *search) suffixedCheck(g *groupState, slot int32) (Reason, int) {
+	if g.treeRoot != noTree && s.v.RootSlot(slot) != g.treeRoot {
+		return ReasonInTree, 0
 	}
 	p := s.v.Slot(slot)
-	for _, amt := range g.Resources {
-		if !p.Fits(amt.Class, amt.N) {
-			return false
+	worst, at := Kept, 0
+	for i, amt := range g.Resources {
+		r := fits(p, amt)
+		if r == ReasonClassAbsent {
+			return r, i
+		}
+		if r < worst {
+			worst, at = r, i
 		}
 	}
-	return fleet.MatchTraits(p, g.Required, g.Forbidden) && fleet.MatchAggregates(p, g.MemberOf, g.ForbiddenAggs)
+	if worst != Kept {
+		return worst, at
+	}
+	for i, set := range g.Required {
+		if !hasAny(p, set) {
+			return ReasonRequiredTraits, i
+		}
+	}
+	for i, t := range g.Forbidden {
+		if p.HasTrait(t) {
+			return ReasonForbiddenTraits, i
+		}
+	}
+	if j := unmetAggregates(p, g.MemberOf); j >= 0 {
+		return ReasonMemberOf, j
+	}
+	for i, agg := range g.ForbiddenAggs {
+		if p.InAggregate(agg) {
+			return ReasonForbiddenAggregates, i
+		}
+	}
+	return Kept, 0
 }
 
-func memberOf(p *fleet.Provider, sets [][]string) bool {
-	return fleet.MatchAggregates(p, sets, nil)
+// hasAny reports whether the provider has a trait of the set.
+func hasAny(p *fleet.Provider, set []int64) bool {
+	for _, t := range set {
+		if p.HasTrait(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// unmetAggregates returns the index of the first any-of set of aggregates the provider is
+// directly in none of, or -1.
+func unmetAggregates(p *fleet.Provider, sets [][]string) int {
+	for i, set := range sets {
+		hit := false
+		for _, a := range set {
+			if p.InAggregate(a) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			return i
+		}
+	}
+	return -1
 }
 
 // dfs chooses a provider for dimension d and the ones after it; false stops the search.
@@ -442,9 +570,15 @@ func (w *walker) dfs(d int) bool {
 			return false
 		}
 		if s.req.Isolate && !g.unsuffixed && w.usedBySuffixed(d, c) {
+			if s.rec != nil {
+				s.rec.reject(RejectIsolate, c)
+			}
 			continue
 		}
 		if s.nestedUnaware && w.sharesTree(d, c) {
+			if s.rec != nil {
+				s.rec.reject(RejectOneProviderPerTree, c)
+			}
 			continue
 		}
 		mark := len(w.acc)
@@ -463,6 +597,8 @@ func (w *walker) dfs(d int) bool {
 			if !w.dfs(d + 1) {
 				return false
 			}
+		} else if s.rec != nil {
+			w.rejected(fits, c)
 		}
 		w.chosen = w.chosen[:len(w.chosen)-1]
 		w.undo(dm.amounts, adds, mark)
@@ -550,6 +686,9 @@ func (w *walker) leaf() bool {
 	s := w.s
 	for _, suffixes := range s.req.SameSubtree {
 		if !w.sameSubtree(suffixes) {
+			if s.rec != nil {
+				s.rec.reject(RejectSameSubtree, w.chosen[0])
+			}
 			return true
 		}
 	}
@@ -559,6 +698,9 @@ func (w *walker) leaf() bool {
 	if w.usesSharedProvider() {
 		key := s.candidateKey(c)
 		if _, dup := s.seen[key]; dup {
+			if s.rec != nil {
+				s.rec.reject(RejectDuplicate, w.chosen[0])
+			}
 			return true
 		}
 		s.seen[key] = struct{}{}

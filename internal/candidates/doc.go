@@ -27,4 +27,11 @@
 // MaxCandidates caps it in every case. A flat fleet (one provider per tree, no sharing)
 // costs one pass over the providers that have the class, stopping at Limit. A Memo lets a
 // randomized unlimited search of a successor view reuse the results of unchanged trees.
+//
+// # Explaining
+//
+// Explain answers a request as Find does and says why: per request group, how many
+// providers each filter removed (each provider counted at the first filter it fails), and
+// how the groups combined, tree by tree. It is the same search, run with a recorder: the
+// filters return the reason a provider fails, and the search notes it only when asked.
 package candidates

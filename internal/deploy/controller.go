@@ -433,12 +433,16 @@ func (c *Controller) schedule(ctx context.Context, in baremetal.Instance) (bool,
 	c.randMu.Lock()
 	r := rand.New(rand.NewPCG(c.rand.Uint64(), c.rand.Uint64()))
 	c.randMu.Unlock()
-	nodes, serr := Schedule(ScheduleInput{View: view, Request: in.Spec.Request, ProjectID: in.ProjectID,
-		Excluded: in.Excluded, Tenancy: tenancy, Weigher: c.cfg.Weigher, Rand: r})
+	sin := ScheduleInput{View: view, Request: in.Spec.Request, ProjectID: in.ProjectID,
+		Excluded: in.Excluded, Tenancy: tenancy, Weigher: c.cfg.Weigher, Rand: r}
+	nodes, serr := Schedule(sin)
 	if serr != nil || len(nodes) == 0 {
 		msg := "No node fits the request"
 		if serr != nil {
 			msg += ": " + serr.Error()
+		} else {
+			sin.Nodes = c.lastSeen()
+			msg += ": " + ExplainSchedule(sin).String()
 		}
 		if in.Fault != nil {
 			msg += "; the last attempt failed: " + in.Fault.Message
@@ -808,6 +812,23 @@ func (c *Controller) setTenancy(n ironic.Node) {
 		m[n.UUID] = t
 	}
 	c.tenancy = m
+}
+
+// lastSeen returns the nodes as last seen, by UUID: the tracker's last listing, and the
+// controller's own reads of nodes that listing lacks.
+func (c *Controller) lastSeen() map[string]ironic.Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := make(map[string]ironic.Node, len(c.listing))
+	for _, n := range c.listing {
+		m[n.UUID] = n
+	}
+	for u, o := range c.obs {
+		if _, ok := m[u]; !ok && o.Seen {
+			m[u] = o.Node
+		}
+	}
+	return m
 }
 
 // observation returns what was last seen of the node.

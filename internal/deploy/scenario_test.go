@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,11 @@ func TestScenarioS5_LostAllocation(t *testing.T) {
 		h.until("pinned build fails", true, func() bool { return h.instance(pinned.UUID).State == baremetal.StateError })
 		if f := h.instance(pinned.UUID).Fault; f == nil || f.Code != deploy.ErrNoValidHost {
 			t.Errorf("pinned build fault %+v", f)
+		} else if !strings.Contains(f.Message, "0 of 2 nodes fit: 1 not the pinned node (") ||
+			!strings.Contains(f.Message, ", 1 provision state active (") {
+			// The fault explains: the other node is not the pinned one, and X is reserved
+			// because Ironic has it active.
+			t.Errorf("pinned build fault %q", f.Message)
 		}
 		if n := h.node(x); n.InstanceUUID != in.UUID || n.ProvisionState != "active" {
 			t.Errorf("X changed: %+v", n)

@@ -3,10 +3,12 @@ package deploy
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"ingot/internal/baremetal"
 	"ingot/internal/fleet"
+	"ingot/internal/ironic"
 	"ingot/internal/placement"
 )
 
@@ -112,13 +114,29 @@ func TestSchedule(t *testing.T) {
 			if project == "" {
 				project = "p1"
 			}
-			got, err := Schedule(ScheduleInput{View: testView(fleetNodes...), Request: tc.req, ProjectID: project,
-				Excluded: tc.excluded, Tenancy: tc.tenancy, Weigher: tc.weigher})
+			in := ScheduleInput{View: testView(fleetNodes...), Request: tc.req, ProjectID: project,
+				Excluded: tc.excluded, Tenancy: tc.tenancy, Weigher: tc.weigher}
+			got, err := Schedule(in)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
 			}
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("got %v, want %v", got, tc.want)
+			}
+			// The explanation agrees: as many nodes fit, and the removals add up.
+			e := ExplainSchedule(in)
+			if tc.wantErr {
+				if e.Error != err.Error() {
+					t.Errorf("explanation error %q, Schedule's %v", e.Error, err)
+				}
+				return
+			}
+			sum := e.Fit
+			for _, st := range e.Steps {
+				sum += st.Removed
+			}
+			if e.Fit != len(got) || e.Considered != len(fleetNodes) || sum != e.Considered {
+				t.Errorf("explanation %s: %d fit, %d removed of %d; Schedule found %d", e, e.Fit, sum-e.Fit, e.Considered, len(got))
 			}
 		})
 	}
@@ -146,5 +164,103 @@ func TestScheduleShufflesTies(t *testing.T) {
 	}
 	if len(firsts) < 3 {
 		t.Errorf("20 shuffles put only %v first", firsts)
+	}
+}
+
+// TestExplainSchedule checks that every filter of Schedule removes exactly the nodes it
+// should, each counted once, with the reason a node's inventory is reserved taken from
+// the last listing of the nodes.
+func TestExplainSchedule(t *testing.T) {
+	gpuA := func(uuid string, n testNode) testNode {
+		n.uuid, n.traits = uuid, append(n.traits, traitGPU)
+		if n.aggs == nil {
+			n.aggs = []string{rackA}
+		}
+		return n
+	}
+	v := testView(
+		gpuA("fit1", testNode{class: classGold, aggs: []string{}}), // in no rack: outside member_of
+		gpuA("fit2", testNode{class: classGold}),
+		gpuA("silver", testNode{class: classSilver}),
+		gpuA("bare", testNode{}),
+		gpuA("taken", testNode{class: classGold, used: 1}),
+		gpuA("maint", testNode{class: classGold, reserved: 1}),
+		gpuA("cleaning", testNode{class: classGold, reserved: 1}),
+		gpuA("powerless", testNode{class: classGold, reserved: 1}),
+		gpuA("busy", testNode{class: classGold, reserved: 1}),
+		gpuA("unlisted", testNode{class: classGold, reserved: 1}),
+		testNode{uuid: "nogpu", class: classGold, aggs: []string{rackA}},
+		gpuA("ssd", testNode{class: classGold, traits: []int64{traitSSD}}),
+		gpuA("rackB", testNode{class: classGold, aggs: []string{rackB}}),
+		gpuA("theirs", testNode{class: classGold}),
+		gpuA("failed", testNode{class: classGold}),
+		gpuA("child", testNode{class: classGold, parent: 1}), // under fit1
+	)
+	on := ironic.Node{PowerState: "power on", ProvisionState: ironic.ProvisionStateAvailable}
+	with := func(f func(*ironic.Node)) ironic.Node { n := on; f(&n); return n }
+	in := ScheduleInput{View: v, ProjectID: "p1",
+		Request: baremetal.Request{ResourceClass: "gold", Required: []string{"CUSTOM_GPU"}, Forbidden: []string{"CUSTOM_SSD"},
+			MemberOf: [][]string{{rackA, rackB}}},
+		Excluded: []string{"failed"},
+		Tenancy:  map[string]Tenancy{"theirs": {Owner: "p2"}},
+		Nodes: map[string]ironic.Node{
+			"maint":     with(func(n *ironic.Node) { n.Maintenance = true }),
+			"cleaning":  with(func(n *ironic.Node) { n.ProvisionState = "cleaning" }),
+			"powerless": with(func(n *ironic.Node) { n.PowerState = "" }),
+			"busy":      with(func(n *ironic.Node) { n.InstanceUUID = "i-1" }),
+		},
+	}
+	got, err := Schedule(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := ExplainSchedule(in)
+	want := []ScheduleStep{
+		{WhyClass, 2, []string{"silver", "bare"}},
+		{WhyClaimed, 1, []string{"taken"}},
+		{WhyMaint, 1, []string{"maint"}},
+		{"provision state cleaning", 1, []string{"cleaning"}},
+		{"power state unknown", 1, []string{"powerless"}},
+		{WhyInstance, 1, []string{"busy"}},
+		{WhyReserved, 1, []string{"unlisted"}},
+		{WhyRequired, 1, []string{"nogpu"}},
+		{WhyForbidden, 1, []string{"ssd"}},
+		{WhyMemberOf, 1, []string{"fit1"}},
+		{WhyNotNode, 1, []string{"child"}},
+		{WhyExcluded, 1, []string{"failed"}},
+		{WhyTenancy, 1, []string{"theirs"}},
+	}
+	if !slices.EqualFunc(e.Steps, want, func(a, b ScheduleStep) bool {
+		return a.Why == b.Why && a.Removed == b.Removed && slices.Equal(a.Examples, b.Examples)
+	}) {
+		t.Errorf("steps\n got %+v\nwant %+v", e.Steps, want)
+	}
+	if e.Fit != len(got) || e.Fit != 2 || e.Considered != 16 {
+		t.Errorf("fit %d of %d; Schedule found %v", e.Fit, e.Considered, got)
+	}
+
+	// Without member_of, fit1 fits too.
+	in.Request.MemberOf = nil
+	got, _ = Schedule(in)
+	e = ExplainSchedule(in)
+	if e.Fit != len(got) || e.Fit != 3 || len(e.Steps) != len(want)-1 {
+		t.Errorf("explanation %s; Schedule found %v", e, got)
+	}
+	if s := e.String(); !strings.HasPrefix(s, "3 of 16 nodes fit: 2 without the resource class (silver, bare), 1 claimed (taken), ") {
+		t.Errorf("String() = %s", s)
+	}
+
+	// Pinned to an unknown node: every node is not the pinned one.
+	in.Request.Node = "nx"
+	if e := ExplainSchedule(in); e.Fit != 0 || len(e.Steps) != 1 || e.Steps[0].Why != WhyPinned || e.Steps[0].Removed != 16 {
+		t.Errorf("pinned to an unknown node: %s", e)
+	}
+	// Pinned to a node: every other tree is not the pinned one; the node's child is no node.
+	in.Request.Node = "fit1"
+	got, _ = Schedule(in)
+	e = ExplainSchedule(in)
+	if e.Fit != 1 || len(got) != 1 || len(e.Steps) != 2 || e.Steps[0].Why != WhyPinned || e.Steps[0].Removed != 14 ||
+		e.Steps[1].Why != WhyNotNode {
+		t.Errorf("pinned to fit1: %s", e)
 	}
 }

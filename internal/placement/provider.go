@@ -76,7 +76,13 @@ func (i Inventory) CheckAmount(amount int64) bool {
 // Fits reports whether amount more can be allocated given used already allocated: the unit
 // rules hold and used + amount does not exceed the capacity.
 func (i Inventory) Fits(used, amount int64) bool {
-	return i.CheckAmount(amount) && float64(used+amount) <= float64(i.Total-i.Reserved)*i.AllocationRatio
+	return i.CheckAmount(amount) && i.HasRoom(used, amount)
+}
+
+// HasRoom reports whether amount more fits within the capacity given used already
+// allocated, unit rules aside.
+func (i Inventory) HasRoom(used, amount int64) bool {
+	return float64(used+amount) <= float64(i.Total-i.Reserved)*i.AllocationRatio
 }
 
 // Allocation is an amount of one resource class that a consumer holds on one provider.

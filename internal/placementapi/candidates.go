@@ -67,8 +67,34 @@ type parsedGroup struct {
 }
 
 func (s *Server) handleAllocationCandidates(rq *request) error {
-	if err := rq.validateQuery(candidatesSchema(rq.v)); err != nil {
+	view, req, requested, err := s.candidatesQuery(rq)
+	if err != nil {
 		return err
+	}
+	if req.Limit == 0 {
+		return s.sendAllCandidates(rq, view, req, requested)
+	}
+	if s.candidates.Randomize {
+		req.Random = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	res := candidates.Find(view, req)
+	if res.Truncated() {
+		s.warnTruncated(rq, len(res.Candidates))
+	}
+	body := renderCandidates(view, res, requested, rq.v)
+	s.candidateMetrics.Observe(time.Since(rq.start), len(res.Candidates))
+	return rq.sendRawJSON(http.StatusOK, body, time.Time{})
+}
+
+// candidatesQuery validates a GET /allocation_candidates query as upstream does and
+// resolves it on the latest view: the search's request (without randomization) and the
+// classes requested. The explain call (explain.go) shares it.
+func (s *Server) candidatesQuery(rq *request) (*fleet.View, candidates.Request, map[int64]bool, error) {
+	fail := func(err error) (*fleet.View, candidates.Request, map[int64]bool, error) {
+		return nil, candidates.Request{}, nil, err
+	}
+	if err := rq.validateQuery(candidatesSchema(rq.v)); err != nil {
+		return fail(err)
 	}
 	items := orderedQuery(rq.r.URL.RawQuery)
 	values := func(key string) []string {
@@ -93,11 +119,11 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 	var rootRequired, rootForbidden []string
 	if rr := values("root_required"); len(rr) > 0 {
 		if len(rr) > 1 {
-			return withCode(badRequest("Query parameter 'root_required' may be specified only once."), placement.CodeQueryDuplicateKey)
+			return fail(withCode(badRequest("Query parameter 'root_required' may be specified only once."), placement.CodeQueryDuplicateKey))
 		}
 		anyOf, forbidden, err := parseTraitValue(rr[0], true, false)
 		if err != nil {
-			return err
+			return fail(err)
 		}
 		for _, set := range anyOf {
 			rootRequired = append(rootRequired, set...)
@@ -112,7 +138,7 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 			}
 		}
 		if len(conflicts) > 0 {
-			return withCode(badRequest("Conflicting required and forbidden traits found in root_required: %s", strings.Join(conflicts, ", ")), placement.CodeQueryBadValue)
+			return fail(withCode(badRequest("Conflicting required and forbidden traits found in root_required: %s", strings.Join(conflicts, ", ")), placement.CodeQueryBadValue))
 		}
 	}
 	var subtreeSuffixes []string
@@ -121,7 +147,7 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 		for _, sfx := range strings.Split(val, ",") {
 			sfx = strings.TrimSpace(sfx)
 			if sfx == "" {
-				return withCode(badRequest("Empty string (unsuffixed group) can not be specified in `same_subtree` "), placement.CodeQueryBadValue)
+				return fail(withCode(badRequest("Empty string (unsuffixed group) can not be specified in `same_subtree` "), placement.CodeQueryBadValue))
 			}
 			if !contains(set, sfx) {
 				set = append(set, sfx)
@@ -133,10 +159,10 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 
 	groups, err := parseGroups(items, values, rq.v)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	if err := checkGroups(groups, subtreeSuffixes, rq.v); err != nil {
-		return err
+		return fail(err)
 	}
 	if groupPolicy == "" {
 		suffixed := 0
@@ -146,13 +172,13 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 			}
 		}
 		if suffixed > 1 {
-			return badRequest(`The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.`)
+			return fail(badRequest(`The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.`))
 		}
 	}
 
 	view, err := s.db.View(rq.ctx)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	requested := map[int64]bool{}
 	for _, g := range groups {
@@ -160,20 +186,20 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 		for _, name := range g.resourceOrder {
 			id, ok := view.ClassID(name)
 			if !ok {
-				return badRequest("Invalid resource class in resources parameter: No such resource class %s.", name)
+				return fail(badRequest("Invalid resource class in resources parameter: No such resource class %s.", name))
 			}
 			cg.Resources = append(cg.Resources, candidates.Amount{Class: id, N: g.resources[name]})
 			requested[id] = true
 		}
 		sort.Slice(cg.Resources, func(i, j int) bool { return cg.Resources[i].Class < cg.Resources[j].Class })
 		if cg.Required, cg.Forbidden, err = traitIDs(view, g.traits.anyOf, g.traits.forbidden); err != nil {
-			return err
+			return fail(err)
 		}
 		req.Groups = append(req.Groups, cg)
 	}
 	rootSets, rootForbiddenIDs, err := traitIDs(view, singletons(rootRequired), rootForbidden)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	for _, set := range rootSets {
 		req.RootRequired = append(req.RootRequired, set...)
@@ -181,19 +207,7 @@ func (s *Server) handleAllocationCandidates(rq *request) error {
 	req.RootForbidden = rootForbiddenIDs
 	req.MaxCandidates = s.candidates.Max
 	req.BreadthFirst = !s.candidates.DepthFirst
-	if req.Limit == 0 {
-		return s.sendAllCandidates(rq, view, req, requested)
-	}
-	if s.candidates.Randomize {
-		req.Random = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	}
-	res := candidates.Find(view, req)
-	if res.Truncated() {
-		s.warnTruncated(rq, len(res.Candidates))
-	}
-	body := renderCandidates(view, res, requested, rq.v)
-	s.candidateMetrics.Observe(time.Since(rq.start), len(res.Candidates))
-	return rq.sendRawJSON(http.StatusOK, body, time.Time{})
+	return view, req, requested, nil
 }
 
 // sendAllCandidates answers a request without a limit from the answer cache: the search

@@ -265,3 +265,27 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any)
 	}
 	return resp.StatusCode, nil
 }
+
+// ExplainPath is where ingot explains an allocation-candidates query
+// (placementapi.ExplainPath).
+const ExplainPath = "/v1/allocation_candidates/explain"
+
+// ExplainCandidates asks why the allocation-candidates query (a GET
+// /allocation_candidates query string) gets the candidates it gets, at the Placement
+// microversion given ("1.39", "latest"; empty: PlacementVersion's), and decodes the answer
+// into out. An error answer is an *Error.
+func (c *Client) ExplainCandidates(ctx context.Context, query, microversion string, out any) error {
+	h := c.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	if microversion == "" {
+		h.Set("OpenStack-API-Version", PlacementVersion)
+	} else {
+		h.Set("OpenStack-API-Version", "placement "+microversion)
+	}
+	cc := *c
+	cc.Header = h
+	_, err := cc.do(ctx, http.MethodGet, c.URL+ExplainPath+"?"+query, nil, out)
+	return err
+}
