@@ -51,6 +51,8 @@ type DB struct {
 	// wStmts caches prepared statements for SQLite writes, on wConn (see tx.stmt); rStmts
 	// for single-statement SQLite reads outside transactions (see readRow).
 	wStmts, rStmts *stmtCache
+	// fenced counts writes rejected by a stale fence (see fence.go).
+	fenced fenceCounter
 }
 
 // Open opens the database named by dsn and applies any pending migrations:

@@ -89,6 +89,15 @@ const maxTxAttempts = 5
 // write runs fn in a read-write transaction and commits it when fn returns nil. A transient
 // database failure runs fn again (fn must therefore only touch the database through t).
 func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
+	if f := fenceOf(ctx); f != nil {
+		inner := fn
+		fn = func(t *tx) error {
+			if err := t.fenceAll(f); err != nil {
+				return err
+			}
+			return inner(t)
+		}
+	}
 	var err error
 	for attempt := 0; attempt < maxTxAttempts; attempt++ {
 		err = db.writeOnce(ctx, fn)
