@@ -53,6 +53,9 @@ func WithFence(ctx context.Context, f *Fence) context.Context {
 	return context.WithValue(ctx, fenceKey{}, f)
 }
 
+// FenceFrom returns the fence ctx carries (nil: none).
+func FenceFrom(ctx context.Context) *Fence { return fenceOf(ctx) }
+
 func fenceOf(ctx context.Context) *Fence {
 	f, _ := ctx.Value(fenceKey{}).(*Fence)
 	return f
