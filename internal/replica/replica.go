@@ -132,6 +132,9 @@ type Replica struct {
 	inc string
 
 	renewFailures, leaseLosses atomic.Uint64
+	// abandon makes Run return at the end of its context without draining, as a crash
+	// would leave things (tests).
+	abandon atomic.Bool
 
 	mu          sync.Mutex
 	deadline    time.Time // local clock; zero: no lease
@@ -220,6 +223,10 @@ func (r *Replica) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			if r.abandon.Load() {
+				r.loseLease("abandoned")
+				return nil
+			}
 			return r.drain(context.WithoutCancel(ctx))
 		case <-r.cfg.Clock.After(r.cfg.ScanEvery):
 		}
