@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"ingot/internal/deploy"
@@ -16,6 +17,8 @@ import (
 	"ingot/internal/placementapi"
 	"ingot/internal/policy"
 	"ingot/internal/reconcile"
+	"ingot/internal/replica"
+	"ingot/internal/replicaapi"
 	"ingot/internal/store"
 )
 
@@ -40,6 +43,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	for _, w := range enforcer.Warnings() {
 		log.Warn("policy", "warning", w)
 	}
+	if path, ok := strings.CutPrefix(cfg.DatabaseURL, "sqlite:"); ok {
+		unlock, err := lockSQLite(strings.TrimPrefix(path, "//"))
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -53,6 +63,30 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		}
 	}()
 
+	// Several replicas share a PostgreSQL database: each holds a lease and owns a share
+	// of the nodes (package replica). SQLite has exactly one, which owns everything.
+	var rep *replica.Replica
+	var onGain []func()
+	if db.Postgres() {
+		rcfg := cfg.ReplicaConfig()
+		rcfg.Version = cfg.Version
+		rcfg.RecordScope = reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards}.String()
+		rcfg.Logger = log.With("component", "replica")
+		if cfg.DebugClockOffset != 0 || cfg.DebugClockRate != 1 {
+			rcfg.Clock = replica.NewSkewed(cfg.DebugClockOffset, cfg.DebugClockRate)
+			log.Warn("replica clock skewed for testing", "offset", cfg.DebugClockOffset, "rate", cfg.DebugClockRate)
+		}
+		rcfg.OnGain = func([]string) {
+			for _, f := range onGain {
+				f()
+			}
+		}
+		if rep, err = replica.New(db, rcfg); err != nil {
+			return err
+		}
+		g.Add(StageLeave, rep)
+	}
+
 	var notify func() // the instance API's writes wake the controller
 	if cfg.IronicURL != "" {
 		client, err := newIronicClient(cfg, log)
@@ -63,10 +97,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		// listing; the controller has the tracker apply its rules to nodes it sees
 		// change (Refresh). Neither waits for the other.
 		var tracker *reconcile.Reconciler
-		controller := newController(cfg, db, client, log, func(ctx context.Context, nodes []ironic.Node) error {
+		controller := newController(cfg, db, client, log, rep, func(ctx context.Context, nodes []ironic.Node) error {
 			return tracker.Refresh(ctx, nodes)
 		})
-		tracker = newTracker(cfg, db, client, log, controller.ObserveNodes)
+		onListing := controller.ObserveNodes
+		if rep != nil {
+			onListing = func(nodes []ironic.Node) {
+				rep.ObserveNodes(nodes)
+				controller.ObserveNodes(nodes)
+			}
+		}
+		tracker = newTracker(cfg, db, client, log, rep, onListing)
+		onGain = append(onGain, tracker.Kick, controller.Kick)
 		g.Add(StageWork, Func("ironic tracker", tracker.Run))
 		g.Add(StageWork, controller)
 		notify = controller.Kick
@@ -99,6 +141,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		Logger:       log.With("component", "instanceapi"),
 		Notify:       notify,
 	}))
+
+	views := replicaapi.New(db, replicaapi.Options{
+		Authenticate: authn,
+		Policy:       enforcer,
+		Logger:       log.With("component", "replicaapi"),
+		Self:         replicaapi.Self{ID: cfg.ReplicaID, Address: cfg.ReplicaConfig().Addr, Version: cfg.Version},
+	})
+	routes.Mount(replicaapi.ReplicasPrefix, views)
+	routes.Mount(replicaapi.NodesPrefix, views)
 
 	var handler http.Handler = routes
 	if validator != nil {
@@ -168,23 +219,33 @@ func newIronicClient(cfg Config, log *slog.Logger) (*ironic.Client, error) {
 
 // newTracker returns the Ironic resource tracker cfg asks for; onListing, when not nil,
 // receives each pass's listing.
-func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, onListing func([]ironic.Node)) *reconcile.Reconciler {
+func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, rep *replica.Replica,
+	onListing func([]ironic.Node)) *reconcile.Reconciler {
 	scope := reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards}
 	log.Info("tracking Ironic nodes", "ironic_url", redactDSN(cfg.IronicURL), "scope", scope.String(),
 		"sync_interval", cfg.SyncInterval, "ironic_username", cfg.IronicUsername)
-	return reconcile.New(client, db, reconcile.Config{
+	rcfg := reconcile.Config{
 		Scope:     scope,
 		Interval:  cfg.SyncInterval,
 		Logger:    log.With("component", "reconcile"),
 		OnListing: onListing,
-	})
+	}
+	if rep != nil {
+		rcfg.Ownership = rep
+	}
+	return reconcile.New(client, db, rcfg)
 }
 
 // newController returns the instance controller cfg asks for; refresh makes the tracker
 // apply its rules to nodes now.
-func newController(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger,
+func newController(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, rep *replica.Replica,
 	refresh func(context.Context, []ironic.Node) error) *deploy.Controller {
+	var own deploy.Ownership
+	if rep != nil {
+		own = rep
+	}
 	return deploy.New(client, db, deploy.Config{
+		Ownership:     own,
 		DeployTimeout: cfg.DeployTimeout,
 		MaxAttempts:   cfg.DeployMaxAttempts,
 		Weigher:       deploy.Weigher{Mode: deploy.Weighing(cfg.DeployWeigher), Racks: cfg.DeployRacks},
