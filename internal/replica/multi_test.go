@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"ingot/internal/baremetal"
+	"ingot/internal/deploy"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
 	"ingot/internal/reconcile"
@@ -33,6 +35,7 @@ type member struct {
 	db      *store.DB
 	rep     *Replica
 	tracker *reconcile.Reconciler
+	ctrl    *deploy.Controller
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 }
@@ -44,6 +47,8 @@ type cluster struct {
 	mu      sync.Mutex
 	members map[string]*member
 	audit   *store.DB // a handle of the test's own
+	// controllers: members run an instance controller too.
+	controllers bool
 }
 
 func testLog(t *testing.T) *slog.Logger {
@@ -53,14 +58,14 @@ func testLog(t *testing.T) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func newCluster(t *testing.T, nodes int, gen func(int) ironic.Node) *cluster {
+func newCluster(t *testing.T, nodes int, gen func(int) ironic.Node, opts ...ironictest.Option) *cluster {
 	dsn := storetest.DSN(t, storetest.Postgres)
 	audit, err := store.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { audit.Close() })
-	s := ironictest.NewServer(t)
+	s := ironictest.NewServer(t, opts...)
 	s.AddNodes(nodes, gen)
 	c := &cluster{t: t, dsn: dsn, ironic: s, members: map[string]*member{}, audit: audit}
 	t.Cleanup(func() {
@@ -96,12 +101,28 @@ func (c *cluster) start(id string, scope reconcile.Scope) *member {
 		RecordScope: scope.String(), TTL: testTTL, RenewEvery: 500 * time.Millisecond, Margin: 600 * time.Millisecond,
 		ScanEvery: testScan, Residence: 1500 * time.Millisecond, Warmup: time.Second, MaxMoves: testMoves,
 		DrainTimeout: 5 * time.Second, Logger: log,
-		OnGain: func([]string) { m.tracker.Kick() }})
+		OnGain: func([]string) {
+			m.tracker.Kick()
+			if m.ctrl != nil {
+				m.ctrl.Kick()
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	onListing := m.rep.ObserveNodes
+	if c.controllers {
+		m.ctrl = deploy.New(client, db, deploy.Config{Ownership: m.rep, WatchInterval: 200 * time.Millisecond,
+			Scope: scope, Logger: log, Refresh: func(ctx context.Context, nodes []ironic.Node) error {
+				return m.tracker.Refresh(ctx, nodes)
+			}})
+		onListing = func(nodes []ironic.Node) {
+			m.rep.ObserveNodes(nodes)
+			m.ctrl.ObserveNodes(nodes)
+		}
+	}
 	m.tracker = reconcile.New(client, db, reconcile.Config{Scope: scope, Interval: time.Second, Logger: log,
-		Ownership: m.rep, OnListing: m.rep.ObserveNodes})
+		Ownership: m.rep, OnListing: onListing})
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.wg.Go(func() {
@@ -110,6 +131,9 @@ func (c *cluster) start(id string, scope reconcile.Scope) *member {
 		}
 	})
 	m.wg.Go(func() { m.tracker.Run(ctx) })
+	if m.ctrl != nil {
+		m.wg.Go(func() { m.ctrl.Run(ctx) })
+	}
 	c.mu.Lock()
 	c.members[id] = m
 	c.mu.Unlock()
@@ -438,5 +462,104 @@ func TestScopeMove(t *testing.T) {
 	c.waitSettled(n, 10*time.Second)
 	if k := c.counts(); k["a"] != n/2-1 || k["b"] != n/2+1 {
 		t.Fatalf("after the move: %v", k)
+	}
+}
+
+// TestReplicasDeploy: instances are deployed by the replicas owning their nodes; one
+// replica killed in the middle of the deploys has its nodes and their instances taken
+// over, and every instance ends active on a node whose Ironic record names it.
+func TestReplicasDeploy(t *testing.T) {
+	const n, k = 30, 24
+	c := newCluster(t, n, gold, ironictest.WithTiming(ironictest.Timing{Deploy: time.Second, Teardown: 300 * time.Millisecond}))
+	c.controllers = true
+	for _, id := range []string{"r1", "r2", "r3"} {
+		c.start(id, reconcile.Scope{})
+	}
+	c.waitSettled(n, 20*time.Second)
+	waitProviders(t, c.audit, n)
+	// Replicas that registered after the first claims get their share after warm-up
+	// and residence.
+	for start := time.Now(); ; {
+		k := c.counts()
+		if k["r1"] > 0 && k["r2"] > 0 && k["r3"] > 0 {
+			break
+		}
+		if time.Since(start) > 15*time.Second {
+			t.Fatalf("not balanced: %v", k)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.waitSettled(n, 10*time.Second)
+	ctx := context.Background()
+	var ids []string
+	for i := range k {
+		in, _, err := c.audit.CreateInstance(ctx, baremetal.Instance{
+			UUID: fmt.Sprintf("22222222-bbbb-4bbb-8bbb-%012d", i), Name: fmt.Sprintf("web %d", i), ProjectID: "p", UserID: "u",
+			Spec: baremetal.Spec{Request: baremetal.Request{ResourceClass: "gold"},
+				Image: baremetal.Image{Source: "http://images.example/disk.qcow2", Checksum: "0123456789abcdef0123456789abcdef"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, in.UUID)
+	}
+	time.Sleep(400 * time.Millisecond)
+	// Kill the replica with the most instances building on its nodes.
+	var victim *member
+	onVictim := 0
+	c.mu.Lock()
+	for _, m := range c.members {
+		owned := m.rep.Owned()
+		k := 0
+		for _, id := range ids {
+			in, _ := c.audit.Instance(ctx, id)
+			if _, ok := owned[in.Node]; ok && in.State == baremetal.StateBuilding {
+				k++
+			}
+		}
+		if victim == nil || k > onVictim {
+			victim, onVictim = m, k
+		}
+	}
+	c.mu.Unlock()
+	victim.kill()
+	c.forget(victim.id)
+	t.Logf("%s killed with %d instances building on its nodes", victim.id, onVictim)
+	if onVictim == 0 {
+		t.Fatal("the kill came too late to test a takeover mid-deploy")
+	}
+
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		done := 0
+		for _, id := range ids {
+			in, err := c.audit.Instance(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.State == baremetal.StateActive {
+				done++
+			} else if in.State == baremetal.StateError {
+				t.Fatalf("instance %s in error: %+v", id, in.Fault)
+			}
+		}
+		if done == k {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d instances active", done, k)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	nodes := map[string]bool{}
+	for _, id := range ids {
+		in, _ := c.audit.Instance(ctx, id)
+		nd, ok := c.ironic.Node(in.Node)
+		if !ok || nd.InstanceUUID != id || nd.ProvisionState != ironic.ProvisionStateActive || nodes[in.Node] {
+			t.Errorf("instance %s on node %s: Ironic says %+v", id, in.Node, nd)
+		}
+		nodes[in.Node] = true
+	}
+	if ps, err := c.audit.ClaimProblems(ctx); err != nil || len(ps) != 0 {
+		t.Fatalf("claim problems: %+v %v", ps, err)
 	}
 }
