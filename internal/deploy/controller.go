@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -365,6 +366,7 @@ func (c *Controller) step(ctx context.Context, uuid string, lockDone func()) err
 				ctx = store.WithFence(outer, nil)
 			} else if e, ok := fence.Epochs[in.Node]; ok {
 				ctx = store.WithFence(outer, &store.Fence{Replica: fence.Replica, Epochs: map[string]int64{in.Node: e}})
+				ctx = ironic.WithFenceHeader(ctx, fence.Replica+"/"+strconv.FormatInt(e, 10))
 			} else {
 				return nil // the node's owner steps it
 			}

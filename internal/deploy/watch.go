@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"time"
 
 	"ingot/internal/baremetal"
@@ -222,13 +223,15 @@ func (c *Controller) Check(ctx context.Context) (Report, error) {
 			// removal cannot undo someone else's lock.
 			c.requests.Unlock.Add(1)
 			sent := c.cfg.Now()
+			uctx := ctx
 			if fence != nil {
-				fctx := store.WithFence(ctx, &store.Fence{Replica: fence.Replica, Epochs: map[string]int64{n.UUID: fence.Epochs[n.UUID]}})
-				if err := c.guard(fctx, n.UUID); err != nil {
+				uctx = store.WithFence(ctx, &store.Fence{Replica: fence.Replica, Epochs: map[string]int64{n.UUID: fence.Epochs[n.UUID]}})
+				if err := c.guard(uctx, n.UUID); err != nil {
 					continue
 				}
+				uctx = ironic.WithFenceHeader(uctx, fence.Replica+"/"+strconv.FormatInt(fence.Epochs[n.UUID], 10))
 			}
-			freed, err := c.ironic.PatchNode(ctx, n.UUID, ironic.ReleaseOps())
+			freed, err := c.ironic.PatchNode(uctx, n.UUID, ironic.ReleaseOps())
 			if err != nil {
 				c.log.Warn("undoing a stale lock failed", "node", n.UUID, "error", err)
 				continue
@@ -236,7 +239,7 @@ func (c *Controller) Check(ctx context.Context) (Report, error) {
 			c.see(freed, sent)
 			if c.cfg.Refresh != nil {
 				// Offered again now rather than at the tracker's next pass.
-				if err := c.cfg.Refresh(ctx, []ironic.Node{freed}); err != nil {
+				if err := c.cfg.Refresh(uctx, []ironic.Node{freed}); err != nil {
 					c.log.Warn("tracker refresh failed", "node", n.UUID, "error", err)
 				}
 			}

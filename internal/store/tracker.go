@@ -243,8 +243,11 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 	errs = make([]error, len(ws))
 	// A fence is checked node by node: a stale node fails alone, and nothing is written
 	// for it.
-	fence := fenceOf(ctx)
-	err = db.write(WithFence(ctx, nil), func(t *tx) error {
+	fence, wctx := fenceOf(ctx), ctx
+	if fence != nil {
+		wctx = WithFence(ctx, nil) // checked here, node by node, not for the whole transaction
+	}
+	err = db.write(wctx, func(t *tx) error {
 		clear(errs)
 		batch, pos := ws, []int(nil) // the writes to apply and their places in ws
 		if fence != nil {
