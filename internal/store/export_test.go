@@ -69,3 +69,10 @@ func (db *DB) BeginFencedCreate(ctx context.Context, f *Fence, np NewProvider) (
 		return sqlTx.Commit()
 	}, nil
 }
+
+// Setting returns a PostgreSQL run-time setting of a pooled session.
+func (db *DB) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := db.r.QueryRowContext(ctx, "SELECT current_setting($1)", name).Scan(&v)
+	return v, err
+}

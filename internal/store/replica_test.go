@@ -371,3 +371,13 @@ func TestReplicasNeedPostgres(t *testing.T) {
 		t.Fatal("ClaimNodes on SQLite: no error")
 	}
 }
+
+// TestIdleInTransactionTimeout: sessions end a transaction left idle (a paused writer
+// holding owner rows FOR SHARE) after 10 s, unless the URL says otherwise.
+func TestIdleInTransactionTimeout(t *testing.T) {
+	db := storetest.Open(t, storetest.Postgres)
+	got, err := db.Setting(t.Context(), "idle_in_transaction_session_timeout")
+	if err != nil || got != "10s" {
+		t.Fatalf("idle_in_transaction_session_timeout = %q, %v; want 10s", got, err)
+	}
+}
