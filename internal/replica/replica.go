@@ -463,15 +463,27 @@ func (r *Replica) scan(ctx context.Context) (scanResult, error) {
 		delete(r.owned, m.Node)
 	}
 	r.mu.Unlock()
-	for _, m := range act.HandOff {
-		ok, err := r.db.HandOff(ctx, m.Node, r.cfg.ID, m.Epoch, m.To)
+	if len(act.HandOff) > 0 {
+		nodes := make([]string, len(act.HandOff))
+		epochs := make([]int64, len(act.HandOff))
+		targets := make([]string, len(act.HandOff))
+		for i, m := range act.HandOff {
+			nodes[i], epochs[i], targets[i] = m.Node, m.Epoch, m.To
+		}
+		offered, err := r.db.HandOffs(ctx, r.cfg.ID, nodes, epochs, targets)
 		if err != nil {
 			return res, err
 		}
-		if ok {
-			act.Offered[m.Node] = 1
-			r.count("offer")
-			r.log.Info("ownership change", "node", m.Node, "from", r.cfg.ID, "to", m.To, "epoch", m.Epoch, "reason", "offer")
+		ok := make(map[string]bool, len(offered))
+		for _, n := range offered {
+			ok[n] = true
+		}
+		for _, m := range act.HandOff {
+			if ok[m.Node] {
+				act.Offered[m.Node] = 1
+				r.count("offer")
+				r.log.Info("ownership change", "node", m.Node, "from", r.cfg.ID, "to", m.To, "epoch", m.Epoch, "reason", "offer")
+			}
 		}
 	}
 	res.offered = len(act.Offered)

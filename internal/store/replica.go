@@ -108,6 +108,12 @@ func (db *DB) RegisterReplica(ctx context.Context, r ReplicaInfo, ttl time.Durat
 		if err != nil {
 			return err
 		}
+		// Nodes the tracker has records of get rows too, so that a node deleted from
+		// Ironic while no replica listed it still gets an owner, which deletes it.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ingot_node_owner (node_uuid, conductor_group, shard)
+			SELECT node_uuid, lower(conductor_group), shard FROM ironic_nodes ON CONFLICT (node_uuid) DO NOTHING`); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `UPDATE ingot_node_owner SET epoch = epoch + 1, owned_since = now(),
 			handoff_to = '' WHERE replica_id = $1 RETURNING node_uuid, epoch`, r.ID)
 		if err != nil {
@@ -381,6 +387,35 @@ func (db *DB) HandOff(ctx context.Context, node, me string, epoch int64, to stri
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil
+}
+
+// HandOffs is HandOff for many nodes in one statement: moves[i] hands nodes[i], owned at
+// epochs[i], to targets[i]. It returns the nodes whose hand-off was recorded.
+func (db *DB) HandOffs(ctx context.Context, me string, nodes []string, epochs []int64, targets []string) ([]string, error) {
+	if err := db.needPostgres(); err != nil {
+		return nil, err
+	}
+	rows, err := db.w.QueryContext(ctx, `UPDATE ingot_node_owner o SET handoff_to = m.target
+		FROM unnest($2::text[], $3::bigint[], $4::text[]) AS m(node, epoch, target)
+		WHERE o.node_uuid = m.node AND o.replica_id = $1 AND o.epoch = m.epoch AND o.handoff_to = ''
+		  AND m.target <> $1 AND m.target <> ''
+		RETURNING o.node_uuid`, me, nodes, epochs, targets)
+	if err != nil {
+		return nil, fmt.Errorf("hand nodes off: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("hand nodes off: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("hand nodes off: %w", err)
+	}
+	return out, nil
 }
 
 // CancelHandOff withdraws a pending hand-off of the owner's node (the target did not take

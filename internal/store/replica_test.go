@@ -162,6 +162,14 @@ func TestHandOffOnlyToTarget(t *testing.T) {
 	if o := owner(t, db, nodeA); o.Replica != "r2" || o.HandoffTo != "" {
 		t.Fatalf("after the hand-off: %+v", o)
 	}
+	// The batch form obeys the same rules: only the owner's nodes at their epochs.
+	got2, err := db.HandOffs(ctx, "r2", []string{nodeA, nodeB}, []int64{2, 0}, []string{"r3", "r3"})
+	if err != nil || len(got2) != 1 || got2[0] != nodeA {
+		t.Fatalf("batch hand-off: %v %v", got2, err)
+	}
+	if ok, _ := db.CancelHandOff(ctx, nodeA, "r2", 2); !ok {
+		t.Fatal("cancel refused")
+	}
 	// A cancelled hand-off leaves the owner in place.
 	if ok, _ := db.HandOff(ctx, nodeA, "r2", 2, "r1"); !ok {
 		t.Fatal("hand-off refused")
@@ -251,7 +259,6 @@ func TestStaleEpochRejected(t *testing.T) {
 	if !errors.Is(errs[0], store.ErrFenced) {
 		t.Fatalf("write for a node the fence does not name: %v", errs[0])
 	}
-
 	// Instance writes under a stale fence: rejected, nothing written.
 	in, _, err := db.CreateInstance(ctx, baremetal.Instance{UUID: "bbbbbbbb-0000-0000-0000-000000000001",
 		ProjectID: "p", UserID: "u", Spec: baremetal.Spec{}})
@@ -269,6 +276,22 @@ func TestStaleEpochRejected(t *testing.T) {
 	if _, err := db.UpdateInstance(store.WithFence(ctx, &store.Fence{Replica: "r2", Epochs: map[string]int64{nodeA: 2}}), next); err != nil {
 		t.Fatalf("owner's instance update: %v", err)
 	}
+	// The owner deleting the node's record (gone from Ironic) deletes its ownership row.
+	rec, err := db.IronicNode(ctx, nodeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov, _ := db.GetProvider(ctx, nodeA)
+	errs, err = db.WriteNodes(store.WithFence(ctx, &store.Fence{Replica: "r2", Epochs: map[string]int64{nodeA: 2}}),
+		[]store.NodeWrite{{NodeUUID: nodeA, ProviderUUID: nodeA, Provider: store.ProviderDelete, Generation: prov.Generation,
+			Record: store.RecordDelete, RecordGeneration: rec.Generation}})
+	if err != nil || errs[0] != nil {
+		t.Fatalf("owner's delete: %v %v", err, errs)
+	}
+	if _, err := db.NodeOwnerOf(ctx, nodeA); !errors.Is(err, placement.ErrNotFound) {
+		t.Fatalf("ownership row after the node's deletion: %v", err)
+	}
+
 }
 
 // TestForShareBlocksTakeover: while the owner's fenced write is open, a takeover of its

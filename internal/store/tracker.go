@@ -256,7 +256,7 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 				return err
 			}
 		}
-		return t.writeNodes(batch, pos, errs, traitNames)
+		return t.writeNodes(batch, pos, errs, traitNames, fence)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("write nodes: %w", err)
@@ -296,8 +296,9 @@ func (t *tx) fenceNodes(f *Fence, ws []NodeWrite, errs []error) ([]NodeWrite, []
 }
 
 // writeNodes applies ws inside t, each in a savepoint; the error of ws[i] goes to
-// errs[pos[i]] (errs[i] when pos is nil).
-func (t *tx) writeNodes(ws []NodeWrite, pos []int, errs []error, traitNames []string) error {
+// errs[pos[i]] (errs[i] when pos is nil). Under a fence, deleting a node's record also
+// deletes its ownership row (the node is gone from Ironic).
+func (t *tx) writeNodes(ws []NodeWrite, pos []int, errs []error, traitNames []string, fence *Fence) error {
 	at := func(i int) int {
 		if pos == nil {
 			return i
@@ -349,6 +350,10 @@ func (t *tx) writeNodes(ws []NodeWrite, pos []int, errs []error, traitNames []st
 		// succeeds (cheaper than copying the transaction's set for every node).
 		t.touched = nil
 		werr := t.writeNode(&ws[i], ids)
+		if werr == nil && fence != nil && ws[i].Record == RecordDelete {
+			_, werr = t.exec(`DELETE FROM ingot_node_owner WHERE node_uuid = ? AND replica_id = ? AND epoch = ?`,
+				ws[i].NodeUUID, fence.Replica, fence.Epochs[ws[i].NodeUUID])
+		}
 		if werr != nil {
 			if _, err := t.exec(`ROLLBACK TO node`); err != nil {
 				return fmt.Errorf("rollback to savepoint: %w", err)
