@@ -564,3 +564,113 @@ func TestReplicasDeploy(t *testing.T) {
 		t.Fatalf("claim problems: %+v %v", ps, err)
 	}
 }
+
+// TestLeaseLossStopsWorkBeforeTakeover: a replica whose renewals fail stops all owned
+// work at its local deadline (its lease context ends, it owns nothing, Hold gives no
+// fence), before its lease ends by the database's clock and a peer takes its nodes; when
+// renewals succeed again it holds a lease again and takes part in ownership anew.
+func TestLeaseLossStopsWorkBeforeTakeover(t *testing.T) {
+	const n = 60
+	c := newCluster(t, n, gold)
+	r1 := c.start("r1", reconcile.Scope{})
+	c.start("r2", reconcile.Scope{})
+	c.waitSettled(n, 20*time.Second)
+	for start := time.Now(); len(r1.rep.Owned()) == 0; {
+		if time.Since(start) > 15*time.Second {
+			t.Fatal("r1 never owned a node")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.waitSettled(n, 10*time.Second)
+	mine := r1.rep.Owned()
+	hctx, release, fence := r1.rep.Hold(context.Background())
+	defer release()
+	if fence == nil || len(fence.Epochs) != len(mine) {
+		t.Fatalf("fence %+v, owned %d", fence, len(mine))
+	}
+
+	failed := time.Now()
+	r1.rep.renewFails.Store(true)
+	<-hctx.Done()
+	stopped := time.Since(failed)
+	if cause := context.Cause(hctx); cause != ErrLeaseLost {
+		t.Fatalf("owned work's context ended with %v", cause)
+	}
+	if len(r1.rep.Owned()) != 0 || r1.rep.Owns(slices.Collect(maps.Keys(mine))[0], 1) {
+		t.Fatal("still owning after the local deadline")
+	}
+	if _, _, f := r1.rep.Hold(context.Background()); f != nil {
+		t.Fatal("Hold gave a fence without a lease")
+	}
+	// The database still has r1's lease live: no peer could take its nodes as expired yet.
+	rs, err := c.audit.Replicas(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left time.Duration
+	for _, r := range rs {
+		if r.ID == "r1" {
+			if !r.Live {
+				t.Fatalf("r1's lease ended in the database before r1 stopped (after %v)", stopped)
+			}
+			left = r.LeaseRemaining
+		}
+	}
+	t.Logf("r1 stopped %v after its renewals began to fail (TTL %v, margin %v), %v before its lease ended in the database",
+		stopped, testTTL, 600*time.Millisecond, left)
+	if stopped > testTTL-500*time.Millisecond || left <= 0 {
+		t.Fatalf("r1 stopped too late: after %v, %v before the database lease ended", stopped, left)
+	}
+	// r2 takes the nodes once the lease has ended by the database's clock.
+	for start := time.Now(); ; {
+		k := c.counts()
+		if k["r2"] == n {
+			t.Logf("r2 owns all %d nodes %v after r1's renewals failed", n, time.Since(failed))
+			break
+		}
+		if time.Since(start) > testTTL+5*time.Second {
+			t.Fatalf("r2 did not take over: %v", k)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Renewals work again: r1 holds a lease again, owning none of the nodes it lost (their
+	// epochs moved on), until rebalancing hands some back.
+	r1.rep.renewFails.Store(false)
+	for start := time.Now(); r1.rep.Status().LeaseLeft == 0; {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("r1 did not get a lease back")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for node, e := range mine {
+		if r1.rep.Owns(node, e) {
+			t.Fatalf("r1 owns %s at its old epoch %d again", node, e)
+		}
+	}
+	c.waitSettled(n, 10*time.Second)
+}
+
+// TestRestartReclaims: a replica restarted under the same id (a new incarnation) takes its
+// nodes back at once with their epochs bumped, without waiting for its old lease to end.
+func TestRestartReclaims(t *testing.T) {
+	const n = 40
+	c := newCluster(t, n, gold)
+	r1 := c.start("r1", reconcile.Scope{})
+	c.waitSettled(n, 20*time.Second)
+	before := c.owners()
+	r1.kill()
+	c.forget("r1")
+	restarted := time.Now()
+	c.start("r1", reconcile.Scope{})
+	took := c.waitSettled(n, 10*time.Second)
+	took = time.Since(restarted)
+	for node, o := range c.owners() {
+		if o.Replica != "r1" || o.Epoch != before[node].Epoch+1 {
+			t.Fatalf("node %s after the restart: %+v (before %+v)", node, o, before[node])
+		}
+	}
+	t.Logf("restart: %d nodes owned again %v after the new incarnation started (TTL %v)", n, took, testTTL)
+	if took > testTTL {
+		t.Fatalf("the restart waited for the old lease: %v", took)
+	}
+}

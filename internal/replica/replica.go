@@ -135,6 +135,8 @@ type Replica struct {
 	// abandon makes Run return at the end of its context without draining, as a crash
 	// would leave things (tests).
 	abandon atomic.Bool
+	// renewFails, when set, makes renewals fail as a lost database connection would (tests).
+	renewFails atomic.Bool
 
 	mu          sync.Mutex
 	deadline    time.Time // local clock; zero: no lease
@@ -254,7 +256,12 @@ func (r *Replica) renewLoop(ctx context.Context) {
 		}
 		sent := r.cfg.Clock.Now()
 		cctx, cancel := context.WithTimeout(ctx, r.cfg.TTL-r.cfg.Margin)
-		_, err := r.db.RenewReplica(cctx, r.cfg.ID, r.inc, r.cfg.TTL)
+		var err error
+		if r.renewFails.Load() {
+			err = errors.New("renewal failed (test)")
+		} else {
+			_, err = r.db.RenewReplica(cctx, r.cfg.ID, r.inc, r.cfg.TTL)
+		}
 		cancel()
 		switch {
 		case err == nil:
