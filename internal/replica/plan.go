@@ -78,11 +78,22 @@ func Plan(in Input) Actions {
 	out := Actions{Owned: map[string]int64{}, Waiting: map[string]int{}, Offered: map[string]int{}}
 	members := make(map[string]Member, len(in.Members))
 	var me Member
+	found := false
 	for _, m := range in.Members {
 		members[m.ID] = m
 		if m.ID == in.Me {
-			me = m
+			me, found = m, true
 		}
+	}
+	if !found {
+		// Our row is gone (another incarnation's renewal will tell, or it was deleted):
+		// no claims, no hand-offs; our writes stay fenced by the epochs.
+		for _, o := range in.Owners {
+			if o.Replica == in.Me && o.HandoffTo == "" {
+				out.Owned[o.Node] = o.Epoch
+			}
+		}
+		return out
 	}
 	if in.Draining {
 		me.Draining = true

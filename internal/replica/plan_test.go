@@ -190,6 +190,15 @@ func TestPlan(t *testing.T) {
 			}
 		}
 	})
+	t.Run("without its own row, neither claims nor hands over", func(t *testing.T) {
+		in := base()
+		in.Members = []Member{live("b", old), live("c", old)}
+		in.Owners = []store.NodeOwner{{Node: want["a"]}, {Node: want["b"], Replica: "a", Epoch: 2, OwnedFor: old}}
+		got := Plan(in)
+		if len(got.Claim) != 0 || len(got.HandOff) != 0 || got.Owned[want["b"]] != 2 {
+			t.Fatalf("%+v", got)
+		}
+	})
 	t.Run("withdraws a hand-off not taken in time", func(t *testing.T) {
 		in := base()
 		in.Owners = []store.NodeOwner{{Node: want["b"], Replica: "a", Epoch: 1, HandoffTo: "b"}}

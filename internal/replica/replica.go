@@ -459,9 +459,9 @@ func (r *Replica) scan(ctx context.Context) (scanResult, error) {
 		}
 		from[o.Node] = o
 	}
-	members2 := make(map[string]Member, len(members))
+	byID := make(map[string]Member, len(members))
 	for _, m := range members {
-		members2[m.ID] = m
+		byID[m.ID] = m
 	}
 
 	// Stop working on the nodes being handed over before offering them.
@@ -512,7 +512,7 @@ func (r *Replica) scan(ctx context.Context) (scanResult, error) {
 		}
 		for _, c := range claimed {
 			reason := c.Reason
-			if prev, ok := members2[c.From]; ok && reason == "handoff" && prev.Live &&
+			if prev, ok := byID[c.From]; ok && reason == "handoff" && prev.Live &&
 				!Eligible(prev, from[c.Node].ConductorGroup, from[c.Node].Shard) && !prev.Draining {
 				reason = "move"
 			}
