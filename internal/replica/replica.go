@@ -47,8 +47,9 @@ type Config struct {
 	// TTL is the lease's length; RenewEvery the renewal period; Margin how long before
 	// the TTL (counted from when the last successful renewal was sent) owned work stops.
 	TTL, RenewEvery, Margin time.Duration
-	// ScanEvery is the period of ownership scans.
-	ScanEvery time.Duration
+	// ScanEvery is the period of ownership scans; HandoffPoll the period at which nodes
+	// handed to this replica are looked for between scans (default ScanEvery/8).
+	ScanEvery, HandoffPoll time.Duration
 	// Residence is how long a node stays before a voluntary move; Warmup how long a new
 	// replica waits before nodes are moved to it (default: TTL).
 	Residence, Warmup time.Duration
@@ -92,6 +93,9 @@ func (c *Config) defaults() {
 	}
 	if c.ScanEvery <= 0 {
 		c.ScanEvery = DefaultScanEvery
+	}
+	if c.HandoffPoll <= 0 {
+		c.HandoffPoll = max(20*time.Millisecond, c.ScanEvery/8)
 	}
 	if c.Residence <= 0 {
 		c.Residence = DefaultResidence
@@ -214,13 +218,21 @@ func (r *Replica) Run(ctx context.Context) error {
 		wg.Wait()
 	}()
 
+	// Between scans, nodes handed to this replica are taken every HandoffPoll, so a
+	// hand-off waits a fraction of a scan. Both run on this goroutine, one at a time.
+	nextScan := r.cfg.Clock.Now()
 	for {
 		if err := r.failure(); err != nil {
 			return err
 		}
 		if r.valid() {
-			if _, err := r.scan(ctx); err != nil && ctx.Err() == nil {
-				r.log.Warn("ownership scan failed", "error", err)
+			if !r.cfg.Clock.Now().Before(nextScan) {
+				nextScan = r.cfg.Clock.Now().Add(r.cfg.ScanEvery)
+				if _, err := r.scan(ctx); err != nil && ctx.Err() == nil {
+					r.log.Warn("ownership scan failed", "error", err)
+				}
+			} else if err := r.takeHandedOver(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("taking handed-over nodes failed", "error", err)
 			}
 		}
 		select {
@@ -230,9 +242,38 @@ func (r *Replica) Run(ctx context.Context) error {
 				return nil
 			}
 			return r.drain(context.WithoutCancel(ctx))
-		case <-r.cfg.Clock.After(r.cfg.ScanEvery):
+		case <-r.cfg.Clock.After(min(r.cfg.HandoffPoll, max(0, nextScan.Sub(r.cfg.Clock.Now())))):
 		}
 	}
+}
+
+// takeHandedOver claims the nodes other replicas are handing to this one.
+func (r *Replica) takeHandedOver(ctx context.Context) error {
+	nodes, err := r.db.HandedTo(ctx, r.cfg.ID)
+	if err != nil || len(nodes) == 0 {
+		return err
+	}
+	claimed, err := r.db.ClaimNodes(ctx, r.cfg.ID, r.cfg.RecordScope, nodes)
+	if err != nil {
+		return err
+	}
+	var gained []string
+	r.mu.Lock()
+	valid := r.validLocked()
+	for _, c := range claimed {
+		r.changes["handoff"]++
+		r.logChange(c.Node, c.From, r.cfg.ID, c.Epoch, "handoff")
+		if valid {
+			r.owned[c.Node] = c.Epoch
+			gained = append(gained, c.Node)
+		}
+	}
+	onGain := r.cfg.OnGain
+	r.mu.Unlock()
+	if len(gained) > 0 && onGain != nil {
+		onGain(gained)
+	}
+	return nil
 }
 
 func (r *Replica) info() store.ReplicaInfo {

@@ -418,6 +418,28 @@ func (db *DB) HandOffs(ctx context.Context, me string, nodes []string, epochs []
 	return out, nil
 }
 
+// HandedTo returns the nodes being handed to replica me (a small partial index makes it
+// cheap enough to ask several times a second).
+func (db *DB) HandedTo(ctx context.Context, me string) ([]string, error) {
+	if err := db.needPostgres(); err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT node_uuid FROM ingot_node_owner WHERE handoff_to = $1 AND handoff_to <> ''`, me)
+	if err != nil {
+		return nil, fmt.Errorf("nodes handed to %s: %w", me, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("nodes handed to %s: %w", me, err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
 // CancelHandOff withdraws a pending hand-off of the owner's node (the target did not take
 // it in time); it reports whether the owner still owns the node at that epoch.
 func (db *DB) CancelHandOff(ctx context.Context, node, me string, epoch int64) (bool, error) {

@@ -155,6 +155,12 @@ func TestHandOffOnlyToTarget(t *testing.T) {
 	if got := claim(t, db, "r3", nodeA); len(got) != 0 {
 		t.Fatalf("a replica other than the target took the node: %+v", got)
 	}
+	if to2, err := db.HandedTo(ctx, "r2"); err != nil || len(to2) != 1 || to2[0] != nodeA {
+		t.Fatalf("nodes handed to r2: %v %v", to2, err)
+	}
+	if to3, _ := db.HandedTo(ctx, "r3"); len(to3) != 0 {
+		t.Fatalf("nodes handed to r3: %v", to3)
+	}
 	got := claim(t, db, "r2", nodeA)
 	if len(got) != 1 || got[0].Reason != "handoff" || got[0].From != "r1" || got[0].Epoch != 2 {
 		t.Fatalf("the target's claim: %+v", got)

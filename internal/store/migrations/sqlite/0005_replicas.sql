@@ -23,3 +23,4 @@ CREATE TABLE ingot_node_owner (
     shard           TEXT   NOT NULL DEFAULT ''
 );
 CREATE INDEX ingot_node_owner_replica ON ingot_node_owner (replica_id);
+CREATE INDEX ingot_node_owner_handoff ON ingot_node_owner (handoff_to) WHERE handoff_to <> '';
