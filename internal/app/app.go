@@ -84,6 +84,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		if rep, err = replica.New(db, rcfg); err != nil {
 			return err
 		}
+		if audit := log.With("component", "fence"); audit.Enabled(ctx, slog.LevelDebug) {
+			// Every fenced write's outcome per node, for auditors (the chaos tests).
+			db.SetFenceAudit(func(a store.FenceAudit) {
+				audit.Debug("fenced write", "node", a.Node, "replica", a.Replica, "epoch", a.Epoch, "accepted", a.Accepted)
+			})
+		}
 		g.Add(StageLeave, rep)
 	}
 

@@ -61,8 +61,38 @@ func fenceOf(ctx context.Context) *Fence {
 	return f
 }
 
-// fenceCounter counts the writes rejected by fences, per database handle.
-type fenceCounter struct{ n atomic.Uint64 }
+// fenceCounter counts the writes rejected by fences, per database handle, and holds the
+// audit hook.
+type fenceCounter struct {
+	n     atomic.Uint64
+	audit atomic.Pointer[func(FenceAudit)]
+}
+
+// FenceAudit is one fenced write's outcome for one node, for auditors: Accepted (it
+// committed) or rejected as stale.
+type FenceAudit struct {
+	Node, Replica string
+	Epoch         int64
+	Accepted      bool
+}
+
+// SetFenceAudit makes the handle call fn with every fenced write's outcome per node, after
+// the commit (or the rejection); nil stops it. fn must be quick and safe for concurrent
+// use. The chaos tests' auditor reads it (through the log, see app).
+func (db *DB) SetFenceAudit(fn func(FenceAudit)) {
+	if fn == nil {
+		db.fenced.audit.Store(nil)
+		return
+	}
+	db.fenced.audit.Store(&fn)
+}
+
+// auditFence reports outcomes to the audit hook, if any.
+func (db *DB) auditFence(f *Fence, node string, accepted bool) {
+	if p := db.fenced.audit.Load(); p != nil {
+		(*p)(FenceAudit{Node: node, Replica: f.Replica, Epoch: f.Epochs[node], Accepted: accepted})
+	}
+}
 
 // FencedRejections returns how many writes (nodes of a batch count one each) this handle
 // rejected because their fence was stale. The metrics exporter reads it as a counter.

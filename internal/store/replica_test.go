@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -231,6 +233,13 @@ func TestStaleEpochRejected(t *testing.T) {
 			Record: store.RecordPut, Node: baremetal.NodeRecord{ProviderUUID: node, Scope: "s", State: baremetal.NodeManaged}}
 	}
 	stale := &store.Fence{Replica: "r1", Epochs: map[string]int64{nodeA: 1, nodeB: 1}}
+	var audit []store.FenceAudit
+	var auditMu sync.Mutex
+	db.SetFenceAudit(func(a store.FenceAudit) {
+		auditMu.Lock()
+		audit = append(audit, a)
+		auditMu.Unlock()
+	})
 	before := db.FencedRejections()
 	errs, err := db.WriteNodes(store.WithFence(ctx, stale), []store.NodeWrite{write(nodeA), write(nodeB)})
 	if err != nil {
@@ -249,6 +258,13 @@ func TestStaleEpochRejected(t *testing.T) {
 	if got := db.FencedRejections() - before; got != 1 {
 		t.Fatalf("rejections counted: %d, want 1", got)
 	}
+	auditMu.Lock()
+	wantAudit := []store.FenceAudit{{Node: nodeA, Replica: "r1", Epoch: 1}, {Node: nodeB, Replica: "r1", Epoch: 1, Accepted: true}}
+	if !slices.Equal(audit, wantAudit) {
+		t.Fatalf("audit %+v, want %+v", audit, wantAudit)
+	}
+	auditMu.Unlock()
+	db.SetFenceAudit(nil)
 	if _, err := db.GetProvider(ctx, nodeA); !errors.Is(err, placement.ErrNotFound) {
 		t.Fatalf("the rejected write created the provider: %v", err)
 	}

@@ -261,6 +261,13 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 	if err != nil {
 		return nil, fmt.Errorf("write nodes: %w", err)
 	}
+	if fence != nil && db.fenced.audit.Load() != nil {
+		for i, e := range errs {
+			if e == nil || errors.Is(e, ErrFenced) {
+				db.auditFence(fence, ws[i].NodeUUID, e == nil)
+			}
+		}
+	}
 	for i, e := range errs {
 		if e != nil {
 			errs[i] = fmt.Errorf("write node %s: %w", ws[i].NodeUUID, e)

@@ -89,7 +89,8 @@ const maxTxAttempts = 5
 // write runs fn in a read-write transaction and commits it when fn returns nil. A transient
 // database failure runs fn again (fn must therefore only touch the database through t).
 func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
-	if f := fenceOf(ctx); f != nil {
+	f := fenceOf(ctx)
+	if f != nil {
 		inner := fn
 		fn = func(t *tx) error {
 			if err := t.fenceAll(f); err != nil {
@@ -102,7 +103,17 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 	for attempt := 0; attempt < maxTxAttempts; attempt++ {
 		err = db.writeOnce(ctx, fn)
 		if err == nil || !(isRetryable(err) || errors.Is(err, errRetryTx)) || ctx.Err() != nil {
-			return err
+			break
+		}
+	}
+	if f != nil && db.fenced.audit.Load() != nil {
+		var fe *FencedError
+		if errors.As(err, &fe) {
+			db.auditFence(f, fe.Node, false)
+		} else if err == nil {
+			for node := range f.Epochs {
+				db.auditFence(f, node, true)
+			}
 		}
 	}
 	return err
