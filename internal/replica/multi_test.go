@@ -253,8 +253,10 @@ func TestReplicasShareFleet(t *testing.T) {
 		return true
 	}
 	for start := time.Now(); !balanced(); {
-		if time.Since(start) > 15*time.Second {
-			t.Fatalf("not balanced within 15 s: %v", c.counts())
+		// One replica may have claimed everything (200 moves at 5 per 250 ms: 10 s, more
+		// under -race on a loaded machine).
+		if time.Since(start) > 40*time.Second {
+			t.Fatalf("not balanced within 40 s: %v", c.counts())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
