@@ -99,7 +99,8 @@ func (db *DB) auditFence(f *Fence, node string, accepted bool) {
 func (db *DB) FencedRejections() uint64 { return db.fenced.n.Load() }
 
 // checkFence locks the owner rows of nodes FOR SHARE at the fence's epochs and returns the
-// nodes it could not lock as owned (not in f.Epochs, another owner, another epoch).
+// nodes it could not lock as owned (not in f.Epochs, another owner, another epoch, or
+// being handed over: the owner stopped working on it when it offered it).
 func (t *tx) checkFence(f *Fence, nodes []string) (stale map[string]bool, err error) {
 	want := make([]string, 0, len(nodes))
 	epochs := make([]int64, 0, len(nodes))
@@ -120,7 +121,7 @@ func (t *tx) checkFence(f *Fence, nodes []string) (stale map[string]bool, err er
 	if t.db.dialect == dialectPostgres {
 		err = t.scanRows(`SELECT o.node_uuid FROM ingot_node_owner o
 			JOIN unnest(?::text[], ?::bigint[]) AS w(node, epoch) ON o.node_uuid = w.node AND o.epoch = w.epoch
-			WHERE o.replica_id = ? ORDER BY o.node_uuid FOR SHARE OF o`, []any{want, epochs, f.Replica},
+			WHERE o.replica_id = ? AND o.handoff_to = '' ORDER BY o.node_uuid FOR SHARE OF o`, []any{want, epochs, f.Replica},
 			func(rows *sql.Rows) error {
 				var n string
 				err := rows.Scan(&n)
@@ -130,7 +131,7 @@ func (t *tx) checkFence(f *Fence, nodes []string) (stale map[string]bool, err er
 	} else {
 		// SQLite: one writer at a time, so reading is locking.
 		for _, chunk := range chunks(want, 500) {
-			err = t.scanRows(`SELECT node_uuid, epoch FROM ingot_node_owner WHERE replica_id = ? AND node_uuid IN (`+
+			err = t.scanRows(`SELECT node_uuid, epoch FROM ingot_node_owner WHERE replica_id = ? AND handoff_to = '' AND node_uuid IN (`+
 				placeholders(len(chunk))+`)`, append([]any{f.Replica}, anys(chunk)...), func(rows *sql.Rows) error {
 				var n string
 				var e int64

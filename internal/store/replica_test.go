@@ -178,6 +178,18 @@ func TestHandOffOnlyToTarget(t *testing.T) {
 	if ok, _ := db.CancelHandOff(ctx, nodeA, "r2", 2); !ok {
 		t.Fatal("cancel refused")
 	}
+	// While a hand-off is pending, the owner's fenced writes are rejected too.
+	if ok, _ := db.HandOff(ctx, nodeA, "r2", 2, "r1"); !ok {
+		t.Fatal("hand-off refused")
+	}
+	errs, err := db.WriteNodes(store.WithFence(ctx, &store.Fence{Replica: "r2", Epochs: map[string]int64{nodeA: 2}}),
+		[]store.NodeWrite{{NodeUUID: nodeA, ProviderUUID: nodeA, Provider: store.ProviderCreate, Name: "a"}})
+	if err != nil || !errors.Is(errs[0], store.ErrFenced) {
+		t.Fatalf("owner's write during its hand-off: %v %v", err, errs)
+	}
+	if ok, _ := db.CancelHandOff(ctx, nodeA, "r2", 2); !ok {
+		t.Fatal("cancel refused")
+	}
 	// A cancelled hand-off leaves the owner in place.
 	if ok, _ := db.HandOff(ctx, nodeA, "r2", 2, "r1"); !ok {
 		t.Fatal("hand-off refused")
