@@ -115,6 +115,12 @@ func TestPostgresReplicasListed(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "alpha") || !strings.Contains(string(out), "beta") {
 		t.Fatalf("ingot replica list: %v\n%s", err, out)
 	}
+	out, err = exec.Command(ingottest.Binary(t), "node", "owner", "11111111-2222-4333-8444-555555555555", "--url", a.base,
+		"--token", "admin", "--roles", "admin").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "404") {
+		t.Fatalf("ingot node owner of an untracked node: %v\n%s", err, out)
+	}
 	member := &client.Client{URL: a.base, Token: "u:p", Header: http.Header{"X-Roles": {"member"}, "X-Project-Id": {"p"}}}
 	var ae *client.Error
 	if _, err := member.Replicas(t.Context()); !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
