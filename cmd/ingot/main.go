@@ -4,6 +4,7 @@
 //	ingot serve [flags]   run the service (flags also read from INGOT_<NAME> variables)
 //	ingot instance ...    create, list, show and delete instances through a running ingot
 //	                      (--url and --token, or INGOT_URL and INGOT_TOKEN)
+//	ingot replica list    the replicas sharing the database; ingot node owner UUID: a node's owner
 //	ingot version         print the version and the commit it was built from (also --version)
 package main
 
@@ -32,7 +33,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: ingot serve [flags] | ingot instance COMMAND | ingot candidates explain [flags] | ingot version")
+		fmt.Fprintln(stderr, "usage: ingot serve [flags] | ingot instance COMMAND | ingot candidates explain [flags] | ingot replica list | ingot node owner UUID | ingot version")
 		return 2
 	}
 	switch args[0] {
@@ -50,11 +51,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return candidatesCmd(ctx, args[1:], os.Getenv, stdout, stderr)
+	case "replica", "node":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return replicaCmd(ctx, args[0], args[1:], os.Getenv, stdout, stderr)
 	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, "usage: ingot serve [flags] | ingot instance COMMAND | ingot candidates explain [flags] | ingot version")
+		fmt.Fprintln(stdout, "usage: ingot serve [flags] | ingot instance COMMAND | ingot candidates explain [flags] | ingot replica list | ingot node owner UUID | ingot version")
 		return 0
 	}
-	fmt.Fprintf(stderr, "ingot: unknown command %q (want serve, instance, candidates or version)\n", args[0])
+	fmt.Fprintf(stderr, "ingot: unknown command %q (want serve, instance, candidates, replica, node or version)\n", args[0])
 	return 2
 }
 
@@ -97,6 +102,7 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ingot: %s\n", oneLine(err))
 		return 2
 	}
+	cfg.Version = version
 	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -164,6 +170,17 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.DeployWeigher, "deploy-weigher", cfg.DeployWeigher, "spread (least loaded rack first) or pack (most loaded rack first)")
 	fs.StringVar(&racks, "deploy-racks", "", "comma-separated aggregate UUIDs that are racks for the weigher (none: a provider's aggregates)")
 	fs.DurationVar(&cfg.DeployWatchInterval, "deploy-watch-interval", cfg.DeployWatchInterval, "the instance controller's tick: how often in-flight nodes are watched")
+	fs.StringVar(&cfg.ReplicaID, "replica-id", cfg.ReplicaID, "this replica's name among those sharing a PostgreSQL database (default: the hostname)")
+	fs.StringVar(&cfg.ReplicaAddress, "replica-address", cfg.ReplicaAddress, "address peers and operators see for this replica (default: --listen)")
+	fs.DurationVar(&cfg.ReplicaTTL, "replica-ttl", cfg.ReplicaTTL, "a replica's lease: its nodes are taken over this long after it stops renewing (PostgreSQL)")
+	fs.DurationVar(&cfg.ReplicaRenewInterval, "replica-renew-interval", cfg.ReplicaRenewInterval, "time between two renewals of the lease")
+	fs.DurationVar(&cfg.ReplicaScanInterval, "replica-scan-interval", cfg.ReplicaScanInterval, "time between two ownership scans (claims, hand-offs)")
+	fs.IntVar(&cfg.ReplicaMaxMoves, "replica-max-moves", cfg.ReplicaMaxMoves, "nodes a replica hands over per scan to rebalance")
+	fs.DurationVar(&cfg.ReplicaResidence, "replica-residence", cfg.ReplicaResidence, "time a node stays with its owner before it may be moved to rebalance")
+	fs.DurationVar(&cfg.ReplicaDrainTimeout, "replica-drain-timeout", cfg.ReplicaDrainTimeout, "at SIGTERM, how long the replica may take to hand its nodes over")
+	// Hidden test flags (not in --help): skew the replica's local clock.
+	fs.DurationVar(&cfg.DebugClockOffset, "debug-clock-offset", cfg.DebugClockOffset, "")
+	fs.Float64Var(&cfg.DebugClockRate, "debug-clock-rate", cfg.DebugClockRate, "")
 
 	// Environment first, so that flags on the command line win.
 	var envErr error
@@ -181,8 +198,14 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stderr, "usage: ingot serve [flags]   (every flag can also be set as INGOT_<NAME>)")
-			fs.SetOutput(stderr)
-			fs.PrintDefaults()
+			help := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+			fs.VisitAll(func(f *flag.Flag) {
+				if !strings.HasPrefix(f.Name, "debug-") {
+					help.Var(f.Value, f.Name, f.Usage)
+				}
+			})
+			help.SetOutput(stderr)
+			help.PrintDefaults()
 		}
 		return cfg, err
 	}

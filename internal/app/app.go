@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"ingot/internal/backoff"
@@ -20,6 +21,8 @@ import (
 	"ingot/internal/placementapi"
 	"ingot/internal/policy"
 	"ingot/internal/reconcile"
+	"ingot/internal/replica"
+	"ingot/internal/replicaapi"
 	"ingot/internal/store"
 	"ingot/internal/ui"
 )
@@ -45,6 +48,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	for _, w := range enforcer.Warnings() {
 		log.Warn("policy", "warning", w)
 	}
+	if path, ok := strings.CutPrefix(cfg.DatabaseURL, "sqlite:"); ok {
+		unlock, err := lockSQLite(strings.TrimPrefix(path, "//"))
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithLogger(log.With("component", "store")))
 	if err != nil {
 		return err
@@ -63,6 +73,36 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 			db.Close()
 		}
 	}()
+
+	// Several replicas share a PostgreSQL database: each holds a lease and owns a share
+	// of the nodes (package replica). SQLite has exactly one, which owns everything.
+	var rep *replica.Replica
+	var onGain []func()
+	if db.Postgres() {
+		rcfg := cfg.ReplicaConfig()
+		rcfg.Version = cfg.Version
+		rcfg.RecordScope = reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards}.String()
+		rcfg.Logger = log.With("component", "replica")
+		if cfg.DebugClockOffset != 0 || cfg.DebugClockRate != 1 {
+			rcfg.Clock = replica.NewSkewed(cfg.DebugClockOffset, cfg.DebugClockRate)
+			log.Warn("replica clock skewed for testing", "offset", cfg.DebugClockOffset, "rate", cfg.DebugClockRate)
+		}
+		rcfg.OnGain = func([]string) {
+			for _, f := range onGain {
+				f()
+			}
+		}
+		if rep, err = replica.New(db, rcfg); err != nil {
+			return err
+		}
+		if audit := log.With("component", "fence"); audit.Enabled(ctx, slog.LevelDebug) {
+			// Every fenced write's outcome per node, for auditors (the chaos tests).
+			db.SetFenceAudit(func(a store.FenceAudit) {
+				audit.Debug("fenced write", "node", a.Node, "replica", a.Replica, "epoch", a.Epoch, "accepted", a.Accepted)
+			})
+		}
+		g.Add(StageLeave, rep)
+	}
 
 	// With keystone authentication one Session (the service's token) serves the token
 	// validation and the calls to Ironic.
@@ -92,13 +132,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		// The tracker and the instance controller share the client and each pass's
 		// listing; the controller has the tracker apply its rules to nodes it sees
 		// change (Refresh). Neither waits for the other.
-		controller := newController(cfg, db, client, log, m.Instances, func(ctx context.Context, nodes []ironic.Node) error {
+		controller := newController(cfg, db, client, log, m.Instances, rep, func(ctx context.Context, nodes []ironic.Node) error {
 			return tracker.Refresh(ctx, nodes)
 		})
-		tracker = newTracker(cfg, db, client, log, m.Tracker, func(nodes []ironic.Node) {
+		tracker = newTracker(cfg, db, client, log, m.Tracker, rep, func(nodes []ironic.Node) {
+			if rep != nil {
+				rep.ObserveNodes(nodes)
+			}
 			controller.ObserveNodes(nodes)
 			m.Fleet.ObserveListing(nodes)
 		})
+		onGain = append(onGain, tracker.Kick, controller.Kick)
 		g.Add(StageWork, Func("ironic tracker", tracker.Run))
 		g.Add(StageWork, controller)
 		notify = controller.Kick
@@ -144,6 +188,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	}
 	routes.Mount(ui.Prefix, ui.New(db, ui.Options{Authenticate: authn, Policy: enforcer, Tracker: tracker,
 		Keystone: keystone.Config{URL: cfg.KeystoneURL}, Logger: log.With("component", "ui")}))
+
+	views := replicaapi.New(db, replicaapi.Options{
+		Authenticate: authn,
+		Policy:       enforcer,
+		Logger:       log.With("component", "replicaapi"),
+		Self:         replicaapi.Self{ID: cfg.ReplicaID, Address: cfg.ReplicaConfig().Addr, Version: cfg.Version},
+	})
+	routes.Mount(replicaapi.ReplicasPrefix, views)
+	routes.Mount(replicaapi.NodesPrefix, views)
 
 	var handler http.Handler = routes
 	if validator != nil {
@@ -270,24 +323,33 @@ func ironicAuth(cfg Config) string {
 // newTracker returns the Ironic resource tracker cfg asks for; onListing, when not nil,
 // receives each pass's listing.
 func newTracker(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, m *metrics.Tracker,
-	onListing func([]ironic.Node)) *reconcile.Reconciler {
+	rep *replica.Replica, onListing func([]ironic.Node)) *reconcile.Reconciler {
 	scope := reconcile.Scope{ConductorGroup: cfg.IronicConductorGroup, Shards: cfg.IronicShards}
 	log.Info("tracking Ironic nodes", "ironic_url", redactDSN(cfg.IronicURL), "scope", scope.String(),
 		"sync_interval", cfg.SyncInterval, "ironic_auth", ironicAuth(cfg))
-	return reconcile.New(client, db, reconcile.Config{
+	rcfg := reconcile.Config{
 		Scope:     scope,
 		Interval:  cfg.SyncInterval,
 		Logger:    log.With("component", "reconcile"),
 		OnListing: onListing,
 		Metrics:   m,
-	})
+	}
+	if rep != nil {
+		rcfg.Ownership = rep
+	}
+	return reconcile.New(client, db, rcfg)
 }
 
 // newController returns the instance controller cfg asks for; refresh makes the tracker
 // apply its rules to nodes now.
 func newController(cfg Config, db *store.DB, client *ironic.Client, log *slog.Logger, m *metrics.Instances,
-	refresh func(context.Context, []ironic.Node) error) *deploy.Controller {
+	rep *replica.Replica, refresh func(context.Context, []ironic.Node) error) *deploy.Controller {
+	var own deploy.Ownership
+	if rep != nil {
+		own = rep
+	}
 	return deploy.New(client, db, deploy.Config{
+		Ownership:     own,
 		DeployTimeout: cfg.DeployTimeout,
 		MaxAttempts:   cfg.DeployMaxAttempts,
 		Weigher:       deploy.Weigher{Mode: deploy.Weighing(cfg.DeployWeigher), Racks: cfg.DeployRacks},

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ingot/internal/keystone"
+	"ingot/internal/replica"
 )
 
 // Config is ingot's whole configuration. Only cmd/ingot fills it from flags and the
@@ -111,6 +112,26 @@ type Config struct {
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string
 	LogFormat string
+
+	// Version is ingot's version, shown to operators (set by cmd/ingot).
+	Version string
+	// ReplicaID names this process among the replicas sharing a PostgreSQL database (the
+	// hostname by default); ReplicaAddress is the address peers and operators see
+	// (default ListenAddr). The other Replica* settings are package replica's: lease TTL
+	// (its margin is a fifth of it), renewal and scan periods, voluntary moves per scan,
+	// residence before a move, and the drain's bound at shutdown.
+	ReplicaID            string
+	ReplicaAddress       string
+	ReplicaTTL           time.Duration
+	ReplicaRenewInterval time.Duration
+	ReplicaScanInterval  time.Duration
+	ReplicaMaxMoves      int
+	ReplicaResidence     time.Duration
+	ReplicaDrainTimeout  time.Duration
+	// DebugClockOffset and DebugClockRate skew the replica's local clock (hidden test
+	// flags for clock-skew tests: faketime does not reach Go's clock).
+	DebugClockOffset time.Duration
+	DebugClockRate   float64
 }
 
 // DefaultDataDir is where the default SQLite database lives: $XDG_DATA_HOME/ingot, or
@@ -150,7 +171,36 @@ func DefaultConfig() Config {
 		Metrics:                      true,
 		LogLevel:                     "info",
 		LogFormat:                    "text",
+		ReplicaID:                    hostname(),
+		ReplicaTTL:                   replica.DefaultTTL,
+		ReplicaRenewInterval:         replica.DefaultRenewEvery,
+		ReplicaScanInterval:          replica.DefaultScanEvery,
+		ReplicaMaxMoves:              replica.DefaultMaxMoves,
+		ReplicaResidence:             replica.DefaultResidence,
+		ReplicaDrainTimeout:          replica.DefaultDrainTimeout,
+		DebugClockRate:               1,
 	}
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "ingot"
+	}
+	return strings.ToLower(h)
+}
+
+// ReplicaConfig returns the replica settings (without the parts app.Run adds: scope,
+// logger, clock, callbacks).
+func (c Config) ReplicaConfig() replica.Config {
+	addr := c.ReplicaAddress
+	if addr == "" {
+		addr = c.ListenAddr
+	}
+	return replica.Config{ID: c.ReplicaID, Addr: addr, ConductorGroup: c.IronicConductorGroup, Shards: c.IronicShards,
+		TTL: c.ReplicaTTL, RenewEvery: c.ReplicaRenewInterval, Margin: c.ReplicaTTL / 5,
+		ScanEvery: c.ReplicaScanInterval, Residence: c.ReplicaResidence, MaxMoves: c.ReplicaMaxMoves,
+		DrainTimeout: c.ReplicaDrainTimeout}
 }
 
 // Validate returns every problem with c, joined.
@@ -217,6 +267,18 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("--cors-allow-headers needs --cors-allowed-origin"))
 	}
 	errs = append(errs, c.validateIronic()...)
+	if c.ReplicaID == "" || strings.ContainsAny(c.ReplicaID, " \t\n/") {
+		errs = append(errs, fmt.Errorf("--replica-id %q: want a name without spaces or slashes", c.ReplicaID))
+	}
+	if err := c.ReplicaConfig().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("--replica-ttl %v, --replica-renew-interval %v: %w", c.ReplicaTTL, c.ReplicaRenewInterval, err))
+	}
+	if c.ReplicaMaxMoves < 1 || c.ReplicaResidence < 0 || c.ReplicaDrainTimeout < 0 {
+		errs = append(errs, errors.New("--replica-max-moves must be at least 1, --replica-residence and --replica-drain-timeout not negative"))
+	}
+	if c.DebugClockRate <= 0 || c.DebugClockRate > 100 {
+		errs = append(errs, fmt.Errorf("--debug-clock-rate %v: want a positive factor", c.DebugClockRate))
+	}
 	return errors.Join(errs...)
 }
 

@@ -26,6 +26,9 @@ const (
 	// StageWork holds what takes work on its own (the tracker, controllers): stopped
 	// first, so nothing new starts while the API drains.
 	StageWork Stage = iota
+	// StageLeave holds the replica's membership: once the work stopped, it hands its nodes
+	// over to the other replicas and leaves, while the API still serves.
+	StageLeave
 	// StageServe holds what serves clients (the HTTP server): it stops accepting and
 	// drains its requests.
 	StageServe
@@ -40,6 +43,8 @@ func (s Stage) String() string {
 	switch s {
 	case StageWork:
 		return "work"
+	case StageLeave:
+		return "leave"
 	case StageServe:
 		return "serve"
 	case StageClose:

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,7 +69,27 @@ type Config struct {
 	// Metrics, when not nil, receives every instance write (deploys and tear-downs
 	// ending, reschedules, faults).
 	Metrics *metrics.Instances
+	// Ownership, when set (replicas sharing PostgreSQL), restricts the controller to the
+	// instances on nodes this replica owns (and those without a node it is to schedule),
+	// fences their writes with the node's epoch, and is asked before every mutating
+	// Ironic request; nil: every instance is the controller's (SQLite).
+	Ownership Ownership
 }
+
+// Ownership is what the controller needs of a replica's node ownership (package replica).
+type Ownership interface {
+	// Hold returns a context that also ends when the lease is lost, a function releasing
+	// it, and the fence of the nodes owned now (nil: no lease, do nothing).
+	Hold(ctx context.Context) (context.Context, func(), *store.Fence)
+	// Owns reports whether the replica owns node at epoch and its lease's local deadline
+	// holds.
+	Owns(node string, epoch int64) bool
+	// Schedules reports whether this replica schedules an instance that has no node yet.
+	Schedules(instance string) bool
+}
+
+// errNotOwner stops a step whose replica does not own the node (any more).
+var errNotOwner = errors.New("this replica does not own the node")
 
 // Controller runs instances through their life on Ironic. Create it with New and run it
 // with Run; Kick asks for a tick now, ObserveNodes feeds it the tracker's listings.
@@ -238,6 +259,20 @@ func (c *Controller) Tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if own := c.cfg.Ownership; own != nil {
+		_, release, f := own.Hold(ctx)
+		release()
+		if f == nil {
+			return nil // no lease: nothing is ours
+		}
+		mine := insts[:0:0]
+		for _, in := range insts {
+			if _, ok := f.Epochs[in.Node]; ok || in.Node == "" && own.Schedules(in.UUID) {
+				mine = append(mine, in)
+			}
+		}
+		insts = mine
+	}
 	c.forgetDeferred(insts)
 	if err := c.watch(ctx, insts); err != nil && ctx.Err() == nil {
 		c.log.Warn("watching nodes failed", "error", err)
@@ -309,10 +344,36 @@ func (c *Controller) Step(ctx context.Context, uuid string) error {
 // step is Step; lockDone ends the step's count in c.locking once the instance is past its
 // lock (see start).
 func (c *Controller) step(ctx context.Context, uuid string, lockDone func()) error {
+	outer := ctx
+	var fence *store.Fence
 	for range c.maxMoves {
-		in, err := c.db.Instance(ctx, uuid)
+		in, err := c.db.Instance(outer, uuid)
 		if err != nil {
 			return err
+		}
+		if own := c.cfg.Ownership; own != nil {
+			if fence == nil {
+				hctx, release, f := own.Hold(outer)
+				defer release()
+				if f == nil {
+					return nil
+				}
+				outer, fence = hctx, f
+			}
+			// The instance's writes carry its node's epoch; one without a node is
+			// scheduled by one replica (its claim is a compare-and-swap on the record).
+			ctx = outer
+			if in.Node == "" {
+				if !own.Schedules(in.UUID) {
+					return nil
+				}
+				ctx = store.WithFence(outer, nil)
+			} else if e, ok := fence.Epochs[in.Node]; ok {
+				ctx = store.WithFence(outer, &store.Fence{Replica: fence.Replica, Epochs: map[string]int64{in.Node: e}})
+				ctx = ironic.WithFenceHeader(ctx, fence.Replica+"/"+strconv.FormatInt(e, 10))
+			} else {
+				return nil // the node's owner steps it
+			}
 		}
 		obs := c.observation(in.Node)
 		d := Decide(in, obs, c.cfg.Now(), c.cfg.DeployTimeout)
@@ -347,6 +408,11 @@ func (c *Controller) step(ctx context.Context, uuid string, lockDone func()) err
 			d = Decide(in, obs, c.cfg.Now(), c.cfg.DeployTimeout)
 		}
 		more, err := c.act(ctx, in, obs, d)
+		if errors.Is(err, errNotOwner) || errors.Is(err, store.ErrFenced) {
+			c.log.Info("instance step stopped: the node is no longer this replica's", "instance", in.UUID,
+				"node", in.Node, "action", d.Action)
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.Action, err)
 		}
@@ -399,6 +465,25 @@ func (c *Controller) act(ctx context.Context, in baremetal.Instance, obs Observa
 		return false, nil
 	}
 	return false, fmt.Errorf("unknown action %q", d.Action)
+}
+
+// guard is asked before every mutating Ironic request for node: with Ownership, the
+// replica must still own the node at the epoch the step's fence carries, within its
+// lease's local deadline.
+func (c *Controller) guard(ctx context.Context, node string) error {
+	own := c.cfg.Ownership
+	if own == nil {
+		return nil
+	}
+	f := store.FenceFrom(ctx)
+	if f == nil {
+		return errNotOwner
+	}
+	e, ok := f.Epochs[node]
+	if !ok || !own.Owns(node, e) {
+		return errNotOwner
+	}
+	return nil
 }
 
 // update writes next over prev (compare-and-swap on its generation) and logs msg.
@@ -499,6 +584,9 @@ func (c *Controller) lock(ctx context.Context, in baremetal.Instance, obs Observ
 	}
 	c.requests.Lock.Add(1)
 	sent := c.cfg.Now()
+	if err := c.guard(ctx, in.Node); err != nil {
+		return false, err
+	}
 	n, err := c.ironic.PatchNode(ctx, in.Node, ironic.ClaimOps(in.UUID))
 	if errors.Is(err, ironic.ErrConflict) {
 		// A lock of ours that was still in flight when a previous run died can land after
@@ -521,6 +609,9 @@ func (c *Controller) lock(ctx context.Context, in baremetal.Instance, obs Observ
 	free.InstanceUUID = ""
 	if reason := unusable(in, Observation{Node: free, Seen: true}); reason != "" {
 		c.requests.Unlock.Add(1)
+		if err := c.guard(ctx, in.Node); err != nil {
+			return false, err
+		}
 		if _, err := c.ironic.PatchNode(ctx, in.Node, ironic.ReleaseOps()); err != nil {
 			return false, err
 		}
@@ -576,6 +667,9 @@ func (c *Controller) skip(ctx context.Context, in baremetal.Instance, obs Observ
 func (c *Controller) deploy(ctx context.Context, in baremetal.Instance, obs Observation) (bool, error) {
 	now := c.cfg.Now()
 	c.requests.Info.Add(1)
+	if err := c.guard(ctx, in.Node); err != nil {
+		return false, err
+	}
 	if _, err := c.ironic.PatchNode(ctx, in.Node, ironic.InstanceInfoOps(InstanceInfo(in, obs.Node))); err != nil {
 		if errors.Is(err, ironic.ErrInvalid) {
 			return c.act(ctx, in, obs, fail("deploy_failed", "Ironic refused the instance_info: "+err.Error(), now))
@@ -599,6 +693,9 @@ func (c *Controller) deploy(ctx context.Context, in baremetal.Instance, obs Obse
 	cd := ConfigDrive(in)
 	c.requests.Provision.Add(1)
 	sent := c.cfg.Now()
+	if err := c.guard(ctx, in.Node); err != nil {
+		return false, err
+	}
 	err = c.ironic.SetProvisionState(ctx, in.Node, ironic.TargetActive, ironic.ProvisionOptions{ConfigDrive: &cd})
 	switch {
 	case err == nil:
@@ -640,6 +737,9 @@ func waitOn(err error) error {
 func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance, obs Observation) (bool, error) {
 	c.requests.Unprovision.Add(1)
 	sent := c.cfg.Now()
+	if err := c.guard(ctx, in.Node); err != nil {
+		return false, err
+	}
 	err := c.ironic.SetProvisionState(ctx, in.Node, ironic.TargetDeleted, ironic.ProvisionOptions{})
 	if err != nil {
 		if errors.Is(err, ironic.ErrInvalid) {
@@ -673,6 +773,9 @@ func (c *Controller) undeploy(ctx context.Context, in baremetal.Instance, obs Ob
 func (c *Controller) unlock(ctx context.Context, in baremetal.Instance) (bool, error) {
 	c.requests.Unlock.Add(1)
 	sent := c.cfg.Now()
+	if err := c.guard(ctx, in.Node); err != nil {
+		return false, err
+	}
 	n, err := c.ironic.PatchNode(ctx, in.Node, ironic.ReleaseOps())
 	if err != nil {
 		return false, waitOn(err)

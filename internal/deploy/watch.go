@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"time"
 
 	"ingot/internal/baremetal"
@@ -161,6 +162,23 @@ func (c *Controller) Check(ctx context.Context) (Report, error) {
 	if listing == nil {
 		return r, nil
 	}
+	// With replicas, each checks (and repairs) only the nodes it owns.
+	var fence *store.Fence
+	if own := c.cfg.Ownership; own != nil {
+		hctx, release, f := own.Hold(ctx)
+		defer release()
+		if f == nil {
+			return r, nil
+		}
+		ctx, fence = hctx, f
+		mine := make([]ironic.Node, 0, len(f.Epochs))
+		for _, n := range listing {
+			if _, ok := f.Epochs[n.UUID]; ok {
+				mine = append(mine, n)
+			}
+		}
+		listing = mine
+	}
 	live, err := c.db.ListInstances(ctx, store.InstanceFilter{})
 	if err != nil {
 		return r, err
@@ -205,7 +223,15 @@ func (c *Controller) Check(ctx context.Context) (Report, error) {
 			// removal cannot undo someone else's lock.
 			c.requests.Unlock.Add(1)
 			sent := c.cfg.Now()
-			freed, err := c.ironic.PatchNode(ctx, n.UUID, ironic.ReleaseOps())
+			uctx := ctx
+			if fence != nil {
+				uctx = store.WithFence(ctx, &store.Fence{Replica: fence.Replica, Epochs: map[string]int64{n.UUID: fence.Epochs[n.UUID]}})
+				if err := c.guard(uctx, n.UUID); err != nil {
+					continue
+				}
+				uctx = ironic.WithFenceHeader(uctx, fence.Replica+"/"+strconv.FormatInt(fence.Epochs[n.UUID], 10))
+			}
+			freed, err := c.ironic.PatchNode(uctx, n.UUID, ironic.ReleaseOps())
 			if err != nil {
 				c.log.Warn("undoing a stale lock failed", "node", n.UUID, "error", err)
 				continue
@@ -213,7 +239,7 @@ func (c *Controller) Check(ctx context.Context) (Report, error) {
 			c.see(freed, sent)
 			if c.cfg.Refresh != nil {
 				// Offered again now rather than at the tracker's next pass.
-				if err := c.cfg.Refresh(ctx, []ironic.Node{freed}); err != nil {
+				if err := c.cfg.Refresh(uctx, []ironic.Node{freed}); err != nil {
 					c.log.Warn("tracker refresh failed", "node", n.UUID, "error", err)
 				}
 			}
@@ -228,6 +254,11 @@ func (c *Controller) Check(ctx context.Context) (Report, error) {
 	for _, in := range live {
 		if in.State != baremetal.StateActive || in.Node == "" {
 			continue
+		}
+		if fence != nil {
+			if _, ok := fence.Epochs[in.Node]; !ok {
+				continue
+			}
 		}
 		if n, ok := listed[in.Node]; ok && n.InstanceUUID != in.UUID {
 			// The listing may predate the deploy: read the node again.

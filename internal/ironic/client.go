@@ -368,6 +368,9 @@ func (c *Client) attempt(ctx context.Context, r request, body []byte, handle fun
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if f, ok := ctx.Value(fenceHeaderKey{}).(string); ok {
+		req.Header.Set(FenceHeader, f)
+	}
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -449,3 +452,15 @@ func (t *trackingBody) Read(p []byte) (int, error) {
 }
 
 func (t *trackingBody) Close() error { return t.r.Close() }
+
+// FenceHeader names, on the requests of a replica's owned work, the replica and the epoch
+// at which it owns the node ("replica/epoch"), so that an Ironic-side auditor (the
+// chaos tests' fake) can tell who sent each mutating call. Ironic ignores it.
+const FenceHeader = "X-Ingot-Fence"
+
+type fenceHeaderKey struct{}
+
+// WithFenceHeader returns ctx whose requests carry FenceHeader: value.
+func WithFenceHeader(ctx context.Context, value string) context.Context {
+	return context.WithValue(ctx, fenceHeaderKey{}, value)
+}

@@ -105,7 +105,7 @@ func New(opts Options) (*Enforcer, error) {
 			return nil, err
 		}
 	}
-	e := newEnforcer(append(append(placementDefaults(), instanceDefaults()...), fleetDefaults()...), file, opts.EnforceNewDefaults)
+	e := newEnforcer(slices.Concat(placementDefaults(), instanceDefaults(), fleetDefaults(), replicaDefaults()), file, opts.EnforceNewDefaults)
 	e.warnings = append(warnings, e.warnings...)
 	return e, nil
 }

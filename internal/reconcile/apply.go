@@ -21,6 +21,7 @@ const (
 type Result struct {
 	Applied   []Change
 	Conflicts []Failure // lost a race (generation, or state changed meanwhile): plan them again
+	Fenced    []Failure // the replica no longer owns the node (store.ErrFenced): never applied
 	Failed    []Failure
 }
 
@@ -30,7 +31,8 @@ type Failure struct {
 	Err    error
 }
 
-// Apply writes the changes through the store, batchSize nodes per transaction (<= 0 means
+// Apply writes the changes through the store (fenced by the store.Fence ctx carries, if
+// any), batchSize nodes per transaction (<= 0 means
 // DefaultBatchSize), each node all-or-nothing. It never touches allocations. A failure of
 // one node's change is reported in the Result and does not stop the others; an error is
 // returned only when the database itself failed (the rest was not attempted).
@@ -54,6 +56,8 @@ func Apply(ctx context.Context, db *store.DB, changes []Change, batchSize int) (
 			switch {
 			case err == nil:
 				res.Applied = append(res.Applied, batch[i])
+			case errors.Is(err, store.ErrFenced):
+				res.Fenced = append(res.Fenced, Failure{Change: batch[i], Err: err})
 			case raced(err):
 				res.Conflicts = append(res.Conflicts, Failure{Change: batch[i], Err: err})
 			default:

@@ -68,6 +68,19 @@ type Config struct {
 	ProgressEvery time.Duration
 	// Metrics, when not nil, receives every pass's figures.
 	Metrics *metrics.Tracker
+	// Ownership, when set (replicas sharing PostgreSQL), restricts the tracker to the
+	// nodes this replica owns and fences every write with their epochs; nil: every node
+	// of the scope is the tracker's (SQLite's single replica).
+	Ownership Ownership
+}
+
+// Ownership is what the tracker needs of a replica's node ownership (package replica).
+type Ownership interface {
+	// Hold returns a context that also ends when the replica's lease is lost, a function
+	// releasing it, and the fence of the nodes owned now (nil: no lease, do nothing).
+	Hold(ctx context.Context) (context.Context, func(), *store.Fence)
+	// Lost drops a node whose write was rejected as stale.
+	Lost(node string)
 }
 
 // Reconciler keeps one Placement resource provider per Ironic node of its scope in step
@@ -199,6 +212,8 @@ type Stats struct {
 	Warnings     int
 	Orphaned     int   // providers of deleted nodes kept for their allocations
 	Seq          int64 // the store's change sequence after the pass
+	Owned        int   // nodes this replica owned for the pass (with Ownership)
+	Fenced       int   // writes rejected because the replica no longer owned the node
 
 	records []recordWrite // the record writes applied, for counting orphans
 }
@@ -302,6 +317,19 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return fail(err)
 	}
+	var fence *store.Fence
+	if own := r.cfg.Ownership; own != nil {
+		hctx, release, f := own.Hold(ctx)
+		defer release()
+		if f == nil {
+			st.Duration = time.Since(start)
+			r.log.Debug("tracker pass skipped: no lease")
+			return st, nil
+		}
+		ctx, fence = store.WithFence(hctx, f), f
+		nodes, records = ownedNodes(nodes, f), ownedRecords(records, f)
+		st.Owned = len(f.Epochs)
+	}
 	missing := NeedsLookup(scope, nodes, records)
 	st.Lookups = len(missing)
 	lookups := r.lookup(ctx, v, missing, r.meter(len(missing), "lookups"))
@@ -351,6 +379,9 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 		if in.Records, err = r.db.IronicNodes(ctx); err != nil {
 			return fail(err)
 		}
+		if fence != nil {
+			in.Records = ownedRecords(in.Records, fence)
+		}
 		changes = Plan(r.withoutRefreshed(only(in, res.Conflicts), start))
 	}
 
@@ -383,6 +414,12 @@ func (r *Reconciler) pass(ctx context.Context) (Stats, error) {
 	}
 	if st.Orphaned > 0 {
 		attrs = append(attrs, "orphaned", st.Orphaned)
+	}
+	if fence != nil {
+		attrs = append(attrs, "owned", st.Owned)
+	}
+	if st.Fenced > 0 {
+		attrs = append(attrs, "fenced", st.Fenced)
 	}
 	attrs = append(attrs, "seq", st.Seq)
 	r.log.Info("tracker pass", attrs...)
@@ -474,6 +511,14 @@ func (r *Reconciler) account(st *Stats, res Result) {
 			st.Warnings++
 			r.log.Warn(c.Warning, "node_uuid", c.Write.NodeUUID, "action", c.Action)
 		}
+	}
+	for _, f := range res.Fenced {
+		st.Fenced++
+		if r.cfg.Ownership != nil {
+			r.cfg.Ownership.Lost(f.Change.Write.NodeUUID)
+		}
+		r.log.Warn("node change fenced: no longer this replica's", "node_uuid", f.Change.Write.NodeUUID,
+			"action", f.Change.Action, "error", f.Err)
 	}
 	for _, f := range res.Failed {
 		st.Errors++
@@ -659,5 +704,27 @@ func (r *Reconciler) lookup(ctx context.Context, v ironic.Version, ids []string,
 		})
 	}
 	wg.Wait()
+	return out
+}
+
+// ownedNodes keeps the nodes the fence names.
+func ownedNodes(nodes []ironic.Node, f *store.Fence) []ironic.Node {
+	out := make([]ironic.Node, 0, len(f.Epochs))
+	for _, n := range nodes {
+		if _, ok := f.Epochs[n.UUID]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ownedRecords keeps the records of the nodes the fence names.
+func ownedRecords(records []baremetal.NodeRecord, f *store.Fence) []baremetal.NodeRecord {
+	out := make([]baremetal.NodeRecord, 0, len(f.Epochs))
+	for _, rec := range records {
+		if _, ok := f.Epochs[rec.NodeUUID]; ok {
+			out = append(out, rec)
+		}
+	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 
 	"ingot/internal/ironic"
 	"ingot/internal/safe"
+	"ingot/internal/store"
 )
 
 // Refresh plans and applies the given nodes now, as freshly observed in Ironic, instead of
@@ -54,6 +55,16 @@ func (r *Reconciler) refresh(ctx context.Context, nodes []ironic.Node) error {
 			return err
 		}
 	}
+	var fence *store.Fence
+	if own := r.cfg.Ownership; own != nil {
+		hctx, release, f := own.Hold(ctx)
+		defer release()
+		if f == nil {
+			return nil // no lease: the owner's next pass or refresh writes them
+		}
+		ctx, fence = store.WithFence(hctx, f), f
+		nodes = ownedNodes(nodes, f)
+	}
 	ids := make([]string, 0, len(nodes))
 	in := Input{Scope: scope, View: view, Lookups: map[string]Lookup{}}
 	for _, n := range nodes {
@@ -67,6 +78,9 @@ func (r *Reconciler) refresh(ctx context.Context, nodes []ironic.Node) error {
 	}
 	if in.Records, err = r.db.IronicNodesOf(ctx, ids); err != nil {
 		return err
+	}
+	if fence != nil {
+		in.Records = ownedRecords(in.Records, fence)
 	}
 
 	st := Stats{Actions: map[Action]int{}}
@@ -100,6 +114,9 @@ func (r *Reconciler) refresh(ctx context.Context, nodes []ironic.Node) error {
 		}
 		if in.Records, err = r.db.IronicNodesOf(ctx, ids); err != nil {
 			return errors.Join(append(errs, err)...)
+		}
+		if fence != nil {
+			in.Records = ownedRecords(in.Records, fence)
 		}
 		changes = Plan(only(in, res.Conflicts))
 	}

@@ -42,3 +42,44 @@ func (db *DB) ExecRaw(ctx context.Context, query string) error {
 	_, err := db.w.ExecContext(ctx, query)
 	return err
 }
+
+// ExpireReplica ends the replica's lease now by the database's clock (tests of takeovers
+// without waiting a TTL).
+func (db *DB) ExpireReplica(ctx context.Context, id string) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE ingot_replicas SET lease_expires_at = now() - interval '1 second'
+		WHERE replica_id = $1`, id)
+	return err
+}
+
+// BeginFencedCreate is for tests of fencing (PostgreSQL): it runs a fenced write
+// transaction that creates the provider and stays open; the returned function commits it
+// as every write does.
+func (db *DB) BeginFencedCreate(ctx context.Context, f *Fence, np NewProvider) (func() error, error) {
+	sqlTx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := &tx{querier: sqlTx, ctx: ctx, db: db, now: micros(db.Now())}
+	if err := t.fenceAll(f); err != nil {
+		sqlTx.Rollback()
+		return nil, err
+	}
+	if _, err := t.createProvider(np); err != nil {
+		sqlTx.Rollback()
+		return nil, err
+	}
+	return func() error {
+		if err := t.recordChanges(); err != nil {
+			sqlTx.Rollback()
+			return err
+		}
+		return sqlTx.Commit()
+	}, nil
+}
+
+// Setting returns a PostgreSQL run-time setting of a pooled session.
+func (db *DB) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := db.r.QueryRowContext(ctx, "SELECT current_setting($1)", name).Scan(&v)
+	return v, err
+}

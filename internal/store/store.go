@@ -60,6 +60,8 @@ type DB struct {
 	wStmts, rStmts *stmtCache
 	// metrics receives write transactions, retries and group commits (nil: none).
 	metrics *metrics.Store
+	// fenced counts writes rejected by a stale fence (see fence.go).
+	fenced fenceCounter
 }
 
 // Instrument has the database report its writes to m. Call it before the first write
@@ -117,7 +119,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.startWriter()
 		db.startCheckpointer()
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		p, err := sql.Open("pgx", dsn)
+		p, err := sql.Open("pgx", withSessionDefaults(dsn))
 		if err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
@@ -157,6 +159,26 @@ func WithLogger(log *slog.Logger) Option {
 			db.log = log
 		}
 	}
+}
+
+// idleInTransactionTimeout ends a session that sits in an open transaction this long (a
+// process paused or cut off mid-transaction): its row locks, such as a fenced write's FOR
+// SHARE on a node's owner row, would otherwise block a takeover indefinitely.
+const idleInTransactionTimeout = 10 * time.Second
+
+// withSessionDefaults adds PostgreSQL session settings to a postgres:// URL that does not
+// set them itself (pgx sends unknown URL parameters as run-time parameters).
+func withSessionDefaults(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn // pgx reports it
+	}
+	q := u.Query()
+	if q.Get("idle_in_transaction_session_timeout") == "" {
+		q.Set("idle_in_transaction_session_timeout", strconv.FormatInt(idleInTransactionTimeout.Milliseconds(), 10))
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // ErrReadOnly is returned by Open for a database that can be read but not written (a

@@ -241,69 +241,32 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 	slices.Sort(traitNames)
 	traitNames = slices.Compact(traitNames)
 	errs = make([]error, len(ws))
-	err = db.write(ctx, func(t *tx) error {
+	// A fence is checked node by node: a stale node fails alone, and nothing is written
+	// for it.
+	fence, wctx := fenceOf(ctx), ctx
+	if fence != nil {
+		wctx = WithFence(ctx, nil) // checked here, node by node, not for the whole transaction
+	}
+	err = db.write(wctx, func(t *tx) error {
 		clear(errs)
-		ids, err := t.nodeCatalog(ws, traitNames)
-		if err != nil {
-			return err
-		}
-		outer := t.touched
-		defer func() { t.touched = outer }()
-		keep := func() {
-			if len(t.touched) > 0 {
-				if outer == nil {
-					outer = make(map[int64]struct{}, len(ws))
-				}
-				maps.Copy(outer, t.touched)
-			}
-		}
-		// Plain creations first, set-based; a failure there leaves them to the per-node path.
-		var done []bool
-		if len(ws) > 1 {
-			if _, err := t.exec(`SAVEPOINT bulk`); err != nil {
+		batch, pos := ws, []int(nil) // the writes to apply and their places in ws
+		if fence != nil {
+			var err error
+			if batch, pos, err = t.fenceNodes(fence, ws, errs); err != nil {
 				return err
 			}
-			t.touched = nil
-			var berr error
-			if done, berr = t.createNodesBulk(ws, ids); berr != nil {
-				if _, err := t.exec(`ROLLBACK TO bulk`); err != nil {
-					return fmt.Errorf("rollback to savepoint: %w", err)
-				}
-				done = nil
-			} else {
-				keep()
-			}
-			if _, err := t.exec(`RELEASE bulk`); err != nil {
-				return fmt.Errorf("release savepoint: %w", err)
-			}
 		}
-		for i := range ws {
-			if done != nil && done[i] {
-				continue
-			}
-			if _, err := t.exec(`SAVEPOINT node`); err != nil {
-				return err
-			}
-			// The providers this write touches are collected apart and kept only if it
-			// succeeds (cheaper than copying the transaction's set for every node).
-			t.touched = nil
-			werr := t.writeNode(&ws[i], ids)
-			if werr != nil {
-				if _, err := t.exec(`ROLLBACK TO node`); err != nil {
-					return fmt.Errorf("rollback to savepoint: %w", err)
-				}
-				errs[i] = werr
-			} else {
-				keep()
-			}
-			if _, err := t.exec(`RELEASE node`); err != nil {
-				return fmt.Errorf("release savepoint: %w", err)
-			}
-		}
-		return nil
+		return t.writeNodes(batch, pos, errs, traitNames, fence)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("write nodes: %w", err)
+	}
+	if fence != nil && db.fenced.audit.Load() != nil {
+		for i, e := range errs {
+			if e == nil || errors.Is(e, ErrFenced) {
+				db.auditFence(fence, ws[i].NodeUUID, e == nil)
+			}
+		}
 	}
 	for i, e := range errs {
 		if e != nil {
@@ -311,6 +274,106 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 		}
 	}
 	return errs, nil
+}
+
+// fenceNodes checks the fence for every write's node and returns the writes whose node
+// is owned at the fence's epoch, with their places in ws; the others get a FencedError in
+// errs and are counted.
+func (t *tx) fenceNodes(f *Fence, ws []NodeWrite, errs []error) ([]NodeWrite, []int, error) {
+	nodes := make([]string, len(ws))
+	for i := range ws {
+		nodes[i] = ws[i].NodeUUID
+	}
+	stale, err := t.checkFence(f, nodes)
+	if err != nil {
+		return nil, nil, err
+	}
+	batch := make([]NodeWrite, 0, len(ws))
+	pos := make([]int, 0, len(ws))
+	for i := range ws {
+		if stale[ws[i].NodeUUID] {
+			t.db.fenced.n.Add(1)
+			errs[i] = &FencedError{Node: ws[i].NodeUUID, Replica: f.Replica, Epoch: f.Epochs[ws[i].NodeUUID]}
+			continue
+		}
+		batch = append(batch, ws[i])
+		pos = append(pos, i)
+	}
+	return batch, pos, nil
+}
+
+// writeNodes applies ws inside t, each in a savepoint; the error of ws[i] goes to
+// errs[pos[i]] (errs[i] when pos is nil). Under a fence, deleting a node's record also
+// deletes its ownership row (the node is gone from Ironic).
+func (t *tx) writeNodes(ws []NodeWrite, pos []int, errs []error, traitNames []string, fence *Fence) error {
+	at := func(i int) int {
+		if pos == nil {
+			return i
+		}
+		return pos[i]
+	}
+	ids, err := t.nodeCatalog(ws, traitNames)
+	if err != nil {
+		return err
+	}
+	outer := t.touched
+	defer func() { t.touched = outer }()
+	keep := func() {
+		if len(t.touched) > 0 {
+			if outer == nil {
+				outer = make(map[int64]struct{}, len(ws))
+			}
+			maps.Copy(outer, t.touched)
+		}
+	}
+	// Plain creations first, set-based; a failure there leaves them to the per-node path.
+	var done []bool
+	if len(ws) > 1 {
+		if _, err := t.exec(`SAVEPOINT bulk`); err != nil {
+			return err
+		}
+		t.touched = nil
+		var berr error
+		if done, berr = t.createNodesBulk(ws, ids); berr != nil {
+			if _, err := t.exec(`ROLLBACK TO bulk`); err != nil {
+				return fmt.Errorf("rollback to savepoint: %w", err)
+			}
+			done = nil
+		} else {
+			keep()
+		}
+		if _, err := t.exec(`RELEASE bulk`); err != nil {
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+	}
+	for i := range ws {
+		if done != nil && done[i] {
+			continue
+		}
+		if _, err := t.exec(`SAVEPOINT node`); err != nil {
+			return err
+		}
+		// The providers this write touches are collected apart and kept only if it
+		// succeeds (cheaper than copying the transaction's set for every node).
+		t.touched = nil
+		werr := t.writeNode(&ws[i], ids)
+		if werr == nil && fence != nil && ws[i].Record == RecordDelete {
+			_, werr = t.exec(`DELETE FROM ingot_node_owner WHERE node_uuid = ? AND replica_id = ? AND epoch = ?`,
+				ws[i].NodeUUID, fence.Replica, fence.Epochs[ws[i].NodeUUID])
+		}
+		if werr != nil {
+			if _, err := t.exec(`ROLLBACK TO node`); err != nil {
+				return fmt.Errorf("rollback to savepoint: %w", err)
+			}
+			errs[at(i)] = werr
+		} else {
+			keep()
+		}
+		if _, err := t.exec(`RELEASE node`); err != nil {
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+	}
+	return nil
 }
 
 // nodeIDs are the ids of the traits, classes and aggregates a batch of node writes

@@ -93,6 +93,16 @@ const maxTxAttempts = 5
 // write runs fn in a read-write transaction and commits it when fn returns nil. A transient
 // database failure runs fn again (fn must therefore only touch the database through t).
 func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
+	f := fenceOf(ctx)
+	if f != nil {
+		inner := fn
+		fn = func(t *tx) error {
+			if err := t.fenceAll(f); err != nil {
+				return err
+			}
+			return inner(t)
+		}
+	}
 	var err error
 	for attempt := 0; attempt < maxTxAttempts; attempt++ {
 		start := time.Now()
@@ -100,10 +110,20 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 		retry := isRetryable(err) || errors.Is(err, errRetryTx)
 		db.metrics.Transaction(txOutcome(err, retry), time.Since(start))
 		if err == nil || !retry || ctx.Err() != nil {
-			return err
+			break
 		}
 		if attempt+1 < maxTxAttempts {
 			db.metrics.Retry(metrics.ConflictTransient)
+		}
+	}
+	if f != nil && db.fenced.audit.Load() != nil {
+		var fe *FencedError
+		if errors.As(err, &fe) {
+			db.auditFence(f, fe.Node, false)
+		} else if err == nil {
+			for node := range f.Epochs {
+				db.auditFence(f, node, true)
+			}
 		}
 	}
 	return err
