@@ -20,6 +20,8 @@
 //	claim       scheduler-like loop with -c clients: get candidates (limit -claim-limit), pick
 //	            one at random, PUT /allocations with consumer_generation null, retry on 409
 //	put         PUT /allocations/{new consumer} with -c clients to distinct free providers
+//	writes      -c clients for -writes-duration, each on its own free providers: PUT
+//	            /allocations/{new consumer}, then DELETE it (leaves the data set as it was)
 //
 // The result is one JSON document on stdout; progress goes to stderr. Only point it at servers
 // on this machine. Standard library only.
@@ -44,39 +46,41 @@ import (
 
 // phaseOrder returns the phases in the order they run, whatever order -phases names them.
 func phaseOrder() []string {
-	return []string{"create", "check", "candidates", "gate", "throughput", "list", "claim", "put"}
+	return []string{"create", "check", "candidates", "gate", "throughput", "list", "claim", "put", "writes"}
 }
 
 // config is everything the flags set.
 type config struct {
-	URL          string
-	Server       string
-	Token        string
-	Dataset      string
-	N            int
-	Racks        int
-	Phases       []string
-	Concurrency  int
-	Limits       []int
-	Samples      int
-	Warmup       int
-	QueryBudget  time.Duration
-	Claims       int
-	ClaimLimit   int
-	Retries      int
-	Puts         int
-	ListSamples  int
-	MV           string
-	RunID        string
-	Seed         uint64
-	Timeout      time.Duration
-	QueryTimeout time.Duration
-	MaxPhase     time.Duration
-	CheckDir     string
-	GateTimings  int
-	GateAllocs   int
-	TPClients    int
-	TPDuration   time.Duration
+	URL            string
+	Server         string
+	Token          string
+	Dataset        string
+	N              int
+	Racks          int
+	Phases         []string
+	Concurrency    int
+	Limits         []int
+	Samples        int
+	Warmup         int
+	QueryBudget    time.Duration
+	Claims         int
+	ClaimLimit     int
+	Retries        int
+	Puts           int
+	ListSamples    int
+	MV             string
+	RunID          string
+	Seed           uint64
+	Timeout        time.Duration
+	QueryTimeout   time.Duration
+	MaxPhase       time.Duration
+	CheckDir       string
+	GateTimings    int
+	GateAllocs     int
+	TPClients      int
+	TPDuration     time.Duration
+	TPLimit        int
+	WritesDuration time.Duration
 }
 
 func main() {
@@ -131,6 +135,8 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.GateAllocs, "gate-allocs", 10, "gate: allocations written, each followed by timed requests (upstream: 10)")
 	fs.IntVar(&cfg.TPClients, "tp-clients", 10, "throughput: concurrent clients (upstream's ab -c 10)")
 	fs.DurationVar(&cfg.TPDuration, "tp-duration", 30*time.Second, "throughput: how long each query is sent")
+	fs.IntVar(&cfg.TPLimit, "tp-limit", 0, "throughput: limit added to each query (0: none, as upstream)")
+	fs.DurationVar(&cfg.WritesDuration, "writes-duration", 10*time.Second, "writes: how long the clients write and delete allocations")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -148,6 +154,9 @@ func (cfg *config) finish(phases, limits string) error {
 	}
 	if cfg.N < 1 || cfg.Concurrency < 1 || cfg.Samples < 1 || cfg.GateTimings < 1 || cfg.TPClients < 1 {
 		return fmt.Errorf("-n, -c, -samples, -gate-timings and -tp-clients must be positive")
+	}
+	if cfg.TPLimit < 0 || cfg.WritesDuration <= 0 {
+		return fmt.Errorf("-tp-limit must not be negative and -writes-duration must be positive")
 	}
 	if cfg.Claims == 0 {
 		cfg.Claims = max(1, min(cfg.N/4, 200)) // the real Placement claims < 1/s at 5,000 providers

@@ -41,6 +41,7 @@ type result struct {
 	List             []queryResult      `json:"list,omitempty"`
 	Claim            *claimResult       `json:"claim,omitempty"`
 	Put              *putResult         `json:"put,omitempty"`
+	Writes           *writesResult      `json:"writes,omitempty"`
 	Errors           map[string]int     `json:"errors,omitempty"`
 	PhaseErrors      []string           `json:"phase_errors,omitempty"`
 	Metrics          []metric           `json:"metrics"`
@@ -55,25 +56,27 @@ type host struct {
 
 // params records the settings that shaped the measurements.
 type params struct {
-	Phases        []string `json:"phases"`
-	Racks         int      `json:"racks"`
-	Concurrency   int      `json:"concurrency"`
-	Limits        []int    `json:"limits"`
-	Samples       int      `json:"samples"`
-	Warmup        int      `json:"warmup"`
-	QueryBudgetS  float64  `json:"query_budget_s"`
-	QueryTimeoutS float64  `json:"query_timeout_s,omitempty"`
-	Claims        int      `json:"claims"`
-	ClaimLimit    int      `json:"claim_limit"`
-	Retries       int      `json:"retries"`
-	Puts          int      `json:"puts"`
-	ListSamples   int      `json:"list_samples"`
-	Microversion  string   `json:"microversion"`
-	Seed          uint64   `json:"seed"`
-	GateTimings   int      `json:"gate_timings,omitempty"`
-	GateAllocs    int      `json:"gate_allocs,omitempty"`
-	TPClients     int      `json:"tp_clients,omitempty"`
-	TPDurationS   float64  `json:"tp_duration_s,omitempty"`
+	Phases          []string `json:"phases"`
+	Racks           int      `json:"racks"`
+	Concurrency     int      `json:"concurrency"`
+	Limits          []int    `json:"limits"`
+	Samples         int      `json:"samples"`
+	Warmup          int      `json:"warmup"`
+	QueryBudgetS    float64  `json:"query_budget_s"`
+	QueryTimeoutS   float64  `json:"query_timeout_s,omitempty"`
+	Claims          int      `json:"claims"`
+	ClaimLimit      int      `json:"claim_limit"`
+	Retries         int      `json:"retries"`
+	Puts            int      `json:"puts"`
+	ListSamples     int      `json:"list_samples"`
+	Microversion    string   `json:"microversion"`
+	Seed            uint64   `json:"seed"`
+	GateTimings     int      `json:"gate_timings,omitempty"`
+	GateAllocs      int      `json:"gate_allocs,omitempty"`
+	TPClients       int      `json:"tp_clients,omitempty"`
+	TPDurationS     float64  `json:"tp_duration_s,omitempty"`
+	TPLimit         int      `json:"tp_limit,omitempty"`
+	WritesDurationS float64  `json:"writes_duration_s,omitempty"`
 }
 
 // createResult is the provider-creation phase.
@@ -180,5 +183,10 @@ func (r *result) addMetrics() {
 		add("put.allocations_per_s", kindThroughput, "allocations/s", p.AllocsPerSec)
 		add("put.p50_ms", kindLatency, "ms", p.Latency.P50ms)
 		add("put.p99_ms", kindLatency, "ms", p.Latency.P99ms)
+	}
+	if w := r.Writes; w != nil {
+		add("writes.writes_per_s", kindThroughput, "writes/s", w.WritesPerSec)
+		add("writes.put.p50_ms", kindLatency, "ms", w.PutLatency.P50ms)
+		add("writes.delete.p50_ms", kindLatency, "ms", w.DelLatency.P50ms)
 	}
 }

@@ -85,6 +85,8 @@ func (b *bench) runPhase(ctx context.Context, phase string, res *result) error {
 		res.Claim, err = b.claim(ctx)
 	case "put":
 		res.Put, err = b.put(ctx)
+	case "writes":
+		res.Writes, err = b.writes(ctx)
 	default:
 		err = fmt.Errorf("unknown phase %q", phase)
 	}
@@ -110,7 +112,7 @@ func (b *bench) newResult() *result {
 			ClaimLimit: cfg.ClaimLimit, Retries: cfg.Retries, Puts: cfg.Puts,
 			ListSamples: cfg.ListSamples, Microversion: cfg.MV, Seed: cfg.Seed,
 			GateTimings: cfg.GateTimings, GateAllocs: cfg.GateAllocs, TPClients: cfg.TPClients,
-			TPDurationS: cfg.TPDuration.Seconds(),
+			TPDurationS: cfg.TPDuration.Seconds(), TPLimit: cfg.TPLimit, WritesDurationS: cfg.WritesDuration.Seconds(),
 		},
 		PhaseSeconds: map[string]float64{},
 		PhaseLoad:    map[string]string{},
