@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The four servers, in report order.
+const (
+	ingotNoauth     = "ingot-noauth2"
+	ingotKeystone   = "ingot-keystone"
+	placementNoauth = "placement-noauth2"
+	placementKS     = "placement-keystone"
+)
+
+// servers lists the servers every round must have.
+var servers = []string{ingotNoauth, ingotKeystone, placementNoauth, placementKS}
+
+// metric is one of placementbench's comparable numbers.
+type metric struct {
+	Name  string  `json:"name"`
+	Kind  string  `json:"kind"`
+	Unit  string  `json:"unit"`
+	Value float64 `json:"value"`
+}
+
+// benchResult is the part of a placementbench result the report reads.
+type benchResult struct {
+	Server      string            `json:"server"`
+	Metrics     []metric          `json:"metrics"`
+	Errors      map[string]int    `json:"errors"`
+	PhaseErrors []string          `json:"phase_errors"`
+	PhaseLoad   map[string]string `json:"phase_load"`
+}
+
+// value returns the named metric's value.
+func (r *benchResult) value(name string) (float64, bool) {
+	for _, m := range r.Metrics {
+		if m.Name == name {
+			return m.Value, true
+		}
+	}
+	return 0, false
+}
+
+// round is one pass over the four servers.
+type round struct {
+	K   int
+	Seq map[string]*benchResult // by server: one client
+	TP  map[string]*benchResult // by server: concurrent clients
+	// Go maps "BenchmarkName unit" to the value of the round's go test -bench run.
+	Go map[string]float64
+}
+
+var roundFile = regexp.MustCompile(`^(.+)\.r(\d+)\.(seq|tp)\.json$`)
+
+// loadRounds reads every round in dir, in order. Every round must have both files of every
+// server.
+func loadRounds(dir string) ([]*round, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.r*.json"))
+	if err != nil {
+		return nil, err
+	}
+	byK := map[int]*round{}
+	get := func(k int) *round {
+		if byK[k] == nil {
+			byK[k] = &round{K: k, Seq: map[string]*benchResult{}, TP: map[string]*benchResult{}, Go: map[string]float64{}}
+		}
+		return byK[k]
+	}
+	for _, name := range names {
+		m := roundFile.FindStringSubmatch(filepath.Base(name))
+		if m == nil || !slices.Contains(servers, m[1]) {
+			continue
+		}
+		k, _ := strconv.Atoi(m[2])
+		res, err := readResult(name)
+		if err != nil {
+			return nil, err
+		}
+		if m[3] == "seq" {
+			get(k).Seq[m[1]] = res
+		} else {
+			get(k).TP[m[1]] = res
+		}
+	}
+	if len(byK) == 0 {
+		return nil, fmt.Errorf("no <server>.r<k>.{seq,tp}.json files in %s", dir)
+	}
+	var out []*round
+	for _, r := range byK {
+		for _, s := range servers {
+			if r.Seq[s] == nil || r.TP[s] == nil {
+				return nil, fmt.Errorf("round %d lacks %s.r%d.seq.json or .tp.json", r.K, s, r.K)
+			}
+		}
+		f, err := os.Open(filepath.Join(dir, fmt.Sprintf("gobench.r%d.txt", r.K)))
+		if err == nil {
+			r.Go, err = parseGoBench(f)
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("gobench.r%d.txt: %w", r.K, err)
+			}
+		} else if !os.IsNotExist(err) {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *round) int { return a.K - b.K })
+	return out, nil
+}
+
+// readResult decodes one placementbench result file.
+func readResult(path string) (*benchResult, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r benchResult
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// parseGoBench reads go test -bench output: every "BenchmarkX-N  iterations  value unit
+// value unit ..." line becomes entries "BenchmarkX unit" (the -N GOMAXPROCS suffix dropped).
+// A benchmark that appears more than once keeps its last value.
+func parseGoBench(f io.Reader) (map[string]float64, error) {
+	out := map[string]float64{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") || len(fields)%2 != 0 {
+			continue
+		}
+		if _, err := strconv.Atoi(fields[1]); err != nil {
+			continue
+		}
+		name := fields[0]
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		for i := 2; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("%q: %w", sc.Text(), err)
+			}
+			out[name+" "+fields[i+1]] = v
+		}
+	}
+	return out, sc.Err()
+}
