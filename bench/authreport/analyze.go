@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strings"
 )
 
 // Targets of issue 12.
@@ -37,6 +36,12 @@ type series struct {
 	Placement       []float64 `json:"placement"`
 	IngotMedian     float64   `json:"ingot_median"`
 	PlacementMedian float64   `json:"placement_median"`
+	// For latencies from the paired phase: the median of the per-pair differences b-a and
+	// d-c, per round and their median over the rounds.
+	IngotPairs           []float64 `json:"ingot_pairs,omitempty"`
+	PlacementPairs       []float64 `json:"placement_pairs,omitempty"`
+	IngotPairsMedian     float64   `json:"ingot_pairs_median,omitempty"`
+	PlacementPairsMedian float64   `json:"placement_pairs_median,omitempty"`
 }
 
 // summary holds the figures the issue's targets are about.
@@ -58,6 +63,10 @@ type summary struct {
 	PlacementOverheadMs     float64   `json:"placement_overhead_ms"`
 	OverheadRatio           float64   `json:"overhead_ratio"`
 	OverheadTargetMet       bool      `json:"overhead_target_met"`
+	// The same from the median of the per-pair differences.
+	IngotPairsMs     float64 `json:"ingot_pairs_ms"`
+	PlacementPairsMs float64 `json:"placement_pairs_ms"`
+	PairsRatio       float64 `json:"pairs_ratio"`
 	// In-process figures of ingot's middleware (medians over the rounds), when the Go
 	// benchmarks ran: the middleware alone, and the whole Placement stack with keystone
 	// minus with noauth2, per request.
@@ -90,10 +99,8 @@ func analyze(rounds []*round) *report {
 			rep.Throughput = append(rep.Throughput, build(rounds, m, func(r *round) map[string]*benchResult { return r.TP }, ratio))
 		}
 	}
-	for _, m := range first.Seq[ingotNoauth].Metrics {
-		if m.Kind == "latency" && strings.HasSuffix(m.Name, ".p50_ms") {
-			rep.Latency = append(rep.Latency, build(rounds, m, func(r *round) map[string]*benchResult { return r.Seq }, diff))
-		}
+	for _, p := range first.Paired[pairIngot].Paired {
+		rep.Latency = append(rep.Latency, buildPaired(rounds, p.Name))
 	}
 	s := &rep.Summary
 	if len(rep.Throughput) > 0 {
@@ -117,6 +124,11 @@ func analyze(rounds []*round) *report {
 		if s.PlacementOverheadMs > 0 {
 			s.OverheadRatio = s.IngotOverheadMs / s.PlacementOverheadMs
 			s.OverheadTargetMet = s.OverheadRatio < maxOverheadRatio
+		}
+		s.IngotPairsMs = median(column(rep.Latency, func(x series) float64 { return x.IngotPairsMedian }))
+		s.PlacementPairsMs = median(column(rep.Latency, func(x series) float64 { return x.PlacementPairsMedian }))
+		if s.PlacementPairsMs > 0 {
+			s.PairsRatio = s.IngotPairsMs / s.PlacementPairsMs
 		}
 	}
 	rep.goFigures(rounds)
@@ -144,6 +156,30 @@ func build(rounds []*round, m metric, files func(*round) map[string]*benchResult
 		x.Placement = append(x.Placement, cmp(v[placementNoauth], v[placementKS]))
 	}
 	x.IngotMedian, x.PlacementMedian = median(x.Ingot), median(x.Placement)
+	return x
+}
+
+// buildPaired collects one request kind of the paired phase over the rounds: p50 of a and
+// b from the ingot file, of c and d from the placement file.
+func buildPaired(rounds []*round, name string) series {
+	x := series{Metric: name, Unit: "ms", Values: map[string][]float64{}}
+	for _, r := range rounds {
+		i, okI := r.Paired[pairIngot].paired(name)
+		p, okP := r.Paired[pairPlacement].paired(name)
+		x.Values[ingotNoauth] = append(x.Values[ingotNoauth], i.Server.P50ms)
+		x.Values[ingotKeystone] = append(x.Values[ingotKeystone], i.Pair.P50ms)
+		x.Values[placementNoauth] = append(x.Values[placementNoauth], p.Server.P50ms)
+		x.Values[placementKS] = append(x.Values[placementKS], p.Pair.P50ms)
+		if !okI || !okP || i.Diff.N == 0 || p.Diff.N == 0 {
+			continue // no pairs measured: the round's problems say why
+		}
+		x.Ingot = append(x.Ingot, i.Pair.P50ms-i.Server.P50ms)
+		x.Placement = append(x.Placement, p.Pair.P50ms-p.Server.P50ms)
+		x.IngotPairs = append(x.IngotPairs, i.Diff.P50ms)
+		x.PlacementPairs = append(x.PlacementPairs, p.Diff.P50ms)
+	}
+	x.IngotMedian, x.PlacementMedian = median(x.Ingot), median(x.Placement)
+	x.IngotPairsMedian, x.PlacementPairsMedian = median(x.IngotPairs), median(x.PlacementPairs)
 	return x
 }
 
@@ -191,14 +227,16 @@ func (rep *report) goFigures(rounds []*round) {
 // problems lists every failed phase and unexpected answer, which make a figure suspect.
 func (rep *report) problems(rounds []*round) {
 	for _, r := range rounds {
+		files := map[string]*benchResult{pairIngot + ".paired": r.Paired[pairIngot], pairPlacement + ".paired": r.Paired[pairPlacement]}
 		for _, s := range servers {
-			for kind, res := range map[string]*benchResult{"seq": r.Seq[s], "tp": r.TP[s]} {
-				for _, e := range res.PhaseErrors {
-					rep.Problems = append(rep.Problems, fmt.Sprintf("round %d %s %s: phase failed: %s", r.K, s, kind, e))
-				}
-				for e, n := range res.Errors {
-					rep.Problems = append(rep.Problems, fmt.Sprintf("round %d %s %s: %d x %s", r.K, s, kind, n, e))
-				}
+			files[s+".tp"] = r.TP[s]
+		}
+		for name, res := range files {
+			for _, e := range res.PhaseErrors {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("round %d %s: phase failed: %s", r.K, name, e))
+			}
+			for e, n := range res.Errors {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("round %d %s: %d x %s", r.K, name, n, e))
 			}
 		}
 	}

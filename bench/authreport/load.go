@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-// The four servers, in report order.
+// The four servers, in report order (the throughput files' names).
 const (
 	ingotNoauth     = "ingot-noauth2"
 	ingotKeystone   = "ingot-keystone"
@@ -32,10 +32,26 @@ type metric struct {
 	Value float64 `json:"value"`
 }
 
+// p50 is the part of placementbench's latency statistics the report reads.
+type p50 struct {
+	N     int     `json:"n"`
+	P50ms float64 `json:"p50_ms"`
+}
+
+// paired is one request kind of placementbench's paired phase: the server's and the pair
+// server's latencies and their difference per pair of requests.
+type paired struct {
+	Name   string `json:"name"`
+	Server p50    `json:"server"`
+	Pair   p50    `json:"pair"`
+	Diff   p50    `json:"diff"`
+}
+
 // benchResult is the part of a placementbench result the report reads.
 type benchResult struct {
 	Server      string            `json:"server"`
 	Metrics     []metric          `json:"metrics"`
+	Paired      []paired          `json:"paired"`
 	Errors      map[string]int    `json:"errors"`
 	PhaseErrors []string          `json:"phase_errors"`
 	PhaseLoad   map[string]string `json:"phase_load"`
@@ -51,19 +67,36 @@ func (r *benchResult) value(name string) (float64, bool) {
 	return 0, false
 }
 
+// paired returns the named request kind of the paired phase.
+func (r *benchResult) paired(name string) (paired, bool) {
+	for _, p := range r.Paired {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return paired{}, false
+}
+
+// The paired files: one client alternating between a and b, and between c and d.
+const (
+	pairIngot     = "ingot"
+	pairPlacement = "placement"
+)
+
 // round is one pass over the four servers.
 type round struct {
-	K   int
-	Seq map[string]*benchResult // by server: one client
-	TP  map[string]*benchResult // by server: concurrent clients
+	K int
+	// Paired holds, by pairIngot and pairPlacement, the paired phase of a and b (c and d).
+	Paired map[string]*benchResult
+	TP     map[string]*benchResult // by server: concurrent clients
 	// Go maps "BenchmarkName unit" to the value of the round's go test -bench run.
 	Go map[string]float64
 }
 
-var roundFile = regexp.MustCompile(`^(.+)\.r(\d+)\.(seq|tp)\.json$`)
+var roundFile = regexp.MustCompile(`^(.+)\.r(\d+)\.(paired|tp)\.json$`)
 
-// loadRounds reads every round in dir, in order. Every round must have both files of every
-// server.
+// loadRounds reads every round in dir, in order. Every round must have the two paired files
+// and every server's throughput file.
 func loadRounds(dir string) ([]*round, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "*.r*.json"))
 	if err != nil {
@@ -72,13 +105,14 @@ func loadRounds(dir string) ([]*round, error) {
 	byK := map[int]*round{}
 	get := func(k int) *round {
 		if byK[k] == nil {
-			byK[k] = &round{K: k, Seq: map[string]*benchResult{}, TP: map[string]*benchResult{}, Go: map[string]float64{}}
+			byK[k] = &round{K: k, Paired: map[string]*benchResult{}, TP: map[string]*benchResult{}, Go: map[string]float64{}}
 		}
 		return byK[k]
 	}
 	for _, name := range names {
 		m := roundFile.FindStringSubmatch(filepath.Base(name))
-		if m == nil || !slices.Contains(servers, m[1]) {
+		if m == nil || m[3] == "tp" && !slices.Contains(servers, m[1]) ||
+			m[3] == "paired" && m[1] != pairIngot && m[1] != pairPlacement {
 			continue
 		}
 		k, _ := strconv.Atoi(m[2])
@@ -86,8 +120,8 @@ func loadRounds(dir string) ([]*round, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m[3] == "seq" {
-			get(k).Seq[m[1]] = res
+		if m[3] == "paired" {
+			get(k).Paired[m[1]] = res
 		} else {
 			get(k).TP[m[1]] = res
 		}
@@ -98,8 +132,13 @@ func loadRounds(dir string) ([]*round, error) {
 	var out []*round
 	for _, r := range byK {
 		for _, s := range servers {
-			if r.Seq[s] == nil || r.TP[s] == nil {
-				return nil, fmt.Errorf("round %d lacks %s.r%d.seq.json or .tp.json", r.K, s, r.K)
+			if r.TP[s] == nil {
+				return nil, fmt.Errorf("round %d lacks %s.r%d.tp.json", r.K, s, r.K)
+			}
+		}
+		for _, s := range []string{pairIngot, pairPlacement} {
+			if r.Paired[s] == nil {
+				return nil, fmt.Errorf("round %d lacks %s.r%d.paired.json", r.K, s, r.K)
 			}
 		}
 		f, err := os.Open(filepath.Join(dir, fmt.Sprintf("gobench.r%d.txt", r.K)))

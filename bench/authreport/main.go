@@ -6,18 +6,17 @@
 //	placement-noauth2    (c) the real Placement, noauth2
 //	placement-keystone   (d) the real Placement behind keystonemiddleware, token cached
 //
-// in rounds (every server once per round), plus the in-process Go benchmarks of ingot's
-// middleware. It reads from -dir:
+// in rounds, plus the in-process Go benchmarks of ingot's middleware. It reads from -dir:
 //
-//	<server>.r<k>.seq.json   placementbench with one client: candidate queries, allocation writes
-//	<server>.r<k>.tp.json    placementbench with the usual concurrency: throughput
-//	gobench.r<k>.txt         go test -bench output of internal/keystone
+//	ingot.r<k>.paired.json      placementbench's paired phase: one client alternating
+//	placement.r<k>.paired.json  between a and b (c and d), request by request
+//	<server>.r<k>.tp.json       placementbench with the usual concurrency: throughput
+//	gobench.r<k>.txt            go test -bench output of internal/keystone
 //
 // and writes a markdown report (-md) and a JSON one (-json). Per round it takes the
-// throughput ratios b/a and d/c and the median-latency differences b-a and d-c of every
-// request kind; each figure is then the median over the rounds, and the summary the median
-// over the request kinds. Pairing the servers within a round keeps the minute-to-minute load
-// of a shared machine out of the comparison.
+// throughput ratios b/a and d/c and the median-latency differences b-a and d-c (and the
+// medians of the per-pair differences) of every request kind; each figure is then the
+// median over the rounds, and the summary the median over the request kinds.
 package main
 
 import (

@@ -22,6 +22,29 @@ func writeRun(t *testing.T, dir, name string, metrics ...metric) {
 	}
 }
 
+// pairedKind is one request kind of a paired file.
+type pairedKind struct {
+	name                 string
+	server, pair, diffMs float64
+}
+
+// writePaired writes a placementbench-like result of the paired phase.
+func writePaired(t *testing.T, dir, name string, kinds ...pairedKind) {
+	t.Helper()
+	var ps []map[string]any
+	for _, k := range kinds {
+		ps = append(ps, map[string]any{"name": k.name, "server": map[string]any{"n": 50, "p50_ms": k.server},
+			"pair": map[string]any{"n": 50, "p50_ms": k.pair}, "diff": map[string]any{"n": 50, "p50_ms": k.diffMs}})
+	}
+	b, err := json.Marshal(map[string]any{"server": name, "paired": ps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func tp(name string, v float64) metric {
 	return metric{Name: name, Kind: "throughput", Unit: "requests/s", Value: v}
 }
@@ -30,12 +53,13 @@ func lat(name string, v float64) metric {
 }
 
 // fixture writes three rounds in which Keystone costs ingot 2% of its throughput on the
-// candidate query and 1% on writes (round 2 is noisy: 10%), and 0.02 ms (round 3: 0.1 ms)
-// per request, and costs the real Placement 20% and 2 ms.
+// candidate query and 1% on writes (round 2 is noisy: 10% and 5%), and 0.02 ms (round 3:
+// 0.1 ms) per request, and costs the real Placement 20% (writes 10%) and 2 ms. The median
+// of the per-pair differences is 90% of the difference of the medians.
 func fixture(t *testing.T) string {
 	dir := t.TempDir()
 	for k := 1; k <= 3; k++ {
-		ingotCost, placementCost, extra := 0.02, 0.2, 0.0
+		ingotCost, extra := 0.02, 0.0
 		if k == 2 {
 			ingotCost = 0.10
 		}
@@ -44,25 +68,34 @@ func fixture(t *testing.T) string {
 		}
 		base := float64(1000 + 100*k) // the machine's load changes from round to round
 		for _, s := range []struct {
-			name        string
-			tp, ms      float64
-			cost, over  float64
-			keystone    bool
-			placemently bool
+			name     string
+			tp, cost float64
 		}{
-			{ingotNoauth, base, 1, 0, 0, false, false},
-			{ingotKeystone, base * (1 - ingotCost), 1, ingotCost, 0.02 + extra, true, false},
-			{placementNoauth, base / 50, 20, 0, 0, false, true},
-			{placementKS, base / 50 * (1 - placementCost), 20, placementCost, 2, true, true},
+			{ingotNoauth, base, 0},
+			{ingotKeystone, base * (1 - ingotCost), ingotCost},
+			{placementNoauth, base / 50, 0},
+			{placementKS, base / 50 * 0.8, 0.2},
 		} {
-			writes := s.tp * 2 * (1 - s.cost/2) / (1 - s.cost)
+			writes := 2 * base * (1 - s.cost/2)
+			if strings.HasPrefix(s.name, "placement") {
+				writes /= 50
+			}
 			writeRun(t, dir, fmt.Sprintf("%s.r%d.tp.json", s.name, k),
 				tp("throughput.plain.limit10.requests_per_s", s.tp), lat("throughput.plain.limit10.p50_ms", 9),
 				metric{Name: "writes.writes_per_s", Kind: "throughput", Unit: "writes/s", Value: writes})
-			writeRun(t, dir, fmt.Sprintf("%s.r%d.seq.json", s.name, k),
-				lat("candidates.plain.limit10.p50_ms", s.ms+s.over), lat("candidates.plain.limit10.p99_ms", 99),
-				metric{Name: "candidates.plain.limit10.candidates", Kind: "count", Value: 10},
-				lat("writes.put.p50_ms", 2*s.ms+s.over), lat("writes.delete.p50_ms", 2*s.ms+s.over))
+		}
+		for _, pr := range []struct {
+			name     string
+			ms, over float64
+		}{{pairIngot, 1, 0.02 + extra}, {pairPlacement, 20, 2}} {
+			var kinds []pairedKind
+			for _, kind := range []struct {
+				name  string
+				scale float64
+			}{{"plain.limit10", 1}, {"writes.put", 2}, {"writes.delete", 2}} {
+				kinds = append(kinds, pairedKind{kind.name, kind.scale * pr.ms, kind.scale*pr.ms + pr.over, 0.9 * pr.over})
+			}
+			writePaired(t, dir, fmt.Sprintf("%s.r%d.paired.json", pr.name, k), kinds...)
 		}
 		bench := fmt.Sprintf(`goos: linux
 BenchmarkPlacementAuth-2   	   20000	     90000 ns/op	     40000 keystone-ns/req	         1.0%d keystone/noauth2	     %d noauth2-ns/req
@@ -125,8 +158,8 @@ func TestTargetsMissed(t *testing.T) {
 		writeRun(t, dir, fmt.Sprintf("%s.r%d.tp.json", ingotKeystone, k),
 			tp("throughput.plain.limit10.requests_per_s", 0.9*float64(1000+100*k)),
 			metric{Name: "writes.writes_per_s", Kind: "throughput", Value: 0.9 * 2 * float64(1000+100*k)})
-		writeRun(t, dir, fmt.Sprintf("%s.r%d.seq.json", ingotKeystone, k),
-			lat("candidates.plain.limit10.p50_ms", 1.5), lat("writes.put.p50_ms", 2.5), lat("writes.delete.p50_ms", 2.5))
+		writePaired(t, dir, fmt.Sprintf("%s.r%d.paired.json", pairIngot, k), pairedKind{"plain.limit10", 1, 1.5, 0.5},
+			pairedKind{"writes.put", 2, 2.5, 0.5}, pairedKind{"writes.delete", 2, 2.5, 0.5})
 	}
 	rounds, err := loadRounds(dir)
 	if err != nil {
@@ -164,10 +197,12 @@ func TestRunWritesReports(t *testing.T) {
 		"# T\n",
 		"| throughput with Keystone / with noauth2, concurrent clients | 0.975 (cost 2.5%; lowest 0.970, writes.writes_per_s) ✓ | 0.850 | cost < 5% |",
 		"| ingot's overhead / keystonemiddleware's | 0.010 ✓ | | < 1/20 = 0.05 |",
-		"| candidates.plain.limit10.p50_ms | 1.000 | 1.020 | 0.020 | 20.000 | 22.000 | 2.000 |",
+		"| plain.limit10 | 1.000 | 1.020 | 0.020 | 0.018 | 20.000 | 22.000 | 2.000 | 1.800 |",
+		"| the same from the median of the per-pair differences | 0.018 ms = 0.010 of 1.800 ms ✓ | 1.800 ms | < 1/20 |",
+		"- writes.put: b-a 0.020, 0.020, 0.100 ms (pairs 0.018, 0.018, 0.090); d-c 2.000, 2.000, 2.000 ms (pairs 1.800, 1.800, 1.800)",
 		"- writes.writes_per_s: b/a 0.950, 0.990",
-		"round 1 ingot-keystone tp: phase failed: writes: no write succeeded",
-		"round 1 ingot-keystone tp: 3 x writes_put_401",
+		"round 1 ingot-keystone.tp: phase failed: writes: no write succeeded",
+		"round 1 ingot-keystone.tp: 3 x writes_put_401",
 	} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("report lacks %q:\n%s", want, text)
@@ -181,12 +216,15 @@ func TestRunWritesReports(t *testing.T) {
 }
 
 func TestMissingServer(t *testing.T) {
-	dir := fixture(t)
-	if err := os.Remove(filepath.Join(dir, "placement-keystone.r2.seq.json")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := loadRounds(dir); err == nil || !strings.Contains(err.Error(), "round 2 lacks placement-keystone") {
-		t.Errorf("loadRounds without a file: %v", err)
+	for _, f := range []string{"placement-keystone.r2.tp.json", "ingot.r3.paired.json"} {
+		dir := fixture(t)
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+		want := "lacks " + f
+		if _, err := loadRounds(dir); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("loadRounds without %s: %v", f, err)
+		}
 	}
 	if _, err := loadRounds(t.TempDir()); err == nil {
 		t.Errorf("loadRounds of an empty directory succeeded")

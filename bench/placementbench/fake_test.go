@@ -16,7 +16,7 @@ import (
 // recorded is one request the fake server received.
 type recorded struct {
 	Method, Path, Query, Version, Token string
-	Body                         map[string]any
+	Body                                map[string]any
 }
 
 // fakePlacement records requests and answers the creation and allocation calls the way

@@ -20,6 +20,10 @@
 //	claim       scheduler-like loop with -c clients: get candidates (limit -claim-limit), pick
 //	            one at random, PUT /allocations with consumer_generation null, retry on 409
 //	put         PUT /allocations/{new consumer} with -c clients to distinct free providers
+//	paired      one client alternating between -url and -pair-url (the same data set on two
+//	            servers, e.g. without and with authentication): each candidate query at every
+//	            -limits value and allocation writes, -samples pairs each: both latencies and
+//	            their difference per pair
 //	writes      -c clients for -writes-duration, each on its own free providers: PUT
 //	            /allocations/{new consumer}, then DELETE it (leaves the data set as it was)
 //
@@ -46,7 +50,7 @@ import (
 
 // phaseOrder returns the phases in the order they run, whatever order -phases names them.
 func phaseOrder() []string {
-	return []string{"create", "check", "candidates", "gate", "throughput", "list", "claim", "put", "writes"}
+	return []string{"create", "check", "candidates", "gate", "throughput", "list", "claim", "put", "writes", "paired"}
 }
 
 // config is everything the flags set.
@@ -81,6 +85,8 @@ type config struct {
 	TPDuration     time.Duration
 	TPLimit        int
 	WritesDuration time.Duration
+	PairURL        string
+	PairToken      string
 }
 
 func main() {
@@ -136,6 +142,8 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.TPClients, "tp-clients", 10, "throughput: concurrent clients (upstream's ab -c 10)")
 	fs.DurationVar(&cfg.TPDuration, "tp-duration", 30*time.Second, "throughput: how long each query is sent")
 	fs.IntVar(&cfg.TPLimit, "tp-limit", 0, "throughput: limit added to each query (0: none, as upstream)")
+	fs.StringVar(&cfg.PairURL, "pair-url", "", "paired: the second server, with the same data set (same -run-id)")
+	fs.StringVar(&cfg.PairToken, "pair-token", "admin", "paired: X-Auth-Token for -pair-url")
 	fs.DurationVar(&cfg.WritesDuration, "writes-duration", 10*time.Second, "writes: how long the clients write and delete allocations")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

@@ -42,6 +42,7 @@ type result struct {
 	Claim            *claimResult       `json:"claim,omitempty"`
 	Put              *putResult         `json:"put,omitempty"`
 	Writes           *writesResult      `json:"writes,omitempty"`
+	Paired           []pairedResult     `json:"paired,omitempty"`
 	Errors           map[string]int     `json:"errors,omitempty"`
 	PhaseErrors      []string           `json:"phase_errors,omitempty"`
 	Metrics          []metric           `json:"metrics"`
@@ -77,6 +78,7 @@ type params struct {
 	TPDurationS     float64  `json:"tp_duration_s,omitempty"`
 	TPLimit         int      `json:"tp_limit,omitempty"`
 	WritesDurationS float64  `json:"writes_duration_s,omitempty"`
+	PairURL         string   `json:"pair_url,omitempty"`
 }
 
 // createResult is the provider-creation phase.
@@ -183,6 +185,11 @@ func (r *result) addMetrics() {
 		add("put.allocations_per_s", kindThroughput, "allocations/s", p.AllocsPerSec)
 		add("put.p50_ms", kindLatency, "ms", p.Latency.P50ms)
 		add("put.p99_ms", kindLatency, "ms", p.Latency.P99ms)
+	}
+	for _, p := range r.Paired {
+		add("paired."+p.Name+".server.p50_ms", kindLatency, "ms", p.Server.P50ms)
+		add("paired."+p.Name+".pair.p50_ms", kindLatency, "ms", p.Pair.P50ms)
+		add("paired."+p.Name+".diff.p50_ms", kindLatency, "ms", p.Diff.P50ms)
 	}
 	if w := r.Writes; w != nil {
 		add("writes.writes_per_s", kindThroughput, "writes/s", w.WritesPerSec)

@@ -87,6 +87,8 @@ func (b *bench) runPhase(ctx context.Context, phase string, res *result) error {
 		res.Put, err = b.put(ctx)
 	case "writes":
 		res.Writes, err = b.writes(ctx)
+	case "paired":
+		res.Paired, err = b.paired(ctx)
 	default:
 		err = fmt.Errorf("unknown phase %q", phase)
 	}
@@ -113,6 +115,7 @@ func (b *bench) newResult() *result {
 			ListSamples: cfg.ListSamples, Microversion: cfg.MV, Seed: cfg.Seed,
 			GateTimings: cfg.GateTimings, GateAllocs: cfg.GateAllocs, TPClients: cfg.TPClients,
 			TPDurationS: cfg.TPDuration.Seconds(), TPLimit: cfg.TPLimit, WritesDurationS: cfg.WritesDuration.Seconds(),
+			PairURL: cfg.PairURL,
 		},
 		PhaseSeconds: map[string]float64{},
 		PhaseLoad:    map[string]string{},

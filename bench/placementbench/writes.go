@@ -82,29 +82,43 @@ func (b *bench) writes(ctx context.Context) (*writesResult, error) {
 // a transport error, nor when the allocation could not be removed (the provider would stay
 // full).
 func (b *bench) writeOne(ctx context.Context, provider, consumer string, rec *recorder) bool {
+	put, del, err := b.writeAndDelete(ctx, b.c, provider, consumer)
+	if put.status != 0 {
+		rec.add("PUT "+strconv.Itoa(put.status), put.dur)
+	}
+	if del.status != 0 {
+		rec.add("DELETE "+strconv.Itoa(del.status), del.dur)
+	}
+	return err == nil
+}
+
+// writeAndDelete sends, on c, PUT /allocations/{consumer} with the data set's PutResources
+// on provider and, when that answered 204, DELETE /allocations/{consumer}. It returns both
+// answers (the DELETE's zero when it was not sent) and an error after a transport error or
+// a failed DELETE, which leave the provider in an unknown state or full; each failure is
+// counted.
+func (b *bench) writeAndDelete(ctx context.Context, c *client, provider, consumer string) (put, del response, err error) {
 	allocs := map[string]any{provider: map[string]any{"resources": b.ds.PutResources}}
-	r, err := b.c.do(ctx, "PUT", "/allocations/"+consumer, b.cfg.MV, b.allocationBody(allocs))
+	put, err = c.do(ctx, "PUT", "/allocations/"+consumer, b.cfg.MV, b.allocationBody(allocs))
 	if err != nil {
 		b.countError("writes_put_transport")
-		return false
+		return put, del, err
 	}
-	rec.add("PUT "+strconv.Itoa(r.status), r.dur)
-	if r.status != 204 {
-		b.countError("writes_put_" + strconv.Itoa(r.status))
-		return true
+	if put.status != 204 {
+		b.countError("writes_put_" + strconv.Itoa(put.status))
+		return put, del, nil
 	}
 	// The deletion of what was just written is never cut short by the deadline.
-	r, err = b.c.do(context.WithoutCancel(ctx), "DELETE", "/allocations/"+consumer, b.cfg.MV, nil)
+	del, err = c.do(context.WithoutCancel(ctx), "DELETE", "/allocations/"+consumer, b.cfg.MV, nil)
 	if err != nil {
 		b.countError("writes_delete_transport")
-		return false
+		return put, del, err
 	}
-	rec.add("DELETE "+strconv.Itoa(r.status), r.dur)
-	if r.status != 204 {
-		b.countError("writes_delete_" + strconv.Itoa(r.status))
-		return false
+	if del.status != 204 {
+		b.countError("writes_delete_" + strconv.Itoa(del.status))
+		return put, del, fmt.Errorf("DELETE /allocations/%s: status %d", consumer, del.status)
 	}
-	return true
+	return put, del, nil
 }
 
 // newWritesResult summarizes the write loop from its latencies by "METHOD status".

@@ -102,16 +102,7 @@ func TestWritesStopsOnAFailedDelete(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		req, _ := http.NewRequestWithContext(r.Context(), r.Method, url+r.URL.RequestURI(), r.Body)
-		req.Header = r.Header.Clone()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			w.WriteHeader(http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
+		proxy(w, r, url)
 	}))
 	defer proxy.Close()
 	b.c = newClient(proxy.URL, "admin", 2, 10*time.Second)
@@ -127,4 +118,18 @@ func TestWritesStopsOnAFailedDelete(t *testing.T) {
 	if b.errors["writes_delete_503"] != 2 {
 		t.Errorf("errors = %v", b.errors)
 	}
+}
+
+// proxy forwards r to the server at base and copies its answer to w.
+func proxy(w http.ResponseWriter, r *http.Request, base string) {
+	req, _ := http.NewRequestWithContext(r.Context(), r.Method, base+r.URL.RequestURI(), r.Body)
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
 }
