@@ -11,7 +11,7 @@ import (
 )
 
 // TestPairedSeesTheSlowerServer: ingot's real API twice with the same data set, the pair
-// one behind a handler that adds 3 ms and wants its own token. The phase alternates
+// one behind a handler that adds 10 ms and wants its own token. The phase alternates
 // between them, finds the 3 ms in every request kind, and leaves both data sets free.
 func TestPairedSeesTheSlowerServer(t *testing.T) {
 	fast := ingotServer(t)
@@ -36,7 +36,7 @@ func TestPairedSeesTheSlowerServer(t *testing.T) {
 			return
 		}
 		record("slow", r)
-		time.Sleep(3 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 		r.Header.Set("X-Auth-Token", "admin")
 		proxy(w, r, slowBackend)
 	}))
@@ -56,13 +56,16 @@ func TestPairedSeesTheSlowerServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, r := range res {
+	if last := res[len(res)-1]; last.Name != pairedAll || last.Diff.N != 6*8 || last.Diff.P50ms < 5 {
+		t.Errorf("pooled result = %+v, want all 48 pairs with the 10 ms", last)
+	}
+	for _, r := range res[:len(res)-1] {
 		names = append(names, r.Name)
 		if r.Server.N != 8 || r.Pair.N != 8 || r.Diff.N != 8 || r.Errors != 0 {
 			t.Errorf("%s: %d/%d/%d samples, %d errors; want 8 pairs", r.Name, r.Server.N, r.Pair.N, r.Diff.N, r.Errors)
 		}
-		if r.Diff.P50ms < 1.5 || r.Pair.P50ms < r.Server.P50ms+1.5 { // 3 ms, less the noise of a busy machine
-			t.Errorf("%s: pair - server = %.3f ms (p50s %.3f, %.3f), want the 3 ms the pair adds", r.Name, r.Diff.P50ms, r.Server.P50ms, r.Pair.P50ms)
+		if r.Diff.P50ms < 5 || r.Pair.P50ms < r.Server.P50ms+5 { // 10 ms, less the noise of a busy machine
+			t.Errorf("%s: pair - server = %.3f ms (p50s %.3f, %.3f), want the 10 ms the pair adds", r.Name, r.Diff.P50ms, r.Server.P50ms, r.Pair.P50ms)
 		}
 	}
 	want := "plain.limit10 required_raid.limit10 required_avx2.limit10 member_of_rack0.limit10 writes.put writes.delete"

@@ -43,6 +43,7 @@ type result struct {
 	Put              *putResult         `json:"put,omitempty"`
 	Writes           *writesResult      `json:"writes,omitempty"`
 	Paired           []pairedResult     `json:"paired,omitempty"`
+	PairedTP         []pairedTPResult   `json:"pairedtp,omitempty"`
 	Errors           map[string]int     `json:"errors,omitempty"`
 	PhaseErrors      []string           `json:"phase_errors,omitempty"`
 	Metrics          []metric           `json:"metrics"`
@@ -79,6 +80,7 @@ type params struct {
 	TPLimit         int      `json:"tp_limit,omitempty"`
 	WritesDurationS float64  `json:"writes_duration_s,omitempty"`
 	PairURL         string   `json:"pair_url,omitempty"`
+	SliceS          float64  `json:"slice_s,omitempty"`
 }
 
 // createResult is the provider-creation phase.
@@ -190,6 +192,11 @@ func (r *result) addMetrics() {
 		add("paired."+p.Name+".server.p50_ms", kindLatency, "ms", p.Server.P50ms)
 		add("paired."+p.Name+".pair.p50_ms", kindLatency, "ms", p.Pair.P50ms)
 		add("paired."+p.Name+".diff.p50_ms", kindLatency, "ms", p.Diff.P50ms)
+	}
+	for _, p := range r.PairedTP {
+		add("pairedtp."+p.Name+".server.per_s", kindThroughput, "/s", p.Server.PerSec)
+		add("pairedtp."+p.Name+".pair.per_s", kindThroughput, "/s", p.Pair.PerSec)
+		add("pairedtp."+p.Name+".ratio", kindCount, "pair/server", p.Ratio)
 	}
 	if w := r.Writes; w != nil {
 		add("writes.writes_per_s", kindThroughput, "writes/s", w.WritesPerSec)

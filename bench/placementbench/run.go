@@ -89,6 +89,8 @@ func (b *bench) runPhase(ctx context.Context, phase string, res *result) error {
 		res.Writes, err = b.writes(ctx)
 	case "paired":
 		res.Paired, err = b.paired(ctx)
+	case "pairedtp":
+		res.PairedTP, err = b.pairedTP(ctx)
 	default:
 		err = fmt.Errorf("unknown phase %q", phase)
 	}
@@ -115,7 +117,7 @@ func (b *bench) newResult() *result {
 			ListSamples: cfg.ListSamples, Microversion: cfg.MV, Seed: cfg.Seed,
 			GateTimings: cfg.GateTimings, GateAllocs: cfg.GateAllocs, TPClients: cfg.TPClients,
 			TPDurationS: cfg.TPDuration.Seconds(), TPLimit: cfg.TPLimit, WritesDurationS: cfg.WritesDuration.Seconds(),
-			PairURL: cfg.PairURL,
+			PairURL: cfg.PairURL, SliceS: cfg.Slice.Seconds(),
 		},
 		PhaseSeconds: map[string]float64{},
 		PhaseLoad:    map[string]string{},
