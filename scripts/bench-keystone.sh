@@ -15,24 +15,25 @@
 # ingot does.
 #
 # After the data sets are made and every server is warm (each worker has validated the
-# token), ROUNDS rounds each run:
-#   paired  one client alternating request by request between a and b, then between c and d
-#           (placementbench -phases paired): each candidate query at limit 10 and allocation
-#           writes (PUT a new consumer, DELETE it: the data sets stay as they were), SAMPLES
-#           pairs each: median latency per request kind on each side. Load that comes and
-#           goes on the shared machine hits both sides of a pair alike.
-#   tp      every server in turn (odd rounds a b c d, even rounds b a d c), with the usual
-#           concurrency: 10 clients per candidate query (limit 10) for TP_DURATION, then 8
-#           clients writing for WRITES_DURATION: requests/s and writes/s
-#   go      the in-process Go benchmarks of ingot's middleware (internal/keystone:
-#           BenchmarkMiddlewareCached, BenchmarkPlacementAuth), BENCHTIME each
-# bench/authreport then pairs the servers within each round (b/a and d/c throughput, b-a
-# and d-c median latency) and reports the medians over the rounds against the targets:
-# Keystone costs ingot under 5% of its throughput, and its overhead per cached request is
-# under 1/20 of keystonemiddleware's.
+# token), ROUNDS rounds each run, for the pair a/b and then for the pair c/d:
+#   paired    one client alternating request by request between the two servers, the sides
+#             taking turns at going first: each candidate query at limit 10 and allocation
+#             writes (PUT a new consumer, DELETE it: the data sets stay as they were),
+#             SAMPLES pairs each: each side's median latency per request kind, and the
+#             median of the per-pair differences (also over all kinds pooled)
+#   pairedtp  the usual concurrency in time slices (SLICE) alternating between the two
+#             servers: 10 clients per candidate query (limit 10) for TP_DURATION per side,
+#             8 clients writing for WRITES_DURATION per side: each side's rate
+# then the in-process Go benchmarks of ingot's middleware (internal/keystone:
+# BenchmarkMiddlewareCached, BenchmarkPlacementAuth), BENCHTIME each. Load that comes and
+# goes on a shared machine hits both sides of a pair alike. bench/authreport takes per round
+# b/a and d/c throughput and b-a and d-c latency, and reports the medians over the rounds
+# against the targets: Keystone costs ingot under 5% of its throughput, and its overhead per
+# cached request is under 1/20 of keystonemiddleware's.
 #
 # Env (defaults in brackets):
-#   ROUNDS [3]  N [200]  SAMPLES [100]  TP_DURATION [3s]  WRITES_DURATION [4s]  BENCHTIME [2s]
+#   ROUNDS [3]  N [200]  SAMPLES [100]  TP_DURATION [3s]  WRITES_DURATION [3s]  SLICE [500ms]
+#   BENCHTIME [2s]
 #   OUT         result dir [bench/results/<UTC stamp>-keystone-<cores>cores]
 #   PORT_A [18883]  PORT_B [18884]  PORT_C [18885]  PORT_D [18886]  KEYSTONE_PORT [18887]
 #   SMOKE=1     every piece once, in about a minute (1 round, N=20, tiny durations), results
@@ -43,15 +44,16 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 if [ "${SMOKE:-0}" = 1 ]; then
-	ROUNDS=${ROUNDS:-1} N=${N:-20} SAMPLES=${SAMPLES:-5} TP_DURATION=${TP_DURATION:-300ms}
-	WRITES_DURATION=${WRITES_DURATION:-300ms} BENCHTIME=${BENCHTIME:-100x}
+	ROUNDS=${ROUNDS:-1} N=${N:-20} SAMPLES=${SAMPLES:-5} TP_DURATION=${TP_DURATION:-200ms}
+	WRITES_DURATION=${WRITES_DURATION:-200ms} SLICE=${SLICE:-100ms} BENCHTIME=${BENCHTIME:-100x}
 	OUT=${OUT:-$(mktemp -d /tmp/ingot-bench-keystone-smoke.XXXXXX)}
 fi
 ROUNDS=${ROUNDS:-3}
 N=${N:-200}
 SAMPLES=${SAMPLES:-100}
 TP_DURATION=${TP_DURATION:-3s}
-WRITES_DURATION=${WRITES_DURATION:-4s}
+WRITES_DURATION=${WRITES_DURATION:-3s}
+SLICE=${SLICE:-500ms}
 BENCHTIME=${BENCHTIME:-2s}
 PORT_A=${PORT_A:-18883}
 PORT_B=${PORT_B:-18884}
@@ -202,13 +204,16 @@ start_all() {
 	done
 }
 
-# paired NAME SERVER PAIR: one client alternating between the two
-paired() {
+# pair NAME SERVER PAIR: the paired and pairedtp phases on the two servers, results to
+# OUT/NAME.paired.json and OUT/NAME.pairedtp.json
+pair() {
 	use "$3"
 	pair_url=$URL pair_token=$BEARER
 	use "$2"
-	bench "$1" -server "$2" -pair-url "$pair_url" -pair-token "$pair_token" -phases paired -limits 10 \
+	bench "$1.paired" -server "$2" -pair-url "$pair_url" -pair-token "$pair_token" -phases paired -limits 10 \
 		-samples "$SAMPLES" -query-budget 120s
+	bench "$1.pairedtp" -server "$2" -pair-url "$pair_url" -pair-token "$pair_token" -phases pairedtp \
+		-c 8 -tp-clients 10 -tp-limit 10 -tp-duration "$TP_DURATION" -writes-duration "$WRITES_DURATION" -slice "$SLICE"
 }
 
 describe() {
@@ -218,7 +223,7 @@ describe() {
 		echo "Command (from the repository root):"
 		echo
 		echo '```sh'
-		echo "ROUNDS=$ROUNDS N=$N SAMPLES=$SAMPLES TP_DURATION=$TP_DURATION WRITES_DURATION=$WRITES_DURATION BENCHTIME=$BENCHTIME scripts/bench-keystone.sh"
+		echo "ROUNDS=$ROUNDS N=$N SAMPLES=$SAMPLES TP_DURATION=$TP_DURATION WRITES_DURATION=$WRITES_DURATION SLICE=$SLICE BENCHTIME=$BENCHTIME scripts/bench-keystone.sh"
 		echo '```'
 		echo
 		echo "- ingot: commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $(go version | cut -d' ' -f3)"
@@ -227,7 +232,8 @@ describe() {
 		echo "- load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 		echo
 		echo "Files: \`ingot.r<k>.paired.json\` and \`placement.r<k>.paired.json\` (one client alternating between the"
-		echo "noauth2 and the keystone server), \`<server>.r<k>.tp.json\` (concurrent), their \`.log\`, \`create-<server>.*\`,"
+		echo "noauth2 and the keystone server), \`ingot.r<k>.pairedtp.json\` and \`placement.r<k>.pairedtp.json\` (concurrent"
+		echo "clients in alternating time slices), their \`.log\`, \`create-<server>.*\` (the data sets),"
 		echo "\`gobench.r<k>.txt\` (go test -bench of internal/keystone), \`report.md\` / \`report.json\` (bench/authreport)."
 		echo
 	} >"$OUT/README.md"
@@ -238,18 +244,8 @@ main() {
 	start_all
 	for r in $(seq 1 "$ROUNDS"); do
 		started=$(date +%s)
-		paired "ingot.r$r.paired" ingot-noauth2 ingot-keystone
-		paired "placement.r$r.paired" placement-noauth2 placement-keystone
-		if [ $((r % 2)) = 1 ]; then
-			order="ingot-noauth2 ingot-keystone placement-noauth2 placement-keystone"
-		else
-			order="ingot-keystone ingot-noauth2 placement-keystone placement-noauth2"
-		fi
-		for s in $order; do
-			use "$s"
-			bench "$s.r$r.tp" -server "$s" -phases throughput,writes -c 8 -tp-clients 10 -tp-limit 10 \
-				-tp-duration "$TP_DURATION" -writes-duration "$WRITES_DURATION"
-		done
+		pair "ingot.r$r" ingot-noauth2 ingot-keystone
+		pair "placement.r$r" placement-noauth2 placement-keystone
 		"$TMP/keystone.test" -test.run '^$' -test.bench 'MiddlewareCached|PlacementAuth' \
 			-test.benchtime "$BENCHTIME" -test.benchmem >"$OUT/gobench.r$r.txt" 2>&1 ||
 			fail "go benchmarks failed" "$OUT/gobench.r$r.txt"

@@ -24,20 +24,19 @@ const (
 	goStackKeystone = "BenchmarkPlacementAuth keystone-ns/req"
 )
 
-// series is one request kind over the rounds: every server's value per round, and per round
-// the Keystone figure against the noauth2 one (a ratio for throughputs, a difference for
-// latencies) for ingot and for the real Placement.
+// series is one request kind over the rounds: every server's value per round (a rate or a
+// median latency), and per round the Keystone figure against the noauth2 one for ingot (b
+// against a) and for the real Placement (d against c): for throughputs the ratio of the
+// rates, for latencies the difference of the medians.
 type series struct {
-	Metric string               `json:"metric"`
-	Unit   string               `json:"unit"`
+	Kind   string               `json:"kind"`
 	Values map[string][]float64 `json:"values"` // by server, one per round
-	// Ingot is b/a (throughput) or b-a (latency) per round; Placement is d/c or d-c.
+	// Ingot is b/a or b-a per round; Placement is d/c or d-c.
 	Ingot           []float64 `json:"ingot"`
 	Placement       []float64 `json:"placement"`
 	IngotMedian     float64   `json:"ingot_median"`
 	PlacementMedian float64   `json:"placement_median"`
-	// For latencies from the paired phase: the median of the per-pair differences b-a and
-	// d-c, per round and their median over the rounds.
+	// Latencies only: the median of the per-pair differences per round, and their median.
 	IngotPairs           []float64 `json:"ingot_pairs,omitempty"`
 	PlacementPairs       []float64 `json:"placement_pairs,omitempty"`
 	IngotPairsMedian     float64   `json:"ingot_pairs_median,omitempty"`
@@ -53,29 +52,29 @@ type summary struct {
 	IngotThroughputWorstKind string  `json:"ingot_throughput_worst_kind"`
 	PlacementThroughputRatio float64 `json:"placement_throughput_ratio"`
 	ThroughputTargetMet      bool    `json:"throughput_target_met"`
-	// Median auth overhead per cached request, one client (ms): the median over the
-	// request kinds of each kind's median over the rounds of the p50 difference.
-	IngotOverheadMs float64 `json:"ingot_overhead_ms"`
-	// IngotOverheadRounds and PlacementOverheadRounds are each round's median over the
-	// request kinds: their spread shows the noise.
+	// Median auth overhead per cached request, one client (ms): the median over every pair
+	// of requests of a round (all request kinds pooled) of keystone - noauth2, per round
+	// and its median over the rounds.
+	IngotOverheadMs         float64   `json:"ingot_overhead_ms"`
+	PlacementOverheadMs     float64   `json:"placement_overhead_ms"`
 	IngotOverheadRounds     []float64 `json:"ingot_overhead_rounds_ms"`
 	PlacementOverheadRounds []float64 `json:"placement_overhead_rounds_ms"`
-	PlacementOverheadMs     float64   `json:"placement_overhead_ms"`
 	OverheadRatio           float64   `json:"overhead_ratio"`
 	OverheadTargetMet       bool      `json:"overhead_target_met"`
-	// The same from the median of the per-pair differences.
-	IngotPairsMs     float64 `json:"ingot_pairs_ms"`
-	PlacementPairsMs float64 `json:"placement_pairs_ms"`
-	PairsRatio       float64 `json:"pairs_ratio"`
+	// The same as differences of median latencies: the median over the request kinds of
+	// each kind's median over the rounds of p50(keystone) - p50(noauth2).
+	IngotMediansMs     float64 `json:"ingot_medians_ms"`
+	PlacementMediansMs float64 `json:"placement_medians_ms"`
+	MediansRatio       float64 `json:"medians_ratio"`
+	MediansTargetMet   bool    `json:"medians_target_met"`
 	// In-process figures of ingot's middleware (medians over the rounds), when the Go
 	// benchmarks ran: the middleware alone, and the whole Placement stack with keystone
-	// minus with noauth2, per request.
-	MiddlewareNs      float64 `json:"middleware_ns,omitempty"`
-	StackOverheadNs   float64 `json:"stack_overhead_ns,omitempty"`
-	MiddlewareRatio   float64 `json:"middleware_ratio,omitempty"`
-	StackRatio        float64 `json:"stack_ratio,omitempty"`
-	MiddlewareRounds  int     `json:"middleware_rounds"`
-	InProcessTargetOK bool    `json:"in_process_target_met"`
+	// minus with noauth2, per request; each also over keystonemiddleware's overhead.
+	MiddlewareNs     float64 `json:"middleware_ns,omitempty"`
+	StackOverheadNs  float64 `json:"stack_overhead_ns,omitempty"`
+	MiddlewareRatio  float64 `json:"middleware_ratio,omitempty"`
+	StackRatio       float64 `json:"stack_ratio,omitempty"`
+	MiddlewareRounds int     `json:"middleware_rounds"`
 }
 
 // report is the whole analysis.
@@ -90,17 +89,30 @@ type report struct {
 	Problems   []string             `json:"problems,omitempty"`
 }
 
+// pooledKind is the paired phase's result that pools every request kind's pairs.
+const pooledKind = "all"
+
 // analyze computes the report from the rounds.
 func analyze(rounds []*round) *report {
 	rep := &report{Rounds: len(rounds)}
-	first := rounds[0]
-	for _, m := range first.TP[ingotNoauth].Metrics {
-		if m.Kind == "throughput" {
-			rep.Throughput = append(rep.Throughput, build(rounds, m, func(r *round) map[string]*benchResult { return r.TP }, ratio))
+	var tpKinds, latKinds []string // every round's, in the order they first appear
+	for _, r := range rounds {
+		for _, p := range r.TP[pairIngot].PairedTP {
+			if !slices.Contains(tpKinds, p.Name) {
+				tpKinds = append(tpKinds, p.Name)
+			}
+		}
+		for _, p := range r.Paired[pairIngot].Paired {
+			if p.Name != pooledKind && !slices.Contains(latKinds, p.Name) {
+				latKinds = append(latKinds, p.Name)
+			}
 		}
 	}
-	for _, p := range first.Paired[pairIngot].Paired {
-		rep.Latency = append(rep.Latency, buildPaired(rounds, p.Name))
+	for _, k := range tpKinds {
+		rep.Throughput = append(rep.Throughput, buildTP(rounds, k))
+	}
+	for _, k := range latKinds {
+		rep.Latency = append(rep.Latency, buildLatency(rounds, k))
 	}
 	s := &rep.Summary
 	if len(rep.Throughput) > 0 {
@@ -109,63 +121,61 @@ func analyze(rounds []*round) *report {
 		s.IngotThroughputWorst = math.Inf(1)
 		for _, x := range rep.Throughput {
 			if x.IngotMedian < s.IngotThroughputWorst {
-				s.IngotThroughputWorst, s.IngotThroughputWorstKind = x.IngotMedian, x.Metric
+				s.IngotThroughputWorst, s.IngotThroughputWorstKind = x.IngotMedian, x.Kind
 			}
 		}
 		s.ThroughputTargetMet = 1-s.IngotThroughputRatio < maxThroughputCost
 	}
+	pooled := buildLatency(rounds, pooledKind)
+	s.IngotOverheadRounds, s.PlacementOverheadRounds = pooled.IngotPairs, pooled.PlacementPairs
+	s.IngotOverheadMs, s.PlacementOverheadMs = pooled.IngotPairsMedian, pooled.PlacementPairsMedian
+	s.OverheadRatio, s.OverheadTargetMet = overheadRatio(s.IngotOverheadMs, s.PlacementOverheadMs)
 	if len(rep.Latency) > 0 {
-		s.IngotOverheadMs = median(column(rep.Latency, func(x series) float64 { return x.IngotMedian }))
-		s.PlacementOverheadMs = median(column(rep.Latency, func(x series) float64 { return x.PlacementMedian }))
-		for i := range len(rep.Latency[0].Ingot) {
-			s.IngotOverheadRounds = append(s.IngotOverheadRounds, median(column(rep.Latency, func(x series) float64 { return at(x.Ingot, i) })))
-			s.PlacementOverheadRounds = append(s.PlacementOverheadRounds, median(column(rep.Latency, func(x series) float64 { return at(x.Placement, i) })))
-		}
-		if s.PlacementOverheadMs > 0 {
-			s.OverheadRatio = s.IngotOverheadMs / s.PlacementOverheadMs
-			s.OverheadTargetMet = s.OverheadRatio < maxOverheadRatio
-		}
-		s.IngotPairsMs = median(column(rep.Latency, func(x series) float64 { return x.IngotPairsMedian }))
-		s.PlacementPairsMs = median(column(rep.Latency, func(x series) float64 { return x.PlacementPairsMedian }))
-		if s.PlacementPairsMs > 0 {
-			s.PairsRatio = s.IngotPairsMs / s.PlacementPairsMs
-		}
+		s.IngotMediansMs = median(column(rep.Latency, func(x series) float64 { return x.IngotMedian }))
+		s.PlacementMediansMs = median(column(rep.Latency, func(x series) float64 { return x.PlacementMedian }))
+		s.MediansRatio, s.MediansTargetMet = overheadRatio(s.IngotMediansMs, s.PlacementMediansMs)
 	}
 	rep.goFigures(rounds)
 	rep.problems(rounds)
 	return rep
 }
 
-// build collects one metric over the rounds; cmp turns (noauth2, keystone) into the
-// per-round figure.
-func build(rounds []*round, m metric, files func(*round) map[string]*benchResult, cmp func(noauth, ks float64) float64) series {
-	x := series{Metric: m.Name, Unit: m.Unit, Values: map[string][]float64{}}
+// overheadRatio is ingot's overhead over keystonemiddleware's, and whether it is under the
+// target; 0 and false when keystonemiddleware's is not positive (nothing to compare with).
+func overheadRatio(ingot, km float64) (float64, bool) {
+	if km <= 0 {
+		return 0, false
+	}
+	return ingot / km, ingot/km < maxOverheadRatio
+}
+
+// buildTP collects one request kind of the pairedtp phase over the rounds.
+func buildTP(rounds []*round, kind string) series {
+	x := series{Kind: kind, Values: map[string][]float64{}}
 	for _, r := range rounds {
-		v := map[string]float64{}
-		ok := true
-		for _, s := range servers {
-			val, found := files(r)[s].value(m.Name)
-			ok = ok && found
-			v[s] = val
-			x.Values[s] = append(x.Values[s], val)
+		i, okI := r.TP[pairIngot].pairedTP(kind)
+		p, okP := r.TP[pairPlacement].pairedTP(kind)
+		x.Values[ingotNoauth] = append(x.Values[ingotNoauth], i.Server.PerSec)
+		x.Values[ingotKeystone] = append(x.Values[ingotKeystone], i.Pair.PerSec)
+		x.Values[placementNoauth] = append(x.Values[placementNoauth], p.Server.PerSec)
+		x.Values[placementKS] = append(x.Values[placementKS], p.Pair.PerSec)
+		if !okI || !okP || i.Server.PerSec == 0 || p.Server.PerSec == 0 {
+			continue // no rates measured: the round's problems say why
 		}
-		if !ok || v[ingotNoauth] == 0 || v[ingotKeystone] == 0 || v[placementNoauth] == 0 || v[placementKS] == 0 {
-			continue // a server lacks it (a failed phase): the round's problems say why
-		}
-		x.Ingot = append(x.Ingot, cmp(v[ingotNoauth], v[ingotKeystone]))
-		x.Placement = append(x.Placement, cmp(v[placementNoauth], v[placementKS]))
+		x.Ingot = append(x.Ingot, i.Pair.PerSec/i.Server.PerSec)
+		x.Placement = append(x.Placement, p.Pair.PerSec/p.Server.PerSec)
 	}
 	x.IngotMedian, x.PlacementMedian = median(x.Ingot), median(x.Placement)
 	return x
 }
 
-// buildPaired collects one request kind of the paired phase over the rounds: p50 of a and
+// buildLatency collects one request kind of the paired phase over the rounds: p50 of a and
 // b from the ingot file, of c and d from the placement file.
-func buildPaired(rounds []*round, name string) series {
-	x := series{Metric: name, Unit: "ms", Values: map[string][]float64{}}
+func buildLatency(rounds []*round, kind string) series {
+	x := series{Kind: kind, Values: map[string][]float64{}}
 	for _, r := range rounds {
-		i, okI := r.Paired[pairIngot].paired(name)
-		p, okP := r.Paired[pairPlacement].paired(name)
+		i, okI := r.Paired[pairIngot].paired(kind)
+		p, okP := r.Paired[pairPlacement].paired(kind)
 		x.Values[ingotNoauth] = append(x.Values[ingotNoauth], i.Server.P50ms)
 		x.Values[ingotKeystone] = append(x.Values[ingotKeystone], i.Pair.P50ms)
 		x.Values[placementNoauth] = append(x.Values[placementNoauth], p.Server.P50ms)
@@ -182,10 +192,6 @@ func buildPaired(rounds []*round, name string) series {
 	x.IngotPairsMedian, x.PlacementPairsMedian = median(x.IngotPairs), median(x.PlacementPairs)
 	return x
 }
-
-func ratio(noauth, ks float64) float64 { return ks / noauth }
-
-func diff(noauth, ks float64) float64 { return ks - noauth }
 
 // goFigures takes the in-process benchmark figures' medians over the rounds that ran them.
 func (rep *report) goFigures(rounds []*round) {
@@ -216,20 +222,16 @@ func (rep *report) goFigures(rounds []*round) {
 	s.MiddlewareRounds = len(vals[goMiddleware])
 	s.MiddlewareNs = rep.Go[goMiddleware]
 	s.StackOverheadNs = median(stack)
-	if s.PlacementOverheadMs > 0 {
-		s.MiddlewareRatio = s.MiddlewareNs / (s.PlacementOverheadMs * 1e6)
-		s.StackRatio = s.StackOverheadNs / (s.PlacementOverheadMs * 1e6)
-		s.InProcessTargetOK = s.MiddlewareNs > 0 && s.MiddlewareRatio < maxOverheadRatio &&
-			(len(stack) == 0 || s.StackRatio < maxOverheadRatio)
-	}
+	s.MiddlewareRatio, _ = overheadRatio(s.MiddlewareNs/1e6, s.PlacementOverheadMs)
+	s.StackRatio, _ = overheadRatio(s.StackOverheadNs/1e6, s.PlacementOverheadMs)
 }
 
 // problems lists every failed phase and unexpected answer, which make a figure suspect.
 func (rep *report) problems(rounds []*round) {
 	for _, r := range rounds {
-		files := map[string]*benchResult{pairIngot + ".paired": r.Paired[pairIngot], pairPlacement + ".paired": r.Paired[pairPlacement]}
-		for _, s := range servers {
-			files[s+".tp"] = r.TP[s]
+		files := map[string]*benchResult{}
+		for _, s := range []string{pairIngot, pairPlacement} {
+			files[s+".paired"], files[s+".pairedtp"] = r.Paired[s], r.TP[s]
 		}
 		for name, res := range files {
 			for _, e := range res.PhaseErrors {
@@ -241,14 +243,6 @@ func (rep *report) problems(rounds []*round) {
 		}
 	}
 	slices.Sort(rep.Problems)
-}
-
-// at returns vs[i], or 0 past its end.
-func at(vs []float64, i int) float64 {
-	if i < len(vs) {
-		return vs[i]
-	}
-	return 0
 }
 
 // column extracts one value of every series.

@@ -13,24 +13,13 @@ import (
 	"strings"
 )
 
-// The four servers, in report order (the throughput files' names).
+// The four servers.
 const (
 	ingotNoauth     = "ingot-noauth2"
 	ingotKeystone   = "ingot-keystone"
 	placementNoauth = "placement-noauth2"
 	placementKS     = "placement-keystone"
 )
-
-// servers lists the servers every round must have.
-var servers = []string{ingotNoauth, ingotKeystone, placementNoauth, placementKS}
-
-// metric is one of placementbench's comparable numbers.
-type metric struct {
-	Name  string  `json:"name"`
-	Kind  string  `json:"kind"`
-	Unit  string  `json:"unit"`
-	Value float64 `json:"value"`
-}
 
 // p50 is the part of placementbench's latency statistics the report reads.
 type p50 struct {
@@ -47,24 +36,39 @@ type paired struct {
 	Diff   p50    `json:"diff"`
 }
 
+// tpSide and pairedTP are one request kind of placementbench's pairedtp phase: each
+// side's rate in its alternating time slices, and their ratio.
+type tpSide struct {
+	PerSec float64 `json:"per_s"`
+	Errors int     `json:"errors"`
+}
+
+type pairedTP struct {
+	Name        string  `json:"name"`
+	Server      tpSide  `json:"server"`
+	Pair        tpSide  `json:"pair"`
+	Ratio       float64 `json:"ratio"`
+	RatioMedian float64 `json:"ratio_median"`
+}
+
 // benchResult is the part of a placementbench result the report reads.
 type benchResult struct {
 	Server      string            `json:"server"`
-	Metrics     []metric          `json:"metrics"`
 	Paired      []paired          `json:"paired"`
+	PairedTP    []pairedTP        `json:"pairedtp"`
 	Errors      map[string]int    `json:"errors"`
 	PhaseErrors []string          `json:"phase_errors"`
 	PhaseLoad   map[string]string `json:"phase_load"`
 }
 
-// value returns the named metric's value.
-func (r *benchResult) value(name string) (float64, bool) {
-	for _, m := range r.Metrics {
-		if m.Name == name {
-			return m.Value, true
+// pairedTP returns the named request kind of the pairedtp phase.
+func (r *benchResult) pairedTP(name string) (pairedTP, bool) {
+	for _, p := range r.PairedTP {
+		if p.Name == name {
+			return p, true
 		}
 	}
-	return 0, false
+	return pairedTP{}, false
 }
 
 // paired returns the named request kind of the paired phase.
@@ -77,7 +81,7 @@ func (r *benchResult) paired(name string) (paired, bool) {
 	return paired{}, false
 }
 
-// The paired files: one client alternating between a and b, and between c and d.
+// The files of a round are named for the pairs: a and b, c and d.
 const (
 	pairIngot     = "ingot"
 	pairPlacement = "placement"
@@ -86,17 +90,17 @@ const (
 // round is one pass over the four servers.
 type round struct {
 	K int
-	// Paired holds, by pairIngot and pairPlacement, the paired phase of a and b (c and d).
+	// Paired and TP hold, by pairIngot and pairPlacement, the paired and the pairedtp phase
+	// of a and b (c and d).
 	Paired map[string]*benchResult
-	TP     map[string]*benchResult // by server: concurrent clients
+	TP     map[string]*benchResult
 	// Go maps "BenchmarkName unit" to the value of the round's go test -bench run.
 	Go map[string]float64
 }
 
-var roundFile = regexp.MustCompile(`^(.+)\.r(\d+)\.(paired|tp)\.json$`)
+var roundFile = regexp.MustCompile(`^(ingot|placement)\.r(\d+)\.(paired|pairedtp)\.json$`)
 
-// loadRounds reads every round in dir, in order. Every round must have the two paired files
-// and every server's throughput file.
+// loadRounds reads every round in dir, in order. Every round must have all four files.
 func loadRounds(dir string) ([]*round, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "*.r*.json"))
 	if err != nil {
@@ -111,8 +115,7 @@ func loadRounds(dir string) ([]*round, error) {
 	}
 	for _, name := range names {
 		m := roundFile.FindStringSubmatch(filepath.Base(name))
-		if m == nil || m[3] == "tp" && !slices.Contains(servers, m[1]) ||
-			m[3] == "paired" && m[1] != pairIngot && m[1] != pairPlacement {
+		if m == nil {
 			continue
 		}
 		k, _ := strconv.Atoi(m[2])
@@ -131,14 +134,12 @@ func loadRounds(dir string) ([]*round, error) {
 	}
 	var out []*round
 	for _, r := range byK {
-		for _, s := range servers {
-			if r.TP[s] == nil {
-				return nil, fmt.Errorf("round %d lacks %s.r%d.tp.json", r.K, s, r.K)
-			}
-		}
 		for _, s := range []string{pairIngot, pairPlacement} {
 			if r.Paired[s] == nil {
 				return nil, fmt.Errorf("round %d lacks %s.r%d.paired.json", r.K, s, r.K)
+			}
+			if r.TP[s] == nil {
+				return nil, fmt.Errorf("round %d lacks %s.r%d.pairedtp.json", r.K, s, r.K)
 			}
 		}
 		f, err := os.Open(filepath.Join(dir, fmt.Sprintf("gobench.r%d.txt", r.K)))

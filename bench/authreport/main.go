@@ -8,15 +8,16 @@
 //
 // in rounds, plus the in-process Go benchmarks of ingot's middleware. It reads from -dir:
 //
-//	ingot.r<k>.paired.json      placementbench's paired phase: one client alternating
-//	placement.r<k>.paired.json  between a and b (c and d), request by request
-//	<server>.r<k>.tp.json       placementbench with the usual concurrency: throughput
-//	gobench.r<k>.txt            go test -bench output of internal/keystone
+//	ingot.r<k>.paired.json        placementbench's paired phase: one client alternating
+//	placement.r<k>.paired.json    request by request between a and b (c and d)
+//	ingot.r<k>.pairedtp.json      placementbench's pairedtp phase: concurrent clients in
+//	placement.r<k>.pairedtp.json  time slices alternating between a and b (c and d)
+//	gobench.r<k>.txt              go test -bench output of internal/keystone
 //
-// and writes a markdown report (-md) and a JSON one (-json). Per round it takes the
-// throughput ratios b/a and d/c and the median-latency differences b-a and d-c (and the
-// medians of the per-pair differences) of every request kind; each figure is then the
-// median over the rounds, and the summary the median over the request kinds.
+// and writes a markdown report (-md) and a JSON one (-json). Per round it takes, for every
+// request kind, the throughput ratios b/a and d/c and the median-latency differences b-a
+// and d-c (and the medians of the per-pair differences, also pooled over all kinds); each
+// figure is then the median over the rounds, and a summary over kinds the median over them.
 package main
 
 import (

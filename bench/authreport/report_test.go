@@ -10,10 +10,10 @@ import (
 	"testing"
 )
 
-// writeRun writes a placementbench-like result with the given metrics.
-func writeRun(t *testing.T, dir, name string, metrics ...metric) {
+// writeJSONFile writes v as JSON to dir/name.
+func writeJSONFile(t *testing.T, dir, name string, v any) {
 	t.Helper()
-	b, err := json.Marshal(map[string]any{"server": name, "metrics": metrics})
+	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,72 +22,60 @@ func writeRun(t *testing.T, dir, name string, metrics ...metric) {
 	}
 }
 
-// pairedKind is one request kind of a paired file.
+// pairedKind is one request kind of a paired file (p50s in ms).
 type pairedKind struct {
 	name                 string
 	server, pair, diffMs float64
 }
 
-// writePaired writes a placementbench-like result of the paired phase.
-func writePaired(t *testing.T, dir, name string, kinds ...pairedKind) {
-	t.Helper()
+func pairedFile(kinds ...pairedKind) map[string]any {
 	var ps []map[string]any
 	for _, k := range kinds {
 		ps = append(ps, map[string]any{"name": k.name, "server": map[string]any{"n": 50, "p50_ms": k.server},
 			"pair": map[string]any{"n": 50, "p50_ms": k.pair}, "diff": map[string]any{"n": 50, "p50_ms": k.diffMs}})
 	}
-	b, err := json.Marshal(map[string]any{"server": name, "paired": ps})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return map[string]any{"paired": ps}
 }
 
-func tp(name string, v float64) metric {
-	return metric{Name: name, Kind: "throughput", Unit: "requests/s", Value: v}
+// tpKind is one request kind of a pairedtp file.
+type tpKind struct {
+	name         string
+	server, pair float64
 }
-func lat(name string, v float64) metric {
-	return metric{Name: name, Kind: "latency", Unit: "ms", Value: v}
+
+func tpFile(kinds ...tpKind) map[string]any {
+	var ps []map[string]any
+	for _, k := range kinds {
+		ps = append(ps, map[string]any{"name": k.name, "server": map[string]any{"per_s": k.server},
+			"pair": map[string]any{"per_s": k.pair}, "ratio": k.pair / k.server})
+	}
+	return map[string]any{"pairedtp": ps}
 }
 
 // fixture writes three rounds in which Keystone costs ingot 2% of its throughput on the
-// candidate query and 1% on writes (round 2 is noisy: 10% and 5%), and 0.02 ms (round 3:
-// 0.1 ms) per request, and costs the real Placement 20% (writes 10%) and 2 ms. The median
-// of the per-pair differences is 90% of the difference of the medians.
+// candidate query and 1% on writes (round 2 is noisy: 10% and 5%), and 0.02 ms per request
+// (round 3: 0.1 ms), the pooled pairs 0.015 ms (round 3: 0.05 ms); it costs the real
+// Placement 20% (writes 10%) and 2 ms (pooled pairs: 1.5 ms). The median of the per-kind
+// pair differences is 90% of the difference of the medians.
 func fixture(t *testing.T) string {
 	dir := t.TempDir()
 	for k := 1; k <= 3; k++ {
-		ingotCost, extra := 0.02, 0.0
+		cost, extra, pooled := 0.02, 0.0, 0.015
 		if k == 2 {
-			ingotCost = 0.10
+			cost = 0.10
 		}
 		if k == 3 {
-			extra = 0.08
+			extra, pooled = 0.08, 0.05
 		}
 		base := float64(1000 + 100*k) // the machine's load changes from round to round
-		for _, s := range []struct {
-			name     string
-			tp, cost float64
-		}{
-			{ingotNoauth, base, 0},
-			{ingotKeystone, base * (1 - ingotCost), ingotCost},
-			{placementNoauth, base / 50, 0},
-			{placementKS, base / 50 * 0.8, 0.2},
-		} {
-			writes := 2 * base * (1 - s.cost/2)
-			if strings.HasPrefix(s.name, "placement") {
-				writes /= 50
-			}
-			writeRun(t, dir, fmt.Sprintf("%s.r%d.tp.json", s.name, k),
-				tp("throughput.plain.limit10.requests_per_s", s.tp), lat("throughput.plain.limit10.p50_ms", 9),
-				metric{Name: "writes.writes_per_s", Kind: "throughput", Unit: "writes/s", Value: writes})
-		}
+		writeJSONFile(t, dir, fmt.Sprintf("ingot.r%d.pairedtp.json", k), tpFile(
+			tpKind{"plain.limit10", base, base * (1 - cost)}, tpKind{"writes", 2 * base, 2 * base * (1 - cost/2)}))
+		writeJSONFile(t, dir, fmt.Sprintf("placement.r%d.pairedtp.json", k), tpFile(
+			tpKind{"plain.limit10", base / 50, base / 50 * 0.8}, tpKind{"writes", base / 25, base / 25 * 0.9}))
 		for _, pr := range []struct {
-			name     string
-			ms, over float64
-		}{{pairIngot, 1, 0.02 + extra}, {pairPlacement, 20, 2}} {
+			name             string
+			ms, over, pooled float64
+		}{{pairIngot, 1, 0.02 + extra, pooled}, {pairPlacement, 20, 2, 1.5}} {
 			var kinds []pairedKind
 			for _, kind := range []struct {
 				name  string
@@ -95,7 +83,8 @@ func fixture(t *testing.T) string {
 			}{{"plain.limit10", 1}, {"writes.put", 2}, {"writes.delete", 2}} {
 				kinds = append(kinds, pairedKind{kind.name, kind.scale * pr.ms, kind.scale*pr.ms + pr.over, 0.9 * pr.over})
 			}
-			writePaired(t, dir, fmt.Sprintf("%s.r%d.paired.json", pr.name, k), kinds...)
+			kinds = append(kinds, pairedKind{pooledKind, pr.ms, pr.ms + pr.over, pr.pooled})
+			writeJSONFile(t, dir, fmt.Sprintf("%s.r%d.paired.json", pr.name, k), pairedFile(kinds...))
 		}
 		bench := fmt.Sprintf(`goos: linux
 BenchmarkPlacementAuth-2   	   20000	     90000 ns/op	     40000 keystone-ns/req	         1.0%d keystone/noauth2	     %d noauth2-ns/req
@@ -112,8 +101,7 @@ PASS
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func TestAnalyze(t *testing.T) {
-	dir := fixture(t)
-	rounds, err := loadRounds(dir)
+	rounds, err := loadRounds(fixture(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,28 +110,32 @@ func TestAnalyze(t *testing.T) {
 	if rep.Rounds != 3 || len(rep.Throughput) != 2 || len(rep.Latency) != 3 {
 		t.Fatalf("rounds %d, throughput %d kinds, latency %d kinds", rep.Rounds, len(rep.Throughput), len(rep.Latency))
 	}
-	// Candidates: per-round ratios 0.98, 0.90, 0.98 -> 0.98; writes: 0.99, 0.95, 0.99 -> 0.99;
+	// Candidates: per-round ratios 0.98, 0.90, 0.98 -> 0.98; writes 0.99, 0.95, 0.99 -> 0.99;
 	// the summary is their median.
-	if q := rep.Throughput[0]; q.Metric != "throughput.plain.limit10.requests_per_s" || !near(q.IngotMedian, 0.98) || !near(q.PlacementMedian, 0.8) {
+	if q := rep.Throughput[0]; q.Kind != "plain.limit10" || !near(q.IngotMedian, 0.98) || !near(q.PlacementMedian, 0.8) {
 		t.Errorf("candidates throughput = %+v", q)
 	}
 	if !near(s.IngotThroughputRatio, 0.985) || !near(s.IngotThroughputWorst, 0.98) ||
-		s.IngotThroughputWorstKind != "throughput.plain.limit10.requests_per_s" || !s.ThroughputTargetMet {
+		s.IngotThroughputWorstKind != "plain.limit10" || !s.ThroughputTargetMet || !near(s.PlacementThroughputRatio, 0.85) {
 		t.Errorf("throughput summary = %+v", s)
 	}
-	if !near(s.PlacementThroughputRatio, 0.85) {
-		t.Errorf("placement throughput ratio = %v, want 0.85", s.PlacementThroughputRatio)
-	}
-	// Latency: ingot 0.02, 0.02, 0.10 -> 0.02 ms; Placement 2 ms.
-	if !near(s.IngotOverheadMs, 0.02) || !near(s.PlacementOverheadMs, 2) || !near(s.OverheadRatio, 0.01) || !s.OverheadTargetMet {
+	// Pooled pairs: ingot 0.015, 0.015, 0.05 -> 0.015 ms; Placement 1.5 ms.
+	if !near(s.IngotOverheadMs, 0.015) || !near(s.PlacementOverheadMs, 1.5) || !near(s.OverheadRatio, 0.01) || !s.OverheadTargetMet {
 		t.Errorf("overhead summary = %+v", s)
 	}
-	if len(s.IngotOverheadRounds) != 3 || !near(s.IngotOverheadRounds[2], 0.1) {
+	if len(s.IngotOverheadRounds) != 3 || !near(s.IngotOverheadRounds[2], 0.05) {
 		t.Errorf("overhead by round = %v", s.IngotOverheadRounds)
+	}
+	// Differences of medians: ingot 0.02, 0.02, 0.10 -> 0.02 ms on every kind; Placement 2 ms.
+	if !near(s.IngotMediansMs, 0.02) || !near(s.PlacementMediansMs, 2) || !near(s.MediansRatio, 0.01) || !s.MediansTargetMet {
+		t.Errorf("medians summary = %+v", s)
+	}
+	if x := rep.Latency[1]; x.Kind != "writes.put" || !near(x.IngotPairsMedian, 0.018) || !near(x.PlacementPairsMedian, 1.8) {
+		t.Errorf("writes.put = %+v", x)
 	}
 	// Go: middleware 1600, 1700, 1800 ns -> 1700; stack 40000 - (38000, 37000, 36000) -> 3000 ns.
 	if s.MiddlewareRounds != 3 || !near(s.MiddlewareNs, 1700) || !near(s.StackOverheadNs, 3000) ||
-		!near(s.MiddlewareRatio, 1700/2e6) || !near(s.StackRatio, 3000/2e6) || !s.InProcessTargetOK {
+		!near(s.MiddlewareRatio, 1700/1.5e6) || !near(s.StackRatio, 3000/1.5e6) {
 		t.Errorf("in-process summary = %+v", s)
 	}
 	if len(rep.Problems) != 0 {
@@ -153,41 +145,55 @@ func TestAnalyze(t *testing.T) {
 
 func TestTargetsMissed(t *testing.T) {
 	dir := fixture(t)
-	// Keystone now costs ingot 10% and 0.5 ms per request in round 1 and 3 too.
+	// Keystone now costs ingot 10% and 0.5 ms per request in rounds 1 and 3 too.
 	for _, k := range []int{1, 3} {
-		writeRun(t, dir, fmt.Sprintf("%s.r%d.tp.json", ingotKeystone, k),
-			tp("throughput.plain.limit10.requests_per_s", 0.9*float64(1000+100*k)),
-			metric{Name: "writes.writes_per_s", Kind: "throughput", Value: 0.9 * 2 * float64(1000+100*k)})
-		writePaired(t, dir, fmt.Sprintf("%s.r%d.paired.json", pairIngot, k), pairedKind{"plain.limit10", 1, 1.5, 0.5},
-			pairedKind{"writes.put", 2, 2.5, 0.5}, pairedKind{"writes.delete", 2, 2.5, 0.5})
+		writeJSONFile(t, dir, fmt.Sprintf("ingot.r%d.pairedtp.json", k),
+			tpFile(tpKind{"plain.limit10", 1000, 900}, tpKind{"writes", 2000, 1800}))
+		writeJSONFile(t, dir, fmt.Sprintf("ingot.r%d.paired.json", k), pairedFile(pairedKind{"plain.limit10", 1, 1.5, 0.5},
+			pairedKind{"writes.put", 2, 2.5, 0.5}, pairedKind{"writes.delete", 2, 2.5, 0.5}, pairedKind{pooledKind, 1, 1.5, 0.5}))
 	}
 	rounds, err := loadRounds(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := analyze(rounds).Summary
-	if s.ThroughputTargetMet || s.OverheadTargetMet || !near(s.IngotOverheadMs, 0.5) {
-		t.Errorf("summary = %+v; want both targets missed", s)
+	rep := analyze(rounds)
+	s := rep.Summary
+	if s.ThroughputTargetMet || s.OverheadTargetMet || s.MediansTargetMet || !near(s.IngotOverheadMs, 0.5) {
+		t.Errorf("summary = %+v; want every target missed", s)
 	}
-	md := analyze(rounds).markdown()
-	if !strings.Contains(md, "✗") {
+	if md := rep.markdown(); !strings.Contains(md, "0.333 ✗") {
 		t.Errorf("markdown shows no miss:\n%s", md)
+	}
+}
+
+// TestNoReference: when keystonemiddleware's overhead comes out at or below zero (noise),
+// there is no ratio, and the report says so instead of passing the target.
+func TestNoReference(t *testing.T) {
+	dir := fixture(t)
+	for k := 1; k <= 3; k++ {
+		writeJSONFile(t, dir, fmt.Sprintf("placement.r%d.paired.json", k), pairedFile(pairedKind{"plain.limit10", 20, 19, -1},
+			pairedKind{"writes.put", 40, 39, -1}, pairedKind{"writes.delete", 40, 39, -1}, pairedKind{pooledKind, 20, 19, -1}))
+	}
+	rounds, err := loadRounds(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := analyze(rounds)
+	if s := rep.Summary; s.OverheadTargetMet || s.OverheadRatio != 0 || s.MediansTargetMet || s.MiddlewareRatio != 0 {
+		t.Errorf("summary = %+v; want no ratio and no target met", s)
+	}
+	if md := rep.markdown(); strings.Contains(md, "✓ | | < 1/20") || !strings.Contains(md, "no ratio") {
+		t.Errorf("markdown:\n%s", md)
 	}
 }
 
 func TestRunWritesReports(t *testing.T) {
 	dir := fixture(t)
-	// A failed phase is reported.
-	writeRun(t, dir, "ingot-keystone.r1.tp.json", tp("throughput.plain.limit10.requests_per_s", 1078))
-	b, _ := os.ReadFile(filepath.Join(dir, "ingot-keystone.r1.tp.json"))
-	var doc map[string]any
-	_ = json.Unmarshal(b, &doc)
-	doc["phase_errors"] = []string{"writes: no write succeeded"}
-	doc["errors"] = map[string]int{"writes_put_401": 3}
-	b, _ = json.Marshal(doc)
-	if err := os.WriteFile(filepath.Join(dir, "ingot-keystone.r1.tp.json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	// A failed phase is reported, and the figures go on without that round.
+	tp := tpFile(tpKind{"plain.limit10", 1100, 1078})
+	tp["phase_errors"] = []string{"pairedtp: writes: DELETE failed"}
+	tp["errors"] = map[string]int{"writes_delete_503": 3}
+	writeJSONFile(t, dir, "ingot.r1.pairedtp.json", tp)
 	md, js := filepath.Join(dir, "report.md"), filepath.Join(dir, "report.json")
 	if err := run(dir, md, js, "T"); err != nil {
 		t.Fatal(err)
@@ -195,34 +201,33 @@ func TestRunWritesReports(t *testing.T) {
 	text, _ := os.ReadFile(md)
 	for _, want := range []string{
 		"# T\n",
-		"| throughput with Keystone / with noauth2, concurrent clients | 0.975 (cost 2.5%; lowest 0.970, writes.writes_per_s) ✓ | 0.850 | cost < 5% |",
+		"| 0.975 (cost 2.5%; lowest kind 0.970, writes) ✓ | 0.850 | ingot's cost < 5% |",
 		"| ingot's overhead / keystonemiddleware's | 0.010 ✓ | | < 1/20 = 0.05 |",
+		"| the same as p50(Keystone) - p50(noauth2), median over the request kinds | 0.020 ms = 0.010 of keystonemiddleware's ✓ | 2.000 ms | < 1/20 |",
 		"| plain.limit10 | 1.000 | 1.020 | 0.020 | 0.018 | 20.000 | 22.000 | 2.000 | 1.800 |",
-		"| the same from the median of the per-pair differences | 0.018 ms = 0.010 of 1.800 ms ✓ | 1.800 ms | < 1/20 |",
+		"- writes: b/a 0.950, 0.990; d/c 0.900, 0.900; a 0, 2400, 2600",
 		"- writes.put: b-a 0.020, 0.020, 0.100 ms (pairs 0.018, 0.018, 0.090); d-c 2.000, 2.000, 2.000 ms (pairs 1.800, 1.800, 1.800)",
-		"- writes.writes_per_s: b/a 0.950, 0.990",
-		"round 1 ingot-keystone.tp: phase failed: writes: no write succeeded",
-		"round 1 ingot-keystone.tp: 3 x writes_put_401",
+		"round 1 ingot.pairedtp: phase failed: pairedtp: writes: DELETE failed",
+		"round 1 ingot.pairedtp: 3 x writes_delete_503",
 	} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("report lacks %q:\n%s", want, text)
 		}
 	}
 	var rep report
-	b, _ = os.ReadFile(js)
-	if err := json.Unmarshal(b, &rep); err != nil || !near(rep.Summary.PlacementOverheadMs, 2) {
+	b, _ := os.ReadFile(js)
+	if err := json.Unmarshal(b, &rep); err != nil || !near(rep.Summary.PlacementOverheadMs, 1.5) {
 		t.Errorf("JSON report: %v, %+v", err, rep.Summary)
 	}
 }
 
-func TestMissingServer(t *testing.T) {
-	for _, f := range []string{"placement-keystone.r2.tp.json", "ingot.r3.paired.json"} {
+func TestMissingFile(t *testing.T) {
+	for _, f := range []string{"placement.r2.pairedtp.json", "ingot.r3.paired.json"} {
 		dir := fixture(t)
 		if err := os.Remove(filepath.Join(dir, f)); err != nil {
 			t.Fatal(err)
 		}
-		want := "lacks " + f
-		if _, err := loadRounds(dir); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := loadRounds(dir); err == nil || !strings.Contains(err.Error(), "lacks "+f) {
 			t.Errorf("loadRounds without %s: %v", f, err)
 		}
 	}
