@@ -72,6 +72,7 @@ PID_B=""
 log() { echo "bench-keystone: $*" >&2; }
 
 cleanup() {
+	trap '' INT TERM # a second signal must not cut the cleanup short
 	stop_pid "$PID_A"
 	stop_pid "$PID_B"
 	for w in c d; do WORK="$TMP/placement-$w" "$ROOT/scripts/placement/stop.sh" >/dev/null 2>&1 || true; done
@@ -211,9 +212,10 @@ pair() {
 	pair_url=$URL pair_token=$BEARER
 	use "$2"
 	bench "$1.paired" -server "$2" -pair-url "$pair_url" -pair-token "$pair_token" -phases paired -limits 10 \
-		-samples "$SAMPLES" -query-budget 120s
+		-samples "$SAMPLES" -query-budget 120s -timeout 60s
 	bench "$1.pairedtp" -server "$2" -pair-url "$pair_url" -pair-token "$pair_token" -phases pairedtp \
-		-c 8 -tp-clients 10 -tp-limit 10 -tp-duration "$TP_DURATION" -writes-duration "$WRITES_DURATION" -slice "$SLICE"
+		-c 8 -tp-clients 10 -tp-limit 10 -tp-duration "$TP_DURATION" -writes-duration "$WRITES_DURATION" -slice "$SLICE" \
+		-timeout 60s
 }
 
 describe() {

@@ -70,8 +70,12 @@ func (b *bench) pairedTP(ctx context.Context) ([]pairedTPResult, error) {
 }
 
 // getSlice runs n clients sending GET path on c until the deadline and waits for the
-// requests in flight. It returns the 200s and the other answers.
+// requests in flight. It returns the 200s and the other answers. Its connections are closed
+// at the end: a server's keep-alive connections are never left idle between slices (the
+// real Placement's gunicorn gthread worker was seen leaving a request on such a connection
+// unanswered), and every slice starts alike.
 func (b *bench) getSlice(ctx context.Context, c *client, path string, n int, until time.Time) (done, errs int, err error) {
+	defer c.hc.CloseIdleConnections()
 	var ok, bad atomic.Int64
 	var once sync.Once
 	var wg sync.WaitGroup
@@ -120,6 +124,7 @@ func (b *bench) pairedWritesTP(ctx context.Context, clients [2]*client) (pairedT
 	next[0], next[1] = make([]int, n), make([]int, n)
 	nonce := seedOf(randomHex(8))
 	slice := func(ctx context.Context, side int, until time.Time) (done, errs int, err error) {
+		defer clients[side].hc.CloseIdleConnections() // as getSlice
 		var ok, bad atomic.Int64
 		var once sync.Once
 		var wg sync.WaitGroup
