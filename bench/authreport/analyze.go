@@ -45,13 +45,15 @@ type series struct {
 
 // summary holds the figures the issue's targets are about.
 type summary struct {
-	// Throughput ratios keystone/noauth2: the median over the request kinds of each kind's
-	// median over the rounds, and the lowest kind.
-	IngotThroughputRatio     float64 `json:"ingot_throughput_ratio"`
-	IngotThroughputWorst     float64 `json:"ingot_throughput_worst"`
-	IngotThroughputWorstKind string  `json:"ingot_throughput_worst_kind"`
-	PlacementThroughputRatio float64 `json:"placement_throughput_ratio"`
-	ThroughputTargetMet      bool    `json:"throughput_target_met"`
+	// Throughput ratios keystone/noauth2: per round the geometric mean over the request
+	// kinds, and its median over the rounds; and the kind with the lowest median ratio.
+	IngotThroughputRatio      float64   `json:"ingot_throughput_ratio"`
+	IngotThroughputRounds     []float64 `json:"ingot_throughput_rounds"`
+	IngotThroughputWorst      float64   `json:"ingot_throughput_worst"`
+	IngotThroughputWorstKind  string    `json:"ingot_throughput_worst_kind"`
+	PlacementThroughputRatio  float64   `json:"placement_throughput_ratio"`
+	PlacementThroughputRounds []float64 `json:"placement_throughput_rounds"`
+	ThroughputTargetMet       bool      `json:"throughput_target_met"`
 	// Median auth overhead per cached request, one client (ms): the median over every pair
 	// of requests of a round (all request kinds pooled) of keystone - noauth2, per round
 	// and its median over the rounds.
@@ -116,8 +118,14 @@ func analyze(rounds []*round) *report {
 	}
 	s := &rep.Summary
 	if len(rep.Throughput) > 0 {
-		s.IngotThroughputRatio = median(column(rep.Throughput, func(x series) float64 { return x.IngotMedian }))
-		s.PlacementThroughputRatio = median(column(rep.Throughput, func(x series) float64 { return x.PlacementMedian }))
+		for _, r := range rounds {
+			i, p := roundRatios(r)
+			if len(i) > 0 {
+				s.IngotThroughputRounds = append(s.IngotThroughputRounds, geomean(i))
+				s.PlacementThroughputRounds = append(s.PlacementThroughputRounds, geomean(p))
+			}
+		}
+		s.IngotThroughputRatio, s.PlacementThroughputRatio = median(s.IngotThroughputRounds), median(s.PlacementThroughputRounds)
 		s.IngotThroughputWorst = math.Inf(1)
 		for _, x := range rep.Throughput {
 			if x.IngotMedian < s.IngotThroughputWorst {
@@ -138,6 +146,31 @@ func analyze(rounds []*round) *report {
 	rep.goFigures(rounds)
 	rep.problems(rounds)
 	return rep
+}
+
+// roundRatios returns a round's throughput ratios b/a and d/c of every request kind both
+// pairs measured.
+func roundRatios(r *round) (ingot, placement []float64) {
+	for _, i := range r.TP[pairIngot].PairedTP {
+		p, ok := r.TP[pairPlacement].pairedTP(i.Name)
+		if ok && i.Server.PerSec > 0 && i.Pair.PerSec > 0 && p.Server.PerSec > 0 && p.Pair.PerSec > 0 {
+			ingot = append(ingot, i.Pair.PerSec/i.Server.PerSec)
+			placement = append(placement, p.Pair.PerSec/p.Server.PerSec)
+		}
+	}
+	return ingot, placement
+}
+
+// geomean is the geometric mean of positive values (1 for none).
+func geomean(vs []float64) float64 {
+	sum := 0.0
+	for _, v := range vs {
+		sum += math.Log(v)
+	}
+	if len(vs) == 0 {
+		return 1
+	}
+	return math.Exp(sum / float64(len(vs)))
 }
 
 // overheadRatio is ingot's overhead over keystonemiddleware's, and whether it is under the

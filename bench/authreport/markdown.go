@@ -21,7 +21,7 @@ func (rep *report) markdown() string {
 
 	p("## Summary\n\n")
 	p("| figure | ingot | keystonemiddleware (real Placement) | target |\n| --- | --- | --- | --- |\n")
-	p("| throughput with Keystone / with noauth2, concurrent clients (median over the request kinds) | %s (cost %s%%; lowest kind %s, %s) %s | %s | ingot's cost < %.0f%% |\n",
+	p("| throughput with Keystone / with noauth2, concurrent clients (geometric mean over the request kinds) | %s (cost %s%%; lowest kind %s, %s) %s | %s | ingot's cost < %.0f%% |\n",
 		f3(s.IngotThroughputRatio), pct(1-s.IngotThroughputRatio), f3(s.IngotThroughputWorst), s.IngotThroughputWorstKind,
 		mark(s.ThroughputTargetMet), f3(s.PlacementThroughputRatio), maxThroughputCost*100)
 	p("| median auth overhead per cached request, one client: median of (Keystone - noauth2) over all pairs of requests | %s ms | %s ms | |\n",
@@ -36,8 +36,9 @@ func (rep *report) markdown() string {
 		p("| in process: whole Placement stack, keystone - noauth2 per request (BenchmarkPlacementAuth) | %s µs = %s of keystonemiddleware's %s | | < 1/20 |\n",
 			f3(s.StackOverheadNs/1000), f4(s.StackRatio), okIf(known, s.StackRatio < maxOverheadRatio))
 	}
-	p("\nThe overhead per round (all pairs of the round pooled): ingot %s ms; keystonemiddleware %s ms.\n",
-		list(s.IngotOverheadRounds, f3), list(s.PlacementOverheadRounds, f3))
+	p("\nPer round: throughput ratio ingot %s, keystonemiddleware %s; overhead (all pairs of the round pooled)\n",
+		list(s.IngotThroughputRounds, f3), list(s.PlacementThroughputRounds, f3))
+	p("ingot %s ms, keystonemiddleware %s ms.\n", list(s.IngotOverheadRounds, f3), list(s.PlacementOverheadRounds, f3))
 	p("The in-process benchmarks measure ingot's middleware without the network and the client.\n\n")
 
 	p("## Throughput, concurrent clients in alternating time slices (medians over the rounds)\n\n")
