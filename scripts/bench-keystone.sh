@@ -24,16 +24,18 @@
 #   pairedtp  the usual concurrency in time slices (SLICE) alternating between the two
 #             servers: 10 clients per candidate query (limit 10) for TP_DURATION per side,
 #             8 clients writing for WRITES_DURATION per side: each side's rate
-# then the in-process Go benchmarks of ingot's middleware (internal/keystone:
-# BenchmarkMiddlewareCached, BenchmarkPlacementAuth), BENCHTIME each. Load that comes and
-# goes on a shared machine hits both sides of a pair alike. bench/authreport takes per round
+# then the in-process benchmarks: ingot's middleware (internal/keystone:
+# BenchmarkMiddlewareCached, BenchmarkPlacementAuth, BENCHTIME each) and keystonemiddleware
+# (scripts/keystone/bench-middleware.py, KM_CALLS calls), each alone in front of a handler
+# that does nothing, with the same cached token. Load that comes and goes on a shared machine
+# hits both sides of a pair alike. bench/authreport takes per round
 # b/a and d/c throughput and b-a and d-c latency, and reports the medians over the rounds
 # against the targets: Keystone costs ingot under 5% of its throughput, and its overhead per
 # cached request is under 1/20 of keystonemiddleware's.
 #
 # Env (defaults in brackets):
 #   ROUNDS [3]  N [200]  SAMPLES [100]  TP_DURATION [3s]  WRITES_DURATION [3s]  SLICE [500ms]
-#   BENCHTIME [2s]
+#   BENCHTIME [2s]  KM_CALLS [20000]
 #   OUT         result dir [bench/results/<UTC stamp>-keystone-<cores>cores]
 #   PORT_A [18883]  PORT_B [18884]  PORT_C [18885]  PORT_D [18886]  KEYSTONE_PORT [18887]
 #   SMOKE=1     every piece once, in about a minute (1 round, N=20, tiny durations), results
@@ -45,7 +47,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 if [ "${SMOKE:-0}" = 1 ]; then
 	ROUNDS=${ROUNDS:-1} N=${N:-20} SAMPLES=${SAMPLES:-5} TP_DURATION=${TP_DURATION:-200ms}
-	WRITES_DURATION=${WRITES_DURATION:-200ms} SLICE=${SLICE:-100ms} BENCHTIME=${BENCHTIME:-100x}
+	WRITES_DURATION=${WRITES_DURATION:-200ms} SLICE=${SLICE:-100ms} BENCHTIME=${BENCHTIME:-100x} KM_CALLS=${KM_CALLS:-200}
 	OUT=${OUT:-$(mktemp -d /tmp/ingot-bench-keystone-smoke.XXXXXX)}
 fi
 ROUNDS=${ROUNDS:-3}
@@ -55,6 +57,7 @@ TP_DURATION=${TP_DURATION:-3s}
 WRITES_DURATION=${WRITES_DURATION:-3s}
 SLICE=${SLICE:-500ms}
 BENCHTIME=${BENCHTIME:-2s}
+KM_CALLS=${KM_CALLS:-20000}
 PORT_A=${PORT_A:-18883}
 PORT_B=${PORT_B:-18884}
 PORT_C=${PORT_C:-18885}
@@ -225,7 +228,7 @@ describe() {
 		echo "Command (from the repository root):"
 		echo
 		echo '```sh'
-		echo "ROUNDS=$ROUNDS N=$N SAMPLES=$SAMPLES TP_DURATION=$TP_DURATION WRITES_DURATION=$WRITES_DURATION SLICE=$SLICE BENCHTIME=$BENCHTIME scripts/bench-keystone.sh"
+		echo "ROUNDS=$ROUNDS N=$N SAMPLES=$SAMPLES TP_DURATION=$TP_DURATION WRITES_DURATION=$WRITES_DURATION SLICE=$SLICE BENCHTIME=$BENCHTIME KM_CALLS=$KM_CALLS scripts/bench-keystone.sh"
 		echo '```'
 		echo
 		echo "- ingot: commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $(go version | cut -d' ' -f3)"
@@ -236,7 +239,8 @@ describe() {
 		echo "Files: \`ingot.r<k>.paired.json\` and \`placement.r<k>.paired.json\` (one client alternating between the"
 		echo "noauth2 and the keystone server), \`ingot.r<k>.pairedtp.json\` and \`placement.r<k>.pairedtp.json\` (concurrent"
 		echo "clients in alternating time slices), their \`.log\`, \`create-<server>.*\` (the data sets),"
-		echo "\`gobench.r<k>.txt\` (go test -bench of internal/keystone), \`report.md\` / \`report.json\` (bench/authreport)."
+		echo "\`gobench.r<k>.txt\` (go test -bench of internal/keystone), \`kmbench.r<k>.txt\` (scripts/keystone/bench-middleware.py),"
+		echo "\`report.md\` / \`report.json\` (bench/authreport)."
 		echo
 	} >"$OUT/README.md"
 }
@@ -251,6 +255,8 @@ main() {
 		"$TMP/keystone.test" -test.run '^$' -test.bench 'MiddlewareCached|PlacementAuth' \
 			-test.benchtime "$BENCHTIME" -test.benchmem >"$OUT/gobench.r$r.txt" 2>&1 ||
 			fail "go benchmarks failed" "$OUT/gobench.r$r.txt"
+		/usr/bin/python3 "$ROOT/scripts/keystone/bench-middleware.py" "$KS_URL" "$PASSWORD" "$TOKEN" "$KM_CALLS" \
+			>"$OUT/kmbench.r$r.txt" 2>"$TMP/kmbench.log" || fail "keystonemiddleware benchmark failed" "$TMP/kmbench.log"
 		log "round $r done in $(($(date +%s) - started))s"
 	done
 	describe

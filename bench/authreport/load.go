@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -94,7 +95,9 @@ type round struct {
 	// of a and b (c and d).
 	Paired map[string]*benchResult
 	TP     map[string]*benchResult
-	// Go maps "BenchmarkName unit" to the value of the round's go test -bench run.
+	// Go maps "BenchmarkName unit" to the value of the round's in-process benchmarks:
+	// gobench.r<k>.txt (go test -bench of internal/keystone) and kmbench.r<k>.txt
+	// (scripts/keystone/bench-middleware.py, in the same format).
 	Go map[string]float64
 }
 
@@ -142,20 +145,33 @@ func loadRounds(dir string) ([]*round, error) {
 				return nil, fmt.Errorf("round %d lacks %s.r%d.pairedtp.json", r.K, s, r.K)
 			}
 		}
-		f, err := os.Open(filepath.Join(dir, fmt.Sprintf("gobench.r%d.txt", r.K)))
-		if err == nil {
-			r.Go, err = parseGoBench(f)
-			f.Close()
-			if err != nil {
-				return nil, fmt.Errorf("gobench.r%d.txt: %w", r.K, err)
+		for _, name := range []string{"gobench", "kmbench"} {
+			if err := r.readBench(filepath.Join(dir, fmt.Sprintf("%s.r%d.txt", name, r.K))); err != nil {
+				return nil, err
 			}
-		} else if !os.IsNotExist(err) {
-			return nil, err
 		}
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b *round) int { return a.K - b.K })
 	return out, nil
+}
+
+// readBench adds a benchmark output file's figures to the round's, if the file exists.
+func (r *round) readBench(path string) error {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	vals, err := parseGoBench(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	maps.Copy(r.Go, vals)
+	return nil
 }
 
 // readResult decodes one placementbench result file.
