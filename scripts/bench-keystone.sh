@@ -41,7 +41,7 @@
 #   SMOKE=1     every piece once, in about a minute (1 round, N=20, tiny durations), results
 #               in a temporary directory: checks the script, not the figures
 # Installs what it needs (Debian packages of Keystone, Placement and MariaDB) as root. Takes
-# about 8 minutes on 2 cores; not part of CI.
+# about 9-10 minutes on 2 cores; not part of CI.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
