@@ -234,7 +234,7 @@ describe() {
 		echo "- ingot: commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $(go version | cut -d' ' -f3)"
 		echo "- Keystone $(/usr/bin/python3 -c 'import pbr.version; print(pbr.version.VersionInfo("keystone").version_string())'), keystonemiddleware $(/usr/bin/python3 -c 'import pbr.version; print(pbr.version.VersionInfo("keystonemiddleware").version_string())'), Placement $(/usr/bin/python3 -c 'import pbr.version; print(pbr.version.VersionInfo("openstack-placement").version_string())' 2>/dev/null || echo '?') (gunicorn 2 workers x 4 threads, MariaDB)"
 		echo "- data set: flat, $N providers; token: user nova, role service on project service, $(printf %s "$TOKEN" | wc -c) characters"
-		echo "- load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "- load average (1, 5, 15 min): $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 		echo
 		echo "Files: \`ingot.r<k>.paired.json\` and \`placement.r<k>.paired.json\` (one client alternating between the"
 		echo "noauth2 and the keystone server), \`ingot.r<k>.pairedtp.json\` and \`placement.r<k>.pairedtp.json\` (concurrent"
@@ -246,6 +246,7 @@ describe() {
 }
 
 main() {
+	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 	setup
 	start_all
 	for r in $(seq 1 "$ROUNDS"); do
@@ -262,11 +263,7 @@ main() {
 	describe
 	"$TMP/authreport" -dir "$OUT" -md "$OUT/report.md" -json "$OUT/report.json" \
 		-title "Keystone authentication: ingot vs keystonemiddleware ($(date -u +%Y-%m-%d), $(nproc) cores)"
-	{
-		echo "## Report"
-		echo
-		sed -n '/^## Summary/,$p' "$OUT/report.md"
-	} >>"$OUT/README.md"
+	sed -n '/^## Summary/,$p' "$OUT/report.md" >>"$OUT/README.md"
 	sed -n '/^## Summary/,/^## Throughput/p' "$OUT/report.md" | sed '$d' >&2
 	if grep -q '^## Problems' "$OUT/report.md"; then
 		log "some requests failed: see Problems in $OUT/report.md"
