@@ -15,8 +15,8 @@ import (
 
 // recorded is one request the fake server received.
 type recorded struct {
-	Method, Path, Query, Version string
-	Body                         map[string]any
+	Method, Path, Query, Version, Token string
+	Body                                map[string]any
 }
 
 // fakePlacement records requests and answers the creation and allocation calls the way
@@ -57,7 +57,7 @@ func (f *fakePlacement) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reqs = append(f.reqs, recorded{r.Method, r.URL.Path, r.URL.RawQuery,
-		r.Header.Get("OpenStack-API-Version"), body})
+		r.Header.Get("OpenStack-API-Version"), r.Header.Get("X-Auth-Token"), body})
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	switch {
 	case r.URL.Path == "/":

@@ -301,8 +301,12 @@ func (b *bench) writeFirstCandidate(ctx context.Context, path string, rng *rand.
 func (b *bench) throughput(ctx context.Context) ([]throughputResult, error) {
 	var out []throughputResult
 	for _, q := range b.ds.Queries {
-		path := "/allocation_candidates?" + q.QS
-		res := throughputResult{Name: q.Name, Path: path, Clients: b.cfg.TPClients, MinBytes: -1}
+		name, path := q.Name, "/allocation_candidates?"+q.QS
+		if b.cfg.TPLimit > 0 {
+			name += ".limit" + strconv.Itoa(b.cfg.TPLimit)
+			path += "&limit=" + strconv.Itoa(b.cfg.TPLimit)
+		}
+		res := throughputResult{Name: name, Path: path, Clients: b.cfg.TPClients, MinBytes: -1}
 		var mu sync.Mutex
 		var ds []time.Duration
 		var firstErr error
@@ -343,7 +347,7 @@ func (b *bench) throughput(ctx context.Context) ([]throughputResult, error) {
 			return out, firstErr
 		}
 		if res.Errors > 0 {
-			b.countError("throughput_get_" + q.Name)
+			b.countError("throughput_get_" + name)
 		}
 		res.Requests = len(ds)
 		res.Seconds = round3(elapsed.Seconds())
@@ -351,7 +355,7 @@ func (b *bench) throughput(ctx context.Context) ([]throughputResult, error) {
 		res.MBPerSec = round3(float64(res.BodyBytes) / 1e6 / elapsed.Seconds())
 		res.Latency = summarize(ds)
 		b.logf("   throughput %-20s %d clients: %d requests in %.1fs = %.2f requests/s (%.1f MB/s), p50 %.2f ms p95 %.2f ms",
-			q.Name, res.Clients, res.Requests, res.Seconds, res.PerSec, res.MBPerSec, res.Latency.P50ms, res.Latency.P95ms)
+			name, res.Clients, res.Requests, res.Seconds, res.PerSec, res.MBPerSec, res.Latency.P50ms, res.Latency.P95ms)
 		out = append(out, res)
 	}
 	return out, nil

@@ -107,3 +107,22 @@ func TestThroughputCountsAnswers(t *testing.T) {
 		t.Errorf("throughput = %+v; server saw %d requests", tp, got)
 	}
 }
+
+func TestThroughputLimit(t *testing.T) {
+	f, url := newFakePlacement(t)
+	f.candidate = `{"allocation_requests":[{}],"provider_summaries":{}}`
+	b := testBench(t, url, datasetGate, 1)
+	b.cfg.TPClients, b.cfg.TPDuration, b.cfg.TPLimit = 1, 50*time.Millisecond, 10
+	res, err := b.throughput(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Name != "gate.limit10" || !strings.HasSuffix(res[0].Path, "&limit=10") {
+		t.Errorf("throughput with -tp-limit 10 = %+v", res[0])
+	}
+	for _, r := range f.requests("GET", "/allocation_candidates") {
+		if r.Query != gateQuery+"&limit=10" {
+			t.Fatalf("query %q, want the gate query with limit=10", r.Query)
+		}
+	}
+}

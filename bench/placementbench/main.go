@@ -20,6 +20,15 @@
 //	claim       scheduler-like loop with -c clients: get candidates (limit -claim-limit), pick
 //	            one at random, PUT /allocations with consumer_generation null, retry on 409
 //	put         PUT /allocations/{new consumer} with -c clients to distinct free providers
+//	paired      one client alternating between -url and -pair-url (the same data set on two
+//	            servers, e.g. without and with authentication): each candidate query at every
+//	            -limits value and allocation writes, -samples pairs each: both latencies and
+//	            their difference per pair
+//	pairedtp    -url and -pair-url in alternating -slice time slices: -tp-clients clients per
+//	            candidate query (with -tp-limit) for -tp-duration per side, -c clients writing
+//	            allocations for -writes-duration per side: each side's rate and their ratio
+//	writes      -c clients for -writes-duration, each on its own free providers: PUT
+//	            /allocations/{new consumer}, then DELETE it (leaves the data set as it was)
 //
 // The result is one JSON document on stdout; progress goes to stderr. Only point it at servers
 // on this machine. Standard library only.
@@ -44,39 +53,44 @@ import (
 
 // phaseOrder returns the phases in the order they run, whatever order -phases names them.
 func phaseOrder() []string {
-	return []string{"create", "check", "candidates", "gate", "throughput", "list", "claim", "put"}
+	return []string{"create", "check", "candidates", "gate", "throughput", "list", "claim", "put", "writes", "paired", "pairedtp"}
 }
 
 // config is everything the flags set.
 type config struct {
-	URL          string
-	Server       string
-	Token        string
-	Dataset      string
-	N            int
-	Racks        int
-	Phases       []string
-	Concurrency  int
-	Limits       []int
-	Samples      int
-	Warmup       int
-	QueryBudget  time.Duration
-	Claims       int
-	ClaimLimit   int
-	Retries      int
-	Puts         int
-	ListSamples  int
-	MV           string
-	RunID        string
-	Seed         uint64
-	Timeout      time.Duration
-	QueryTimeout time.Duration
-	MaxPhase     time.Duration
-	CheckDir     string
-	GateTimings  int
-	GateAllocs   int
-	TPClients    int
-	TPDuration   time.Duration
+	URL            string
+	Server         string
+	Token          string
+	Dataset        string
+	N              int
+	Racks          int
+	Phases         []string
+	Concurrency    int
+	Limits         []int
+	Samples        int
+	Warmup         int
+	QueryBudget    time.Duration
+	Claims         int
+	ClaimLimit     int
+	Retries        int
+	Puts           int
+	ListSamples    int
+	MV             string
+	RunID          string
+	Seed           uint64
+	Timeout        time.Duration
+	QueryTimeout   time.Duration
+	MaxPhase       time.Duration
+	CheckDir       string
+	GateTimings    int
+	GateAllocs     int
+	TPClients      int
+	TPDuration     time.Duration
+	TPLimit        int
+	WritesDuration time.Duration
+	PairURL        string
+	PairToken      string
+	Slice          time.Duration
 }
 
 func main() {
@@ -131,6 +145,11 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.GateAllocs, "gate-allocs", 10, "gate: allocations written, each followed by timed requests (upstream: 10)")
 	fs.IntVar(&cfg.TPClients, "tp-clients", 10, "throughput: concurrent clients (upstream's ab -c 10)")
 	fs.DurationVar(&cfg.TPDuration, "tp-duration", 30*time.Second, "throughput: how long each query is sent")
+	fs.IntVar(&cfg.TPLimit, "tp-limit", 0, "throughput: limit added to each query (0: none, as upstream)")
+	fs.StringVar(&cfg.PairURL, "pair-url", "", "paired: the second server, with the same data set (same -run-id)")
+	fs.StringVar(&cfg.PairToken, "pair-token", "admin", "paired: X-Auth-Token for -pair-url")
+	fs.DurationVar(&cfg.Slice, "slice", 500*time.Millisecond, "pairedtp: length of one side's turn")
+	fs.DurationVar(&cfg.WritesDuration, "writes-duration", 10*time.Second, "writes: how long the clients write and delete allocations")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -148,6 +167,9 @@ func (cfg *config) finish(phases, limits string) error {
 	}
 	if cfg.N < 1 || cfg.Concurrency < 1 || cfg.Samples < 1 || cfg.GateTimings < 1 || cfg.TPClients < 1 {
 		return fmt.Errorf("-n, -c, -samples, -gate-timings and -tp-clients must be positive")
+	}
+	if cfg.TPLimit < 0 || cfg.WritesDuration <= 0 || cfg.Slice <= 0 {
+		return fmt.Errorf("-tp-limit must not be negative, -writes-duration and -slice must be positive")
 	}
 	if cfg.Claims == 0 {
 		cfg.Claims = max(1, min(cfg.N/4, 200)) // the real Placement claims < 1/s at 5,000 providers

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -106,6 +107,43 @@ func TestParsePhases(t *testing.T) {
 	}
 	if _, err := parsePhases(""); err == nil {
 		t.Errorf("empty phases accepted")
+	}
+	if got, err := parsePhases("writes,put,throughput"); err != nil || !slices.Equal(got, []string{"throughput", "put", "writes"}) {
+		t.Errorf("parsePhases = %v, %v; want writes last", got, err)
+	}
+}
+
+func TestParseFlagsTokenAndLoops(t *testing.T) {
+	cfg, err := parseFlags([]string{"-token", "gAAAAAB-fernet", "-tp-limit", "10", "-writes-duration", "3s", "-phases", "writes"})
+	if err != nil || cfg.Token != "gAAAAAB-fernet" || cfg.TPLimit != 10 || cfg.WritesDuration != 3*time.Second {
+		t.Errorf("parseFlags = %+v, %v", cfg, err)
+	}
+	// run sends the token with every request.
+	f, url := newFakePlacement(t)
+	cfg, err = parseFlags([]string{"-url", url, "-token", "gAAAAAB-fernet", "-n", "3", "-phases", "create,throughput",
+		"-tp-clients", "1", "-tp-duration", "20ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.candidate = `{"allocation_requests":[],"provider_summaries":{}}`
+	if _, err := run(t.Context(), cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	for _, r := range f.reqs {
+		if r.Token != "gAAAAAB-fernet" {
+			t.Errorf("%s %s sent X-Auth-Token %q", r.Method, r.Path, r.Token)
+		}
+	}
+	n := len(f.reqs)
+	f.mu.Unlock()
+	if n < 10 {
+		t.Errorf("only %d requests", n)
+	}
+	for _, bad := range [][]string{{"-tp-limit", "-1"}, {"-writes-duration", "0s"}} {
+		if _, err := parseFlags(bad); err == nil {
+			t.Errorf("parseFlags(%q) accepted", bad)
+		}
 	}
 }
 

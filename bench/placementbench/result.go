@@ -41,6 +41,9 @@ type result struct {
 	List             []queryResult      `json:"list,omitempty"`
 	Claim            *claimResult       `json:"claim,omitempty"`
 	Put              *putResult         `json:"put,omitempty"`
+	Writes           *writesResult      `json:"writes,omitempty"`
+	Paired           []pairedResult     `json:"paired,omitempty"`
+	PairedTP         []pairedTPResult   `json:"pairedtp,omitempty"`
 	Errors           map[string]int     `json:"errors,omitempty"`
 	PhaseErrors      []string           `json:"phase_errors,omitempty"`
 	Metrics          []metric           `json:"metrics"`
@@ -55,25 +58,29 @@ type host struct {
 
 // params records the settings that shaped the measurements.
 type params struct {
-	Phases        []string `json:"phases"`
-	Racks         int      `json:"racks"`
-	Concurrency   int      `json:"concurrency"`
-	Limits        []int    `json:"limits"`
-	Samples       int      `json:"samples"`
-	Warmup        int      `json:"warmup"`
-	QueryBudgetS  float64  `json:"query_budget_s"`
-	QueryTimeoutS float64  `json:"query_timeout_s,omitempty"`
-	Claims        int      `json:"claims"`
-	ClaimLimit    int      `json:"claim_limit"`
-	Retries       int      `json:"retries"`
-	Puts          int      `json:"puts"`
-	ListSamples   int      `json:"list_samples"`
-	Microversion  string   `json:"microversion"`
-	Seed          uint64   `json:"seed"`
-	GateTimings   int      `json:"gate_timings,omitempty"`
-	GateAllocs    int      `json:"gate_allocs,omitempty"`
-	TPClients     int      `json:"tp_clients,omitempty"`
-	TPDurationS   float64  `json:"tp_duration_s,omitempty"`
+	Phases          []string `json:"phases"`
+	Racks           int      `json:"racks"`
+	Concurrency     int      `json:"concurrency"`
+	Limits          []int    `json:"limits"`
+	Samples         int      `json:"samples"`
+	Warmup          int      `json:"warmup"`
+	QueryBudgetS    float64  `json:"query_budget_s"`
+	QueryTimeoutS   float64  `json:"query_timeout_s,omitempty"`
+	Claims          int      `json:"claims"`
+	ClaimLimit      int      `json:"claim_limit"`
+	Retries         int      `json:"retries"`
+	Puts            int      `json:"puts"`
+	ListSamples     int      `json:"list_samples"`
+	Microversion    string   `json:"microversion"`
+	Seed            uint64   `json:"seed"`
+	GateTimings     int      `json:"gate_timings,omitempty"`
+	GateAllocs      int      `json:"gate_allocs,omitempty"`
+	TPClients       int      `json:"tp_clients,omitempty"`
+	TPDurationS     float64  `json:"tp_duration_s,omitempty"`
+	TPLimit         int      `json:"tp_limit,omitempty"`
+	WritesDurationS float64  `json:"writes_duration_s,omitempty"`
+	PairURL         string   `json:"pair_url,omitempty"`
+	SliceS          float64  `json:"slice_s,omitempty"`
 }
 
 // createResult is the provider-creation phase.
@@ -180,5 +187,20 @@ func (r *result) addMetrics() {
 		add("put.allocations_per_s", kindThroughput, "allocations/s", p.AllocsPerSec)
 		add("put.p50_ms", kindLatency, "ms", p.Latency.P50ms)
 		add("put.p99_ms", kindLatency, "ms", p.Latency.P99ms)
+	}
+	for _, p := range r.Paired {
+		add("paired."+p.Name+".server.p50_ms", kindLatency, "ms", p.Server.P50ms)
+		add("paired."+p.Name+".pair.p50_ms", kindLatency, "ms", p.Pair.P50ms)
+		add("paired."+p.Name+".diff.p50_ms", kindLatency, "ms", p.Diff.P50ms)
+	}
+	for _, p := range r.PairedTP {
+		add("pairedtp."+p.Name+".server.per_s", kindThroughput, "/s", p.Server.PerSec)
+		add("pairedtp."+p.Name+".pair.per_s", kindThroughput, "/s", p.Pair.PerSec)
+		add("pairedtp."+p.Name+".ratio", kindCount, "pair/server", p.Ratio)
+	}
+	if w := r.Writes; w != nil {
+		add("writes.writes_per_s", kindThroughput, "writes/s", w.WritesPerSec)
+		add("writes.put.p50_ms", kindLatency, "ms", w.PutLatency.P50ms)
+		add("writes.delete.p50_ms", kindLatency, "ms", w.DelLatency.P50ms)
 	}
 }

@@ -85,6 +85,12 @@ func (b *bench) runPhase(ctx context.Context, phase string, res *result) error {
 		res.Claim, err = b.claim(ctx)
 	case "put":
 		res.Put, err = b.put(ctx)
+	case "writes":
+		res.Writes, err = b.writes(ctx)
+	case "paired":
+		res.Paired, err = b.paired(ctx)
+	case "pairedtp":
+		res.PairedTP, err = b.pairedTP(ctx)
 	default:
 		err = fmt.Errorf("unknown phase %q", phase)
 	}
@@ -110,7 +116,8 @@ func (b *bench) newResult() *result {
 			ClaimLimit: cfg.ClaimLimit, Retries: cfg.Retries, Puts: cfg.Puts,
 			ListSamples: cfg.ListSamples, Microversion: cfg.MV, Seed: cfg.Seed,
 			GateTimings: cfg.GateTimings, GateAllocs: cfg.GateAllocs, TPClients: cfg.TPClients,
-			TPDurationS: cfg.TPDuration.Seconds(),
+			TPDurationS: cfg.TPDuration.Seconds(), TPLimit: cfg.TPLimit, WritesDurationS: cfg.WritesDuration.Seconds(),
+			PairURL: cfg.PairURL, SliceS: cfg.Slice.Seconds(),
 		},
 		PhaseSeconds: map[string]float64{},
 		PhaseLoad:    map[string]string{},

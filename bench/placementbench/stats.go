@@ -111,3 +111,17 @@ func (r *recorder) summary() map[string]Stats {
 	}
 	return out
 }
+
+// medianFloat returns the median of vs (the mean of the two middle values for an even
+// count); 0 for none.
+func medianFloat(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

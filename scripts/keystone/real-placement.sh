@@ -7,10 +7,9 @@
 #   eval "$(scripts/keystone/real-placement.sh)"
 #   go test -run TestRoleMatrixRealPlacement ./internal/cloud/
 #   WORK=/tmp/ingot-placement-keystone scripts/placement/stop.sh
-# The policy file gives every placement:* rule master's check string (internal/policy's
-# defaults: admin or service; placement:usages also the project's reader; the reshaper
-# service only). Placement 8.0.0 registers its rules for the system scope, so scope
-# enforcement stays off and the test leaves the system-scoped personas out.
+# The policy file (placement-policy.sh) gives every placement:* rule master's check string
+# (internal/policy's defaults). Placement 8.0.0 registers its rules for the system scope, so
+# scope enforcement stays off and the test leaves the system-scoped personas out.
 # Env: INGOT_TEST_KEYSTONE_URL, INGOT_TEST_KEYSTONE_PASSWORD (from env.sh), WORK
 # (/tmp/ingot-placement-keystone), PORT (18879). Everything but the export line goes to stderr.
 set -eu
@@ -20,19 +19,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export WORK=${WORK:-/tmp/ingot-placement-keystone}
 export PORT=${PORT:-18879}
 mkdir -p "$WORK"
-rules=$(grep -o '"placement:[a-z_:]*"' "$ROOT/internal/policy/defaults.go" | tr -d '"' | sort -u)
-[ -n "$rules" ] || {
-	echo "no placement:* rules found in internal/policy/defaults.go" >&2
-	exit 1
-}
-for r in $rules; do
-	case $r in
-	placement:usages) c='role:admin or (role:reader and project_id:%(project_id)s) or role:service' ;;
-	placement:reshaper:reshape) c='role:service' ;;
-	*) c='role:admin or role:service' ;;
-	esac
-	printf '"%s": "%s"\n' "$r" "$c"
-done >"$WORK/policy.yaml"
+"$ROOT/scripts/keystone/placement-policy.sh" "$WORK/policy.yaml"
 "$ROOT/scripts/placement/install.sh" >&2
 AUTH=keystone KEYSTONE_URL=$INGOT_TEST_KEYSTONE_URL KEYSTONE_PASSWORD=$INGOT_TEST_KEYSTONE_PASSWORD \
 	POLICY_FILE="$WORK/policy.yaml" FRESH=1 "$ROOT/scripts/placement/start.sh" >&2

@@ -11,7 +11,8 @@
 #      DEBUG=1  Placement debug logging (slows it down; not for benchmarks)
 #      RANDOMIZE=1  [placement] randomize_allocation_candidates = True
 #      AUTH=keystone  behind keystonemiddleware (KEYSTONE_URL, KEYSTONE_USER, KEYSTONE_PASSWORD,
-#               KEYSTONE_PROJECT; POLICY_FILE: a policy file, see auth_conf)
+#               KEYSTONE_PROJECT)
+#      POLICY_FILE  a policy file (either auth; see auth_conf)
 set -eu
 WORK=${WORK:-/tmp/ingot-placement}
 PORT=${PORT:-18878}
@@ -58,10 +59,9 @@ start_mariadb() {
 
 # auth_conf: with AUTH=keystone, keystonemiddleware's section (the service user and the
 # identity endpoint from KEYSTONE_URL, KEYSTONE_USER, KEYSTONE_PASSWORD, KEYSTONE_PROJECT)
-# and, with POLICY_FILE, oslo.policy's (enforce_scope off, enforce_new_defaults on).
+# and, with POLICY_FILE (either auth), oslo.policy's (enforce_scope off, enforce_new_defaults on).
 auth_conf() {
-  [ "${AUTH:-noauth2}" = keystone ] || return 0
-  cat <<KS
+  [ "${AUTH:-noauth2}" = keystone ] && cat <<KS
 [keystone_authtoken]
 auth_type = password
 auth_url = $KEYSTONE_URL
