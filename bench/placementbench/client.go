@@ -9,29 +9,51 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
-// client talks to one Placement-API endpoint with a fixed token.
+// client talks to a Placement-API endpoint with a fixed token. An endpoint may be several
+// servers of one deployment (ingot replicas on one database): requests then go to them in
+// turn, as through a round-robin load balancer.
 type client struct {
-	base  string
+	bases []string
+	next  atomic.Uint64
 	token string
 	hc    *http.Client
 }
 
-// newClient returns a client whose connection pool keeps conns idle connections, so that
-// concurrent workers reuse keep-alive connections instead of opening new ones.
+// newClient returns a client of the comma-separated base URLs whose connection pool keeps
+// conns idle connections per server, so that concurrent workers reuse keep-alive connections
+// instead of opening new ones.
 func newClient(base, token string, conns int, timeout time.Duration) *client {
+	var bases []string
+	for b := range strings.SplitSeq(base, ",") {
+		if b = strings.TrimRight(strings.TrimSpace(b), "/"); b != "" {
+			bases = append(bases, b)
+		}
+	}
+	if len(bases) == 0 {
+		bases = []string{""}
+	}
 	tr := &http.Transport{
-		MaxIdleConns:        conns * 2,
+		MaxIdleConns:        conns * 2 * len(bases),
 		MaxIdleConnsPerHost: conns * 2,
 		IdleConnTimeout:     90 * time.Second,
 	}
 	return &client{
-		base:  strings.TrimRight(base, "/"),
+		bases: bases,
 		token: token,
 		hc:    &http.Client{Transport: tr, Timeout: timeout},
 	}
+}
+
+// base returns the server the next request goes to.
+func (c *client) base() string {
+	if len(c.bases) == 1 {
+		return c.bases[0]
+	}
+	return c.bases[(c.next.Add(1)-1)%uint64(len(c.bases))]
 }
 
 // response is a fully read HTTP response and the time from sending the request to reading the
@@ -44,7 +66,7 @@ type response struct {
 
 // newRequest builds a request at microversion mv with the client's token, asking for JSON.
 func (c *client) newRequest(ctx context.Context, method, path, mv string, body io.Reader) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, c.base()+path, body)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}

@@ -117,7 +117,7 @@ func main() {
 func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("placementbench", flag.ContinueOnError)
-	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:18878", "Placement-API endpoint")
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:18878", "Placement-API endpoint; several comma-separated URLs (replicas of one deployment) take requests in turn")
 	fs.StringVar(&cfg.Server, "server", "", "label of the server in the result (e.g. ingot, placement)")
 	fs.StringVar(&cfg.Token, "token", "admin", "X-Auth-Token (noauth2: admin)")
 	fs.StringVar(&cfg.Dataset, "dataset", datasetFlat, "data set: flat, nested, wide or gate")

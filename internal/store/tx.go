@@ -190,7 +190,7 @@ const changeRetention = 20000
 // so sequence numbers are assigned in commit order and a reader that sees sequence N sees
 // every change numbered N or lower.
 func (t *tx) recordChanges() error {
-	if len(t.touched) == 0 && !t.catalog {
+	if recordChangesDisabled || (len(t.touched) == 0 && !t.catalog) {
 		return nil
 	}
 	var seq int64
