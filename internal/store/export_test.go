@@ -83,3 +83,33 @@ func (db *DB) Setting(ctx context.Context, name string) (string, error) {
 	err := db.r.QueryRowContext(ctx, "SELECT current_setting($1)", name).Scan(&v)
 	return v, err
 }
+
+// SetChangeHooks is for tests of views on PostgreSQL: after each write transaction of db
+// records its changes, and before it commits, afterRecord runs (nil: nothing); every
+// pruneEvery-th such transaction prunes the changes table down to its newest retention rows
+// (0: the defaults). Call it before db is used.
+func (db *DB) SetChangeHooks(afterRecord func(), pruneEvery, retention int64) {
+	db.view.afterRecord, db.view.pruneEvery, db.view.retention = afterRecord, pruneEvery, retention
+}
+
+// BeginCreateProviderRecorded is BeginCreateProvider whose transaction has already recorded
+// its change when it returns (PostgreSQL): commit only commits.
+func (db *DB) BeginCreateProviderRecorded(ctx context.Context, np NewProvider) (func() error, error) {
+	if db.writes != nil {
+		return nil, errors.New("BeginCreateProviderRecorded needs concurrent writers (PostgreSQL)")
+	}
+	sqlTx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := &tx{querier: sqlTx, ctx: ctx, db: db, now: micros(db.Now())}
+	if _, err := t.createProvider(np); err != nil {
+		sqlTx.Rollback()
+		return nil, err
+	}
+	if err := t.recordChanges(); err != nil {
+		sqlTx.Rollback()
+		return nil, err
+	}
+	return sqlTx.Commit, nil
+}

@@ -181,21 +181,19 @@ func (db *DB) read(ctx context.Context, fn func(t *tx) error) error {
 	return sqlTx.Commit()
 }
 
-// changeRetention is how many change sequence numbers the changes table keeps; a view
-// further behind than that reloads everything.
+// changeRetention is how many change sequence numbers the changes table keeps (SQLite; on
+// PostgreSQL, how many rows); a view further behind than that reloads everything.
 const changeRetention = 20000
 
-// recordChanges increments the change sequence and records the touched providers. It is the
-// last statement before COMMIT: on PostgreSQL the row lock it takes is held until the commit,
-// so sequence numbers are assigned in commit order and a reader that sees sequence N sees
-// every change numbered N or lower.
+// recordChanges records the providers the transaction touched, for the views of every
+// process (view.go). It is the last statement before COMMIT. On SQLite it increments the
+// change sequence (writes are serialized anyway, one process) and files the providers
+// under the new number, so a reader that sees sequence N sees every change numbered N or
+// lower. On PostgreSQL it files them under the transaction's id and takes no shared lock
+// (changes_postgres.go).
 func (t *tx) recordChanges() error {
 	if recordChangesDisabled || (len(t.touched) == 0 && !t.catalog) {
 		return nil
-	}
-	var seq int64
-	if err := t.queryRow(`UPDATE change_version SET seq = seq + 1 WHERE id = 1 RETURNING seq`).Scan(&seq); err != nil {
-		return fmt.Errorf("record changes: %w", err)
 	}
 	ids := make([]int64, 0, len(t.touched)+1)
 	for id := range t.touched {
@@ -205,6 +203,13 @@ func (t *tx) recordChanges() error {
 		ids = append(ids, 0)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	if t.db.dialect == dialectPostgres {
+		return t.recordChangesPostgres(ids)
+	}
+	var seq int64
+	if err := t.queryRow(`UPDATE change_version SET seq = seq + 1 WHERE id = 1 RETURNING seq`).Scan(&seq); err != nil {
+		return fmt.Errorf("record changes: %w", err)
+	}
 	for _, chunk := range chunks(ids, 400) {
 		var b strings.Builder
 		args := make([]any, 0, 2*len(chunk))

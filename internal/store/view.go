@@ -14,7 +14,21 @@ import (
 // viewCache holds the latest view and serializes refreshes.
 type viewCache struct {
 	mu      sync.Mutex
-	current atomic.Pointer[fleet.View]
+	current atomic.Pointer[cachedView]
+	// recorded counts this process's transactions that recorded changes (PostgreSQL, to
+	// prune now and then).
+	recorded atomic.Int64
+	// Tests only (set before use): pruneEvery and retention override pgPruneEvery and
+	// pgChangeRetention; afterRecord runs after a PostgreSQL transaction recorded its
+	// changes, before it commits.
+	pruneEvery, retention int64
+	afterRecord           func()
+}
+
+// cachedView is a view and, on PostgreSQL, the snapshot it was loaded in.
+type cachedView struct {
+	view *fleet.View
+	snap pgSnapshot
 }
 
 // View returns a fleet view that includes every write committed before the call. It costs one
@@ -22,26 +36,68 @@ type viewCache struct {
 // since the previous view (or everything, after a long gap).
 func (db *DB) View(ctx context.Context) (*fleet.View, error) {
 	if recordChangesDisabled {
-		return db.refreshView(ctx, nil)
+		v, err := db.refreshView(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("view: %w", err)
+		}
+		return v, nil
+	}
+	if db.dialect == dialectPostgres {
+		return db.pgView(ctx)
 	}
 	seq, err := db.changeSeq(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
-	if v := db.view.current.Load(); v != nil && v.Seq >= seq {
-		return v, nil
+	if c := db.view.current.Load(); c != nil && c.view.Seq >= seq {
+		return c.view, nil
 	}
 	db.view.mu.Lock()
 	defer db.view.mu.Unlock()
-	if v := db.view.current.Load(); v != nil && v.Seq >= seq {
-		return v, nil
+	var old *fleet.View
+	if c := db.view.current.Load(); c != nil {
+		if c.view.Seq >= seq {
+			return c.view, nil
+		}
+		old = c.view
 	}
-	v, err := db.refreshView(ctx, db.view.current.Load())
+	v, err := db.refreshView(ctx, old)
 	if err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
-	db.view.current.Store(v)
+	db.view.current.Store(&cachedView{view: v})
 	return v, nil
+}
+
+// pgView is View on PostgreSQL: the cached view is fresh when no transaction its snapshot
+// did not see has committed changes since (changes_postgres.go).
+func (db *DB) pgView(ctx context.Context) (*fleet.View, error) {
+	cur := db.view.current.Load()
+	fresh, err := db.pgViewFresh(ctx, cur)
+	if err != nil {
+		return nil, fmt.Errorf("view: %w", err)
+	}
+	if fresh {
+		return cur.view, nil
+	}
+	db.view.mu.Lock()
+	defer db.view.mu.Unlock()
+	if now := db.view.current.Load(); now != cur {
+		// Refreshed meanwhile, perhaps in a snapshot taken before this call: check again.
+		if fresh, err = db.pgViewFresh(ctx, now); err != nil {
+			return nil, fmt.Errorf("view: %w", err)
+		}
+		if fresh {
+			return now.view, nil
+		}
+		cur = now
+	}
+	next, err := db.pgRefreshView(ctx, cur)
+	if err != nil {
+		return nil, fmt.Errorf("view: %w", err)
+	}
+	db.view.current.Store(next)
+	return next.view, nil
 }
 
 func (db *DB) changeSeq(ctx context.Context) (int64, error) {
@@ -50,7 +106,8 @@ func (db *DB) changeSeq(ctx context.Context) (int64, error) {
 	return seq, err
 }
 
-// refreshView builds the successor of old (nil: build from scratch) in one read snapshot.
+// refreshView builds the successor of old (nil: build from scratch) in one read snapshot
+// (SQLite; on PostgreSQL only for the ingot_norecord build).
 func (db *DB) refreshView(ctx context.Context, old *fleet.View) (*fleet.View, error) {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.dialect == dialectPostgres {
@@ -69,7 +126,13 @@ func (db *DB) refreshView(ctx context.Context, old *fleet.View) (*fleet.View, er
 	if old == nil || old.Seq < pruned {
 		return t.loadView(seq, nil, nil)
 	}
-	rows, err := t.query(`SELECT DISTINCT provider_id FROM changes WHERE seq > ? AND seq <= ?`, old.Seq, seq)
+	return t.loadChanged(old, seq, `SELECT DISTINCT provider_id FROM changes WHERE seq > ? AND seq <= ?`, old.Seq, seq)
+}
+
+// loadChanged returns old's successor at seq: old with the providers that query (with args)
+// names reloaded, or a view built from scratch when they are many.
+func (t *tx) loadChanged(old *fleet.View, seq int64, query string, args ...any) (*fleet.View, error) {
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, err
 	}
