@@ -8,38 +8,41 @@
 #   current   bin/ingot built from this tree
 #   norecord  the same tree built with -tags ingot_norecord: writes record no changes (no
 #             change_version row, no changes rows) and views are rebuilt from scratch on every
-#             read. Only the put phase's writes are comparable; its claim GETs cost far more.
+#             read. It runs the put phase only: its claim GETs would cost far more.
 #   base      the tree at git revision BASE_REV (e.g. the commit before a write-path change),
 #             only when BASE_REV is set: before/after figures from one run
 #
 # Each variant gets its own scratch database (DBNAME_<variant>, dropped and created on the
 # server of PG_DSN; the user needs CREATEDB), filled once with the flat data set of PROVIDERS
-# one-unit providers by one server (create phase, not measured here). Each N then runs claim
-# (CLAIMS consumers: candidates GET + PUT /allocations) and put (PUTS allocations to distinct
-# free providers). Each N uses up CLAIMS + PUTS providers: keep (CLAIMS + PUTS) x (number of
-# NS) below PROVIDERS.
+# one-unit providers by one server with CLIENTS clients (the create phase: 4 writes per
+# provider; reported too). Each N then runs claim (CLAIMS consumers: candidates GET + PUT
+# /allocations) and put (PUTS allocations to distinct free providers), and all that ROUNDS
+# times (round 2 of every N after round 1 of every N). Each run uses up CLAIMS + PUTS
+# providers: keep ROUNDS x (number of NS) x (CLAIMS + PUTS) below PROVIDERS.
 #
 # Env (defaults in brackets):
-#   NS [1 3 5]   CLIENTS [16]   PROVIDERS [6000]   CLAIMS [100]   PUTS [1500]
+#   NS [1 3 5]   ROUNDS [2]   CLIENTS [16]   PROVIDERS [8000]   CLAIMS [100]   PUTS [1200]
 #   VARIANTS ["current norecord", plus base with BASE_REV]   BASE_REV []
 #   PG_DSN [postgres://ingot:ingot@127.0.0.1:5432/postgres]: the server's maintenance database
 #   DBNAME [ingot_replica_writes]   BASE_PORT [19800]: servers listen on BASE_PORT..+N-1
 #   OUT [bench/results/<UTC stamp>-replica-writes-<cores>cores]
 #
-# Output in OUT: <variant>-n<N>.json (placementbench) with .log and the servers' logs, and
-# report.md: claims/s, allocations/s and PUT p50/p99 per variant and N, and each variant's
-# ratio to the first variant for the same N (same run, same machine).
+# Output in OUT: <variant>-n<N>.r<round>.json (placementbench) with .log and the servers' logs,
+# <variant>-create.json, and report.md: per round, variant and N claims/s, allocations/s and
+# PUT p50/p99, and each variant's ratio to the first variant in the same round at the same N
+# (same run, same machine).
 #
-# About 4 minutes on the 2-core machine with the defaults and two variants.
+# About 7 minutes on the 2-core machine with the defaults and three variants (BASE_REV set).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 NS=${NS:-1 3 5}
 CLIENTS=${CLIENTS:-16}
-PROVIDERS=${PROVIDERS:-6000}
+ROUNDS=${ROUNDS:-2}
+PROVIDERS=${PROVIDERS:-8000}
 CLAIMS=${CLAIMS:-100}
-PUTS=${PUTS:-1500}
+PUTS=${PUTS:-1200}
 BASE_REV=${BASE_REV:-}
 DEFAULT_VARIANTS="current norecord"
 [ -n "$BASE_REV" ] && DEFAULT_VARIANTS="base current norecord"
@@ -147,16 +150,19 @@ prepare() { # prepare VARIANT: a fresh database with the data set
   stop_servers
 }
 
-measure() { # measure VARIANT N
+measure() { # measure VARIANT N ROUND
+  name="$1-n$2.r$3"
+  phases=claim,put
+  [ "$1" = norecord ] && phases=put
   start_servers "$1" "$2"
-  log "$1 with $2 replica(s): claim $CLAIMS, put $PUTS, $CLIENTS clients"
+  log "$name: $phases, claims $CLAIMS, puts $PUTS, $CLIENTS clients"
   status=0
-  "$TMP/placementbench" -url "$URLS" -server "$1-n$2" -dataset flat -n "$PROVIDERS" -c "$CLIENTS" \
-    -run-id "$RUN_ID" -seed "$2" -phases claim,put -claims "$CLAIMS" -puts "$PUTS" \
-    >"$OUT/$1-n$2.json" 2>"$OUT/$1-n$2.log" || status=$?
+  "$TMP/placementbench" -url "$URLS" -server "$name" -dataset flat -n "$PROVIDERS" -c "$CLIENTS" \
+    -run-id "$RUN_ID" -seed "$2$3" -phases "$phases" -claims "$CLAIMS" -puts "$PUTS" \
+    >"$OUT/$name.json" 2>"$OUT/$name.log" || status=$?
   stop_servers
-  [ "$status" = 0 ] || { log "$1-n$2 failed"; tail -5 "$OUT/$1-n$2.log" >&2; }
-  grep -E 'claims/s|allocations/s' "$OUT/$1-n$2.log" >&2 || true
+  [ "$status" = 0 ] || { log "$name failed"; tail -5 "$OUT/$name.log" >&2; }
+  grep -E 'claims/s|allocations/s' "$OUT/$name.log" >&2 || true
 }
 
 report() {
@@ -164,20 +170,34 @@ report() {
   {
     echo "# Allocation writes through N ingot replicas on one PostgreSQL ($(date -u +%Y-%m-%d), $(nproc) cores)"
     echo
-    echo "\`scripts/bench-replicas-writes.sh\`: NS=\"$NS\" VARIANTS=\"$VARIANTS\" BASE_REV=$BASE_REV CLIENTS=$CLIENTS PROVIDERS=$PROVIDERS CLAIMS=$CLAIMS PUTS=$PUTS."
-    echo "Ratios are to variant \`$first\` at the same N. Load average at the start of each put phase in the last column."
+    echo "\`scripts/bench-replicas-writes.sh\`: NS=\"$NS\" ROUNDS=$ROUNDS VARIANTS=\"$VARIANTS\" BASE_REV=$BASE_REV CLIENTS=$CLIENTS PROVIDERS=$PROVIDERS CLAIMS=$CLAIMS PUTS=$PUTS."
     echo
-    echo "| variant | N | claims/s | claim PUT p50 ms | claim PUT p99 ms | put allocs/s | put p50 ms | put p99 ms | claims/s ratio | put allocs/s ratio | put p99 ratio | load |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-    for n in $NS; do
-      for v in $VARIANTS; do
-        f="$OUT/$v-n$n.json"
-        b="$OUT/$first-n$n.json"
-        [ -s "$f" ] && [ -s "$b" ] || continue
-        jq -r --slurpfile b "$b" --arg v "$v" --arg n "$n" '
-          def r(x): if x == null or x == 0 then "-" else (x * 100 | round / 100) end;
-          def ratio(a; c): if a == null or c == null or c == 0 then "-" else (a / c * 100 | round / 100) end;
-          "| \($v) | \($n) | \(r(.claim.claims_per_s)) | \(r(.claim.put_latency.p50_ms)) | \(r(.claim.put_latency.p99_ms)) | \(r(.put.allocations_per_s)) | \(r(.put.latency.p50_ms)) | \(r(.put.latency.p99_ms)) | \(ratio(.claim.claims_per_s; $b[0].claim.claims_per_s)) | \(ratio(.put.allocations_per_s; $b[0].put.allocations_per_s)) | \(ratio(.put.latency.p99_ms; $b[0].put.latency.p99_ms)) | \(.phase_load.put // "-") |"' "$f"
+    echo "Creating the data set (one server, $CLIENTS clients, 4 writes per provider):"
+    echo
+    echo "| variant | providers/s | requests/s | request p50 ms | request p99 ms | ratio (providers/s) |"
+    echo "|---|---|---|---|---|---|"
+    for v in $VARIANTS; do
+      jq -r --slurpfile b "$OUT/$first-create.json" --arg v "$v" '
+        def f(x): x * 100 | round / 100;
+        "| \($v) | \(f(.create.providers_per_s)) | \(f(.create.requests_per_s)) | \(f(.create.latency.p50_ms)) | \(f(.create.latency.p99_ms)) | \(f(.create.providers_per_s / $b[0].create.providers_per_s)) |"' \
+        "$OUT/$v-create.json" 2>/dev/null || echo "| $v | - | - | - | - | - |"
+    done
+    echo
+    echo "Claim and put phases; ratios are to variant \`$first\` in the same round at the same N; the load average at the start of the put phase in the last column."
+    echo
+    echo "| round | N | variant | claims/s | claim PUT p50 ms | claim PUT p99 ms | put allocs/s | put p50 ms | put p99 ms | claims/s ratio | put allocs/s ratio | put p99 ratio | load |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    for r in $(seq 1 "$ROUNDS"); do
+      for n in $NS; do
+        for v in $VARIANTS; do
+          f="$OUT/$v-n$n.r$r.json"
+          b="$OUT/$first-n$n.r$r.json"
+          [ -s "$f" ] && [ -s "$b" ] || continue
+          jq -r --slurpfile b "$b" --arg v "$v" --arg n "$n" --arg r "$r" '
+            def f(x): if x == null or x == 0 then "-" else (x * 100 | round / 100) end;
+            def ratio(a; c): if a == null or c == null or c == 0 then "-" else (a / c * 100 | round / 100) end;
+            "| \($r) | \($n) | \($v) | \(f(.claim.claims_per_s)) | \(f(.claim.put_latency.p50_ms)) | \(f(.claim.put_latency.p99_ms)) | \(f(.put.allocations_per_s)) | \(f(.put.latency.p50_ms)) | \(f(.put.latency.p99_ms)) | \(ratio(.claim.claims_per_s; $b[0].claim.claims_per_s)) | \(ratio(.put.allocations_per_s; $b[0].put.allocations_per_s)) | \(ratio(.put.latency.p99_ms; $b[0].put.latency.p99_ms)) | \(.phase_load.put // "-") |"' "$f"
+        done
       done
     done
   } >"$OUT/report.md"
@@ -186,9 +206,11 @@ report() {
 }
 
 build
-log "variants: $VARIANTS; N: $NS; out: $OUT"
+log "variants: $VARIANTS; N: $NS; rounds: $ROUNDS; out: $OUT"
 for v in $VARIANTS; do prepare "$v"; done
-for n in $NS; do
-  for v in $VARIANTS; do measure "$v" "$n"; done
+for r in $(seq 1 "$ROUNDS"); do
+  for n in $NS; do
+    for v in $VARIANTS; do measure "$v" "$n" "$r"; done
+  done
 done
 report
