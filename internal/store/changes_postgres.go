@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -115,17 +116,40 @@ func (t *tx) pruneChangesPostgres() error {
 
 // pgViewFresh reports whether cur still includes every change committed before the call:
 // no changes row of a transaction its snapshot did not see is visible now, and no row it
-// may need has been pruned.
-func (db *DB) pgViewFresh(ctx context.Context, cur *cachedView) (bool, error) {
-	if cur == nil {
-		return false, nil
-	}
+// may need has been pruned. It also returns the snapshot it checked in, which a view must
+// cover to include every change committed before the call.
+func (db *DB) pgViewFresh(ctx context.Context, cur *cachedView) (bool, pgSnapshot, error) {
+	var text string
 	var changed bool
-	err := db.readRow(ctx, `SELECT EXISTS (SELECT 1 FROM changes WHERE seq >= ?)
-		OR EXISTS (SELECT 1 FROM changes WHERE seq = ANY(?))
-		OR (SELECT pruned_through FROM change_version WHERE id = 1) > ?`,
-		cur.snap.xmax, cur.snap.xip, cur.snap.xmin).Scan(&changed)
-	return !changed, err
+	var err error
+	if cur == nil {
+		err = db.readRow(ctx, `SELECT pg_current_snapshot()::text, true`).Scan(&text, &changed)
+	} else {
+		err = db.readRow(ctx, `SELECT pg_current_snapshot()::text,
+			EXISTS (SELECT 1 FROM changes WHERE seq >= ?)
+			OR EXISTS (SELECT 1 FROM changes WHERE seq = ANY(?))
+			OR (SELECT pruned_through FROM change_version WHERE id = 1) > ?`,
+			cur.snap.xmax, cur.snap.xip, cur.snap.xmin).Scan(&text, &changed)
+	}
+	if err != nil {
+		return false, pgSnapshot{}, err
+	}
+	snap, err := parsePGSnapshot(text)
+	return !changed, snap, err
+}
+
+// covers reports whether s sees every transaction that e sees as committed: none of them is
+// in progress for s or newer than s. A snapshot taken after e always covers it.
+func (s pgSnapshot) covers(e pgSnapshot) bool {
+	if s.xmax < e.xmax {
+		return false
+	}
+	for _, x := range s.xip {
+		if x < e.xmax && !slices.Contains(e.xip, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // pgRefreshView builds the successor of old (nil: build from scratch) in one REPEATABLE READ

@@ -70,10 +70,12 @@ func (db *DB) View(ctx context.Context) (*fleet.View, error) {
 }
 
 // pgView is View on PostgreSQL: the cached view is fresh when no transaction its snapshot
-// did not see has committed changes since (changes_postgres.go).
+// did not see has committed changes since (changes_postgres.go). Callers that find it stale
+// queue for one refresh; a refresh made while they waited serves them when its snapshot
+// covers the one they checked in (it then has every change committed before their call).
 func (db *DB) pgView(ctx context.Context) (*fleet.View, error) {
 	cur := db.view.current.Load()
-	fresh, err := db.pgViewFresh(ctx, cur)
+	fresh, checked, err := db.pgViewFresh(ctx, cur)
 	if err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
@@ -82,17 +84,11 @@ func (db *DB) pgView(ctx context.Context) (*fleet.View, error) {
 	}
 	db.view.mu.Lock()
 	defer db.view.mu.Unlock()
-	if now := db.view.current.Load(); now != cur {
-		// Refreshed meanwhile, perhaps in a snapshot taken before this call: check again.
-		if fresh, err = db.pgViewFresh(ctx, now); err != nil {
-			return nil, fmt.Errorf("view: %w", err)
-		}
-		if fresh {
-			return now.view, nil
-		}
-		cur = now
+	now := db.view.current.Load()
+	if now != cur && now.snap.covers(checked) {
+		return now.view, nil
 	}
-	next, err := db.pgRefreshView(ctx, cur)
+	next, err := db.pgRefreshView(ctx, now)
 	if err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
