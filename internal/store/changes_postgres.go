@@ -138,18 +138,36 @@ func (db *DB) pgViewFresh(ctx context.Context, cur *cachedView) (bool, pgSnapsho
 	return !changed, snap, err
 }
 
-// covers reports whether s sees every transaction that e sees as committed: none of them is
-// in progress for s or newer than s. A snapshot taken after e always covers it.
-func (s pgSnapshot) covers(e pgSnapshot) bool {
-	if s.xmax < e.xmax {
-		return false
+// pgLacks reports whether v lacks a change committed before snapshot e was taken: a visible
+// changes row of a transaction that e sees as ended (so committed, since its row is visible)
+// but v's snapshot does not (it was in v's xip, or not yet started when v's was taken). The
+// transactions in question are known from the two snapshots alone, so when v's snapshot
+// covers e no query is needed.
+func (db *DB) pgLacks(ctx context.Context, v *cachedView, e pgSnapshot) (bool, error) {
+	ended, covered := v.snap.unseen(e)
+	if covered {
+		return false, nil
 	}
+	var lacks bool
+	err := db.readRow(ctx, `SELECT EXISTS (SELECT 1 FROM changes WHERE seq >= ? AND seq < ? AND seq <> ALL(?))
+		OR EXISTS (SELECT 1 FROM changes WHERE seq = ANY(?))
+		OR (SELECT pruned_through FROM change_version WHERE id = 1) > ?`,
+		v.snap.xmax, e.xmax, e.xip, ended, v.snap.xmin).Scan(&lacks)
+	return lacks, err
+}
+
+// unseen returns the transactions that e sees as ended and s sees in progress (ended), and
+// whether s sees every transaction that e sees as ended (covered): then there are none of
+// those, nor any with ids from s.xmax up to e.xmax outside e's xip. A snapshot taken after
+// e covers it.
+func (s pgSnapshot) unseen(e pgSnapshot) (ended []int64, covered bool) {
+	ended = []int64{}
 	for _, x := range s.xip {
 		if x < e.xmax && !slices.Contains(e.xip, x) {
-			return false
+			ended = append(ended, x)
 		}
 	}
-	return true
+	return ended, s.xmax >= e.xmax && len(ended) == 0
 }
 
 // pgRefreshView builds the successor of old (nil: build from scratch) in one REPEATABLE READ
@@ -171,6 +189,9 @@ func (db *DB) pgRefreshView(ctx context.Context, old *cachedView) (*cachedView, 
 	snap, err := parsePGSnapshot(text)
 	if err != nil {
 		return nil, err
+	}
+	if db.view.viewHook != nil {
+		db.view.viewHook("snapshot")
 	}
 	next := &cachedView{snap: snap}
 	if old == nil || pruned > old.snap.xmin {

@@ -20,7 +20,7 @@ func TestParsePGSnapshot(t *testing.T) {
 	}
 }
 
-func TestSnapshotCovers(t *testing.T) {
+func TestSnapshotUnseen(t *testing.T) {
 	snap := func(xmin, xmax int64, xip ...int64) pgSnapshot {
 		return pgSnapshot{xmin, xmax, append([]int64{}, xip...)}
 	}
@@ -35,8 +35,17 @@ func TestSnapshotCovers(t *testing.T) {
 		{snap(5, 9), snap(5, 10), false},         // s older than e
 		{snap(10, 20, 10), snap(1, 10, 3), true}, // 10 is new to both
 	} {
-		if got := c.s.covers(c.e); got != c.want {
+		if _, got := c.s.unseen(c.e); got != c.want {
 			t.Errorf("%+v covers %+v = %v, want %v", c.s, c.e, got, c.want)
 		}
+	}
+}
+
+func TestSnapshotUnseenLists(t *testing.T) {
+	s := pgSnapshot{xmin: 3, xmax: 12, xip: []int64{3, 6, 9, 11}}
+	e := pgSnapshot{xmin: 3, xmax: 10, xip: []int64{3, 7}}
+	// 6 and 9 ended for e (below its xmax, not in its xip); 3 runs for both; 11 is new to e.
+	if ended, covered := s.unseen(e); covered || !slices.Equal(ended, []int64{6, 9}) {
+		t.Errorf("unseen = %v, %v; want [6 9], false", ended, covered)
 	}
 }

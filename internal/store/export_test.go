@@ -113,3 +113,8 @@ func (db *DB) BeginCreateProviderRecorded(ctx context.Context, np NewProvider) (
 	}
 	return sqlTx.Commit, nil
 }
+
+// SetViewHook is for tests of views on PostgreSQL: hook runs in every View call after its
+// freshness check ("checked") and in every refresh once its snapshot is taken ("snapshot").
+// Call it before db is used.
+func (db *DB) SetViewHook(hook func(stage string)) { db.view.viewHook = hook }

@@ -23,6 +23,9 @@ type viewCache struct {
 	// changes, before it commits.
 	pruneEvery, retention int64
 	afterRecord           func()
+	// Tests only: viewHook runs in a PostgreSQL View call after its freshness check
+	// ("checked") and in its refresh once the snapshot is taken ("snapshot").
+	viewHook func(stage string)
 }
 
 // cachedView is a view and, on PostgreSQL, the snapshot it was loaded in.
@@ -71,13 +74,16 @@ func (db *DB) View(ctx context.Context) (*fleet.View, error) {
 
 // pgView is View on PostgreSQL: the cached view is fresh when no transaction its snapshot
 // did not see has committed changes since (changes_postgres.go). Callers that find it stale
-// queue for one refresh; a refresh made while they waited serves them when its snapshot
-// covers the one they checked in (it then has every change committed before their call).
+// queue for one refresh; a refresh made while they waited serves them unless it lacks a
+// change committed before they checked (as the sequence number of SQLite's views tells).
 func (db *DB) pgView(ctx context.Context) (*fleet.View, error) {
 	cur := db.view.current.Load()
 	fresh, checked, err := db.pgViewFresh(ctx, cur)
 	if err != nil {
 		return nil, fmt.Errorf("view: %w", err)
+	}
+	if db.view.viewHook != nil {
+		db.view.viewHook("checked")
 	}
 	if fresh {
 		return cur.view, nil
@@ -85,8 +91,14 @@ func (db *DB) pgView(ctx context.Context) (*fleet.View, error) {
 	db.view.mu.Lock()
 	defer db.view.mu.Unlock()
 	now := db.view.current.Load()
-	if now != cur && now.snap.covers(checked) {
-		return now.view, nil
+	if now != cur {
+		lacks, err := db.pgLacks(ctx, now, checked)
+		if err != nil {
+			return nil, fmt.Errorf("view: %w", err)
+		}
+		if !lacks {
+			return now.view, nil
+		}
 	}
 	next, err := db.pgRefreshView(ctx, now)
 	if err != nil {

@@ -68,6 +68,78 @@ func TestViewSeesChangeRecordedBeforeALaterCommit(t *testing.T) {
 	}
 }
 
+// TestViewWaiterRefreshesForLaterCommit (PostgreSQL) makes a View call wait for a refresh
+// whose snapshot was taken before a change that committed before the call began, and checks
+// that the call does not return that refresh's view, which lacks the change.
+func TestViewWaiterRefreshesForLaterCommit(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t, storetest.Postgres)
+	writer, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	reader, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	snapshotTaken, releaseRefresh := make(chan struct{}), make(chan struct{})
+	waiterChecked := make(chan struct{})
+	var calls atomic.Int64
+	reader.SetViewHook(func(stage string) {
+		switch {
+		case stage == "snapshot" && calls.Add(1) == 2: // the first refresh after the initial view
+			close(snapshotTaken)
+			<-releaseRefresh
+		case stage == "checked" && calls.Load() == 2:
+			select {
+			case <-waiterChecked:
+			default:
+				if calls.CompareAndSwap(2, 3) {
+					close(waiterChecked)
+				}
+			}
+		}
+	})
+	if _, err := reader.View(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, writer, uuidA, "before the refresh", "")
+	first := make(chan *fleet.View)
+	go func() {
+		v, err := reader.View(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		first <- v
+	}()
+	<-snapshotTaken
+	mustCreate(t, writer, uuidB, "after the refresh's snapshot", "")
+	second := make(chan *fleet.View)
+	go func() {
+		v, err := reader.View(ctx) // begins after B committed
+		if err != nil {
+			t.Error(err)
+		}
+		second <- v
+	}()
+	<-waiterChecked
+	close(releaseRefresh)
+	if v := <-first; v == nil || !hasProvider(v, uuidA) {
+		t.Fatal("the first refresh lacks the provider committed before it")
+	}
+	v := <-second
+	if v == nil || !hasProvider(v, uuidB) {
+		t.Fatal("a View call that began after a commit returned a view without it")
+	}
+}
+
+func hasProvider(v *fleet.View, uuid string) bool {
+	_, ok := v.Provider(uuid)
+	return ok
+}
+
 // TestViewsExactAcrossReplicas (PostgreSQL) runs writers in three processes (three *store.DB
 // on one database), each transaction pausing at random between recording its changes and
 // committing, so that transactions commit in an order unrelated to the order of their ids
