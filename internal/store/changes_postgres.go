@@ -171,7 +171,10 @@ func (s pgSnapshot) unseen(e pgSnapshot) (ended []int64, covered bool) {
 }
 
 // pgRefreshView builds the successor of old (nil: build from scratch) in one REPEATABLE READ
-// snapshot, and remembers that snapshot. The view's Seq counts this process's refreshes.
+// snapshot, and remembers that snapshot. The view's Seq grows by the number of transactions
+// whose changes it took in (as on SQLite, where it is the number of the last one), by one
+// after a prune made it reload everything; the first view of a process is at 0. Seqs of
+// different processes are not comparable.
 func (db *DB) pgRefreshView(ctx context.Context, old *cachedView) (*cachedView, error) {
 	sqlTx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
 	if err != nil {
@@ -195,14 +198,34 @@ func (db *DB) pgRefreshView(ctx context.Context, old *cachedView) (*cachedView, 
 	}
 	next := &cachedView{snap: snap}
 	if old == nil || pruned > old.snap.xmin {
-		seq := int64(1)
+		seq := int64(0)
 		if old != nil {
 			seq = old.view.Seq + 1
 		}
 		next.view, err = t.loadView(seq, nil, nil)
 		return next, err
 	}
-	next.view, err = t.loadChanged(old.view, old.view.Seq+1,
-		`SELECT provider_id FROM changes WHERE seq >= ? UNION SELECT provider_id FROM changes WHERE seq = ANY(?)`, old.snap.xmax, old.snap.xip)
+	// The two halves are disjoint: every id in xip is below xmax.
+	txns, providers := map[int64]struct{}{}, map[int64]struct{}{}
+	err = t.scanRows(`SELECT seq, provider_id FROM changes WHERE seq >= ? UNION ALL SELECT seq, provider_id FROM changes WHERE seq = ANY(?)`,
+		[]any{old.snap.xmax, old.snap.xip}, func(rows *sql.Rows) error {
+			var xid, id int64
+			if err := rows.Scan(&xid, &id); err != nil {
+				return err
+			}
+			txns[xid], providers[id] = struct{}{}, struct{}{}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	_, catalog := providers[0]
+	delete(providers, 0)
+	ids := make([]int64, 0, len(providers))
+	for id := range providers {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	next.view, err = t.applyChanges(old.view, old.view.Seq+int64(len(txns)), ids, catalog)
 	return next, err
 }

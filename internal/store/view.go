@@ -140,28 +140,29 @@ func (db *DB) refreshView(ctx context.Context, old *fleet.View) (*fleet.View, er
 // loadChanged returns old's successor at seq: old with the providers that query (with args)
 // names reloaded, or a view built from scratch when they are many.
 func (t *tx) loadChanged(old *fleet.View, seq int64, query string, args ...any) (*fleet.View, error) {
-	rows, err := t.query(query, args...)
-	if err != nil {
-		return nil, err
-	}
 	var ids []int64
 	catalog := false
-	for rows.Next() {
+	err := t.scanRows(query, args, func(rows *sql.Rows) error {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		if id == 0 {
 			catalog = true
 		} else {
 			ids = append(ids, id)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
+	return t.applyChanges(old, seq, ids, catalog)
+}
+
+// applyChanges returns old's successor at seq: old with providers ids (and the catalogue,
+// if it changed) reloaded, or a view built from scratch when they are many.
+func (t *tx) applyChanges(old *fleet.View, seq int64, ids []int64, catalog bool) (*fleet.View, error) {
 	if len(ids) > old.Len()/4+64 {
 		return t.loadView(seq, nil, nil)
 	}
