@@ -125,8 +125,10 @@ func (db *DB) pgViewFresh(ctx context.Context, cur *cachedView) (bool, pgSnapsho
 	if cur == nil {
 		err = db.readRow(ctx, `SELECT pg_current_snapshot()::text, true`).Scan(&text, &changed)
 	} else {
+		// max(seq), not EXISTS (... seq >= ?): PostgreSQL soon plans this prepared query
+		// generically, and then scans the whole table for the EXISTS form.
 		err = db.readRow(ctx, `SELECT pg_current_snapshot()::text,
-			EXISTS (SELECT 1 FROM changes WHERE seq >= ?)
+			COALESCE((SELECT max(seq) FROM changes), 0) >= ?
 			OR EXISTS (SELECT 1 FROM changes WHERE seq = ANY(?))
 			OR (SELECT pruned_through FROM change_version WHERE id = 1) > ?`,
 			cur.snap.xmax, cur.snap.xip, cur.snap.xmin).Scan(&text, &changed)
