@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -92,7 +93,7 @@ func (b *bench) pairedWrites(ctx context.Context, clients [2]*client) ([]pairedR
 		f, err := b.freeProviders(ctx, b.ds.providerCount())
 		b.c = saved
 		if err != nil {
-			return nil, fmt.Errorf("paired writes, %s: %w", c.base, err)
+			return nil, fmt.Errorf("paired writes, %s: %w", strings.Join(c.bases, ","), err)
 		}
 		free[side] = f
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,7 +111,7 @@ func (b *bench) pairedWritesTP(ctx context.Context, clients [2]*client) (pairedT
 		free, err := b.freeProviders(ctx, b.ds.providerCount())
 		b.c = saved
 		if err != nil {
-			return pairedTPResult{Name: "writes"}, fmt.Errorf("pairedtp writes, %s: %w", c.base, err)
+			return pairedTPResult{Name: "writes"}, fmt.Errorf("pairedtp writes, %s: %w", strings.Join(c.bases, ","), err)
 		}
 		if len(free) < n {
 			return pairedTPResult{Name: "writes"}, fmt.Errorf("pairedtp writes: %d free providers for %d clients (each needs its own)", len(free), n)
