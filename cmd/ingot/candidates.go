@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -12,7 +10,6 @@ import (
 	"strings"
 
 	"ingot/internal/app"
-	"ingot/internal/instanceapi/client"
 )
 
 const candidatesUsage = `usage: ingot candidates explain [flags]
@@ -44,20 +41,7 @@ func candidatesCmd(ctx context.Context, args []string, getenv func(string) strin
 	}
 	c := &cli{name: "ingot candidates explain", getenv: getenv, stdout: stdout, stderr: stderr}
 	err := c.explain(ctx, args[1:])
-	var ue usageError
-	var ae *client.Error
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "%s: %s\n", c.name, err)
-		return 2
-	case errors.As(err, &ae):
-		fmt.Fprintf(stderr, "%s: %d %s: %s (request %s)\n", c.name, ae.Status, ae.Title, ae.Message(), ae.RequestID)
-		return 1
-	}
-	fmt.Fprintf(stderr, "%s: %s\n", c.name, err)
-	return 1
+	return c.exit(err)
 }
 
 // explainQuery builds the allocation-candidates query string from the flags, in the

@@ -56,23 +56,7 @@ func instanceCmd(ctx context.Context, args []string, getenv func(string) string,
 	}
 	c := &cli{name: "ingot instance " + args[0], getenv: getenv, stdout: stdout, stderr: stderr}
 	err := cmd(c, ctx, args[1:])
-	var ue usageError
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "%s: %s\n", c.name, err)
-		return 2
-	}
-	var ae *client.Error
-	if errors.As(err, &ae) {
-		fmt.Fprintf(stderr, "%s: %d %s: %s (request %s)\n", c.name, ae.Status, ae.Title, ae.Message(), ae.RequestID)
-		return 1
-	}
-	fmt.Fprintf(stderr, "%s: %s\n", c.name, err)
-	return 1
+	return c.exit(err)
 }
 
 type usageError struct{ msg string }
@@ -406,10 +390,35 @@ func (c *cli) delete(ctx context.Context, args []string) error {
 
 // print writes one instance: JSON as the API sends it, or a Field/Value table.
 func (c *cli) print(in instanceapi.Instance) error {
-	if c.format == "json" {
-		return writeJSON(c.stdout, in)
+	return c.printFields(in, "links")
+}
+
+// exit reports err on stderr and returns the command's exit code: 0 done (or --help),
+// 2 a usage mistake, 1 anything else (the API refused, with its status and request id).
+func (c *cli) exit(err error) int {
+	var ue usageError
+	var ae *client.Error
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(c.stderr, "%s: %s\n", c.name, err)
+		return 2
+	case errors.As(err, &ae):
+		fmt.Fprintf(c.stderr, "%s: %d %s: %s (request %s)\n", c.name, ae.Status, ae.Title, ae.Message(), ae.RequestID)
+		return 1
 	}
-	b, err := json.Marshal(in)
+	fmt.Fprintf(c.stderr, "%s: %s\n", c.name, err)
+	return 1
+}
+
+// printFields writes v: JSON as the API sends it, or a Field/Value table of its JSON
+// fields (objects flattened as "outer.inner") without the fields named in drop.
+func (c *cli) printFields(v any, drop ...string) error {
+	if c.format == "json" {
+		return writeJSON(c.stdout, v)
+	}
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
@@ -417,7 +426,9 @@ func (c *cli) print(in instanceapi.Instance) error {
 	if err := json.Unmarshal(b, &fields); err != nil {
 		return err
 	}
-	delete(fields, "links")
+	for _, k := range drop {
+		delete(fields, k)
+	}
 	rows := [][]string{{"Field", "Value"}}
 	flatten("", fields, &rows)
 	writeTable(c.stdout, rows)

@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
 
 	"ingot/internal/app"
-	"ingot/internal/instanceapi/client"
 )
 
 const replicaUsage = `usage: ingot replica list [flags]
@@ -47,20 +43,7 @@ func replicaCmd(ctx context.Context, group string, args []string, getenv func(st
 			err = c.nodeOwner(ctx, pos[0])
 		}
 	}
-	var ue usageError
-	var ae *client.Error
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "%s: %s\n", c.name, err)
-		return 2
-	case errors.As(err, &ae):
-		fmt.Fprintf(stderr, "%s: %d %s: %s (request %s)\n", c.name, ae.Status, ae.Title, ae.Message(), ae.RequestID)
-		return 1
-	}
-	fmt.Fprintf(stderr, "%s: %s\n", c.name, err)
-	return 1
+	return c.exit(err)
 }
 
 func (c *cli) replicaList(ctx context.Context) error {
@@ -85,21 +68,7 @@ func (c *cli) nodeOwner(ctx context.Context, node string) error {
 	if err != nil {
 		return err
 	}
-	if c.format == "json" {
-		return writeJSON(c.stdout, o)
-	}
-	b, err := json.Marshal(o)
-	if err != nil {
-		return err
-	}
-	var fields map[string]any
-	if err := json.Unmarshal(b, &fields); err != nil {
-		return err
-	}
-	rows := [][]string{{"Field", "Value"}}
-	flatten("", fields, &rows)
-	writeTable(c.stdout, rows)
-	return nil
+	return c.printFields(o)
 }
 
 func secs(v *float64) string {
