@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 	"testing"
 
 	"ingot/internal/app"
+	"ingot/internal/app/apptest"
 	"ingot/internal/instanceapi/client"
 	"ingot/internal/placementapi"
 	"ingot/internal/policy"
@@ -156,22 +155,7 @@ func TestExplainMounted(t *testing.T) {
 	cfg := app.DefaultConfig()
 	cfg.ListenAddr = "127.0.0.1:0"
 	cfg.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "ingot.db")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
-	var addr net.Addr
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("app.Run: %v", err)
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("app.Run: %v", err)
-		}
-	}()
+	addr := apptest.Serve(t, cfg, slog.New(slog.DiscardHandler))
 	code, out, errOut := runCandidates(t, "http://"+addr.String(), "explain", "--resources", "VCPU:1")
 	if code != 0 || !strings.Contains(out, "Group resources: 0 of 0 providers eligible") {
 		t.Errorf("explain through app.Run: exit %d\n%s%s", code, out, errOut)

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"ingot/internal/app"
+	"ingot/internal/app/apptest"
 	"ingot/internal/baremetal"
 	"ingot/internal/instanceapi"
 	"ingot/internal/policy"
@@ -254,22 +253,7 @@ func TestInstanceAPIMounted(t *testing.T) {
 	cfg := app.DefaultConfig()
 	cfg.ListenAddr = "127.0.0.1:0"
 	cfg.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "ingot.db")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
-	var addr net.Addr
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("app.Run: %v", err)
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("app.Run: %v", err)
-		}
-	}()
+	addr := apptest.Serve(t, cfg, slog.New(slog.DiscardHandler))
 	env := map[string]string{"INGOT_URL": "http://" + addr.String(), "INGOT_TOKEN": "admin"}
 	code, out, errOut := new(cliEnv).run(t, env, "list", "-f", "json")
 	if code != 0 || strings.TrimSpace(out) != "[]" {
