@@ -14,6 +14,7 @@ import (
 	"ingot/internal/keystone/keystonetest"
 	"ingot/internal/placementapi"
 	"ingot/internal/policy"
+	"ingot/internal/store"
 	"ingot/internal/store/storetest"
 )
 
@@ -219,7 +220,15 @@ func TestMiddlewareKeystoneDown(t *testing.T) {
 // middleware when ks is not nil (else noauth2).
 func realStack(t testing.TB, ks *keystonetest.Server, enforceNew bool) *httptest.Server {
 	t.Helper()
-	db := storetest.Open(t, storetest.SQLite)
+	srv := httptest.NewServer(realHandler(t, storetest.Open(t, storetest.SQLite), ks, enforceNew))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// realHandler is ingot's Placement and instance APIs over db, behind the keystone
+// middleware validating with ks (nil: noauth2).
+func realHandler(t testing.TB, db *store.DB, ks *keystonetest.Server, enforceNew bool) http.Handler {
+	t.Helper()
 	enf, err := policy.New(policy.Options{EnforceNewDefaults: enforceNew})
 	if err != nil {
 		t.Fatal(err)
@@ -230,13 +239,10 @@ func realStack(t testing.TB, ks *keystonetest.Server, enforceNew bool) *httptest
 	}
 	routes := app.NewRoutes(placementapi.New(db, placementapi.Options{Policy: enf, Authenticate: authn}))
 	routes.Mount(instanceapi.Prefix, instanceapi.New(db, instanceapi.Options{Policy: enf, Authenticate: authn}))
-	var h http.Handler = routes
-	if ks != nil {
-		h = keystone.Middleware(newValidator(t, ks, keystone.ValidatorOptions{}), keystone.MiddlewareOptions{}, routes)
+	if ks == nil {
+		return routes
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
+	return keystone.Middleware(newValidator(t, ks, keystone.ValidatorOptions{}), keystone.MiddlewareOptions{}, routes)
 }
 
 // TestPolicyOnTokens: Placement's new defaults (project-scoped admin or service for most
