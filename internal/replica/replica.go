@@ -203,6 +203,7 @@ func (r *Replica) Run(ctx context.Context) error {
 	}
 	r.renewed(sent)
 	for _, c := range reclaimed {
+		r.count("self")
 		r.logChange(c.Node, c.From, r.cfg.ID, c.Epoch, "self")
 	}
 	r.log.Info("replica registered", "incarnation", r.inc, "ttl", r.cfg.TTL, "renew_every", r.cfg.RenewEvery,

@@ -222,6 +222,21 @@ func (db *DB) Replicas(ctx context.Context) ([]Replica, error) {
 	return out, nil
 }
 
+// ReplicaCounts returns how many replicas hold a live lease by the database's clock and how
+// many nodes no live replica owns (no owner, or an owner whose lease ended), for metrics.
+func (db *DB) ReplicaCounts(ctx context.Context) (live, unowned int, err error) {
+	if err := db.needPostgres(); err != nil {
+		return 0, 0, err
+	}
+	err = db.r.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM ingot_replicas WHERE lease_expires_at > now()),
+		(SELECT COUNT(*) FROM ingot_node_owner o WHERE NOT EXISTS (SELECT 1 FROM ingot_replicas r
+			WHERE r.replica_id = o.replica_id AND r.lease_expires_at > now()))`).Scan(&live, &unowned)
+	if err != nil {
+		return 0, 0, fmt.Errorf("replica counts: %w", err)
+	}
+	return live, unowned, nil
+}
+
 func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
 
 const nodeOwnerColumns = `node_uuid, replica_id, epoch, handoff_to, conductor_group, shard,
