@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -617,6 +618,9 @@ func (r *Replica) ensureRows(ctx context.Context) error {
 	if len(todo) == 0 {
 		return nil
 	}
+	// In key order: replicas upserting the same new rows at once then take their locks in
+	// the same order (map order made them deadlock, measured with bench/replicasim).
+	slices.SortFunc(todo, func(a, b store.NodeScope) int { return strings.Compare(a.Node, b.Node) })
 	if _, err := r.db.EnsureNodeOwners(ctx, todo); err != nil {
 		return err
 	}
