@@ -474,11 +474,11 @@ func (r *Replica) scan(ctx context.Context) (scanResult, error) {
 	if err := r.ensureRows(ctx); err != nil {
 		return res, err
 	}
-	members, err := r.db.Replicas(ctx)
+	members, err := r.db.ReplicaMembers(ctx)
 	if err != nil {
 		return res, err
 	}
-	owners, err := r.db.NodeOwners(ctx)
+	owners, err := r.db.NodeOwnersFor(ctx, r.cfg.ID)
 	if err != nil {
 		return res, err
 	}
@@ -582,7 +582,10 @@ func (r *Replica) scan(ctx context.Context) (scanResult, error) {
 	}
 	for n := range r.owned {
 		if _, ok := act.Owned[n]; !ok {
-			if o := from[n]; o.Replica != r.cfg.ID && o.Replica != "" {
+			// A node another live replica owns now is not in the scan's rows.
+			if o, read := from[n]; !read {
+				r.log.Warn("ownership lost: owned by another replica, or its row is gone", "node", n)
+			} else if o.Replica != r.cfg.ID && o.Replica != "" {
 				r.log.Warn("ownership lost: taken by another replica", "node", n, "to", o.Replica, "epoch", o.Epoch)
 			}
 		}
