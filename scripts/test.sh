@@ -5,8 +5,9 @@
 #   2. go vet and every Go test with -race, on SQLite and PostgreSQL; with the real Ironic
 #      (fake-hardware, deploy_delay 1 s) this includes internal/e2e: instances end to end
 #      (20 concurrent creates, deletes, a rescheduled failed deploy, a pinned race) on the
-#      real Ironic, and the crash test (ingot SIGKILLed during 100 creates and deletes) on
-#      the fake and the real Ironic: about 3 minutes; and internal/cloud: ingot with
+#      real Ironic, with one ingot on SQLite and again with two replicas on PostgreSQL,
+#      and the crash test (ingot SIGKILLed during 100 creates and deletes) on
+#      the fake and the real Ironic: about 4 minutes; and internal/cloud: ingot with
 #      --auth keystone behind the real Keystone (openstack CLI, roles x routes, service,
 #      expired, revoked and unknown tokens, Keystone stopped; and a second real Ironic
 #      behind that Keystone, found in its catalog, with an instance deployed and deleted)

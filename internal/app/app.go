@@ -102,6 +102,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 			})
 		}
 		g.Add(StageLeave, rep)
+		m.CollectReplica(replicaMetrics(rep, db, cfg.Version))
 	}
 
 	// With keystone authentication one Session (the service's token) serves the token
@@ -233,6 +234,22 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// replicaMetrics are the sources of the replica's metrics: its own view, and the
+// database's count of live replicas and unowned nodes.
+func replicaMetrics(rep *replica.Replica, db *store.DB, version string) metrics.ReplicaSources {
+	return metrics.ReplicaSources{
+		Self: func() metrics.ReplicaState {
+			s, c := rep.Status(), rep.Counters()
+			return metrics.ReplicaState{ID: s.ID, Version: version, Owned: s.Owned, LeaseLeft: s.LeaseLeft,
+				Changes: c.Changes, RenewFailures: c.RenewFailures, LeaseLosses: c.LeaseLosses, Fenced: c.Fenced}
+		},
+		Fleet: func(ctx context.Context) (metrics.ReplicaFleet, error) {
+			live, unowned, err := db.ReplicaCounts(ctx)
+			return metrics.ReplicaFleet{Live: live, Unowned: unowned}, err
+		},
+	}
 }
 
 // newSession returns the service's Keystone session. It obtains the service's token at

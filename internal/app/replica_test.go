@@ -13,13 +13,14 @@ import (
 	"ingot/internal/instanceapi/client"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
+	"ingot/internal/metrics/metricstest"
 	"ingot/internal/store/storetest"
 )
 
 // TestReplicasShareIronic runs two whole services (app.Run) on one PostgreSQL database and
 // one fake Ironic: every node gets its provider, each node is owned by one of them (GET
-// /v1/nodes/{uuid}/owner), and GET /v1/replicas counts them all; when one stops (a drain),
-// the other owns everything.
+// /v1/nodes/{uuid}/owner), GET /v1/replicas counts them all, and each one's /metrics
+// agrees with the ownership rows; when one stops (a drain), the other owns everything.
 func TestReplicasShareIronic(t *testing.T) {
 	const n = 20
 	dsn := storetest.DSN(t, storetest.Postgres)
@@ -75,11 +76,13 @@ func TestReplicasShareIronic(t *testing.T) {
 		}
 		return out
 	}
+	var last string // what the last check saw
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
+		last = ""
 		for deadline := time.Now().Add(20 * time.Second); !ok(); {
 			if time.Now().After(deadline) {
-				t.Fatalf("never: %s", what)
+				t.Fatalf("never: %s (%s)", what, last)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -96,8 +99,84 @@ func TestReplicasShareIronic(t *testing.T) {
 	if err != nil || len(rs) != 2 || rs[0].NodesOwned+rs[1].NodesOwned != n {
 		t.Fatalf("replicas: %+v %v", rs, err)
 	}
+
+	// The metrics of both agree with the database: nodes owned per replica, none
+	// unowned, two live; every change of owner (an epoch step) was counted by the replica
+	// that made it. Ownership may still move (hand-offs after the warm-up), so the scrape
+	// is compared with the epochs read before and after it, until both readings agree.
+	epochs := func() (sum int64, owned map[string]int) {
+		owned = map[string]int{}
+		for _, id := range ids {
+			o, err := admin(b).NodeOwner(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += o.Epoch
+			if o.Replica != nil {
+				owned[*o.Replica]++
+			}
+		}
+		return sum, owned
+	}
+	changes := func(f metricstest.Families) float64 {
+		sum := 0.0
+		for _, r := range []string{"claim", "expired", "handoff", "self", "move"} {
+			sum += f.Value(t, "ingot_ownership_changes_total", "reason", r)
+		}
+		return sum
+	}
+	waitFor("metrics that match the ownership rows", func() bool {
+		before, owned := epochs()
+		fa, fb := metricstest.Scrape(t, a+"/metrics"), metricstest.Scrape(t, b+"/metrics")
+		after, owned2 := epochs()
+		if before != after || owned["a"] != owned2["a"] {
+			last = "ownership moved during the scrape"
+			return false
+		}
+		got := fmt.Sprintf("owned a=%v b=%v unowned %v/%v live %v/%v changes %v",
+			fa.Value(t, "ingot_nodes_owned"), fb.Value(t, "ingot_nodes_owned"),
+			fa.Value(t, "ingot_nodes_unowned"), fb.Value(t, "ingot_nodes_unowned"),
+			fa.Value(t, "ingot_replicas_live"), fb.Value(t, "ingot_replicas_live"), changes(fa)+changes(fb))
+		want := fmt.Sprintf("owned a=%d b=%d unowned 0/0 live 2/2 changes %d", owned["a"], owned["b"], before)
+		last = got + "; want " + want
+		return got == want
+	})
+	t.Log(last)
+	fa := metricstest.Scrape(t, a+"/metrics")
+	if v := fa.Value(t, "ingot_replica_info", "replica", "a"); v != 1 {
+		t.Errorf("ingot_replica_info{replica=a} = %v", v)
+	}
+	if left := fa.Value(t, "ingot_lease_remaining_seconds"); left <= 0 || left > 3 {
+		t.Errorf("lease remaining %v s, want in (0, 3] (TTL 3 s)", left)
+	}
+	for _, name := range []string{"ingot_fenced_write_rejections_total", "ingot_lease_renew_failures_total", "ingot_lease_losses_total"} {
+		if v := fa.Value(t, name); v != 0 {
+			t.Errorf("%s = %v, want 0 in a quiet run", name, v)
+		}
+	}
+	// Bounded labels: only the info series names a replica.
+	for name, fam := range fa {
+		for _, m := range fam.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "replica" && name != "ingot_replica_info" {
+					t.Errorf("%s has a replica label", name)
+				}
+			}
+		}
+	}
+	handoffs := metricstest.Scrape(t, b+"/metrics").Value(t, "ingot_ownership_changes_total", "reason", "handoff")
+
 	stopA()
 	waitFor("b owns every node after a left", func() bool { return owners(b)["b"] == n })
+	waitFor("b's metrics after a left", func() bool {
+		fb := metricstest.Scrape(t, b+"/metrics")
+		last = fmt.Sprintf("owned %v unowned %v live %v handoffs %v (before %v)", fb.Value(t, "ingot_nodes_owned"),
+			fb.Value(t, "ingot_nodes_unowned"), fb.Value(t, "ingot_replicas_live"),
+			fb.Value(t, "ingot_ownership_changes_total", "reason", "handoff"), handoffs)
+		return fb.Value(t, "ingot_nodes_owned") == n && fb.Value(t, "ingot_nodes_unowned") == 0 &&
+			fb.Value(t, "ingot_replicas_live") == 1 &&
+			fb.Value(t, "ingot_ownership_changes_total", "reason", "handoff") > handoffs
+	})
 	rs, err = admin(b).Replicas(context.Background())
 	if err != nil || len(rs) != 1 || rs[0].ID != "b" || rs[0].NodesOwned != n {
 		t.Fatalf("replicas after a left: %+v %v", rs, err)

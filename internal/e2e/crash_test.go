@@ -55,7 +55,7 @@ func runCrash(t *testing.T, r ironictest.Real) {
 
 	tn := enroll(t, ironicClient(t, r), r.ConductorGroup, nodes, nil)
 	p := startIngot(t, r.URL, r.ConductorGroup, ingotFlags...)
-	a := newAPI(p.base, "e2e-crash")
+	a := newAPI("e2e-crash", p)
 	waitCandidates(t, a, tn, nodes)
 
 	// want is each instance's asked-for end: active, or deleted once a delete was sent.

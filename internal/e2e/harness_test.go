@@ -14,9 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"ingot/internal/baremetal"
 	"ingot/internal/ingottest"
@@ -24,7 +28,9 @@ import (
 	"ingot/internal/instanceapi/client"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
+	"ingot/internal/metrics/metricstest"
 	"ingot/internal/reconcile"
+	"ingot/internal/store/storetest"
 )
 
 func TestMain(m *testing.M) { ingottest.Main(m) }
@@ -48,6 +54,13 @@ type ingotProc struct {
 // with a tracker pass every second, and stops it when the test ends.
 func startIngot(t *testing.T, ironicURL, group string, extra ...string) *ingotProc {
 	t.Helper()
+	return startIngotOn(t, "sqlite:"+filepath.Join(t.TempDir(), "ingot.db"), ironicURL, group, extra...)
+}
+
+// startIngotOn is startIngot on the database db (a PostgreSQL database shared by
+// replicas).
+func startIngotOn(t *testing.T, db, ironicURL, group string, extra ...string) *ingotProc {
+	t.Helper()
 	dir := t.TempDir()
 	port := ingottest.FreePort(t)
 	p := &ingotProc{
@@ -55,7 +68,7 @@ func startIngot(t *testing.T, ironicURL, group string, extra ...string) *ingotPr
 		base:    "http://127.0.0.1:" + strconv.Itoa(port),
 		logPath: filepath.Join(dir, "ingot.log"),
 		args: append([]string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(port),
-			"--database", "sqlite:" + filepath.Join(dir, "ingot.db"),
+			"--database", db,
 			"--ironic-url", ironicURL, "--ironic-conductor-group", group,
 			"--sync-interval", "1s", "--log-format", "json"}, extra...),
 	}
@@ -154,20 +167,136 @@ func randomHex(n int) string {
 }
 
 // api talks to ingot's instance and Placement APIs as an admin of one project
-// (noauth2: the token "admin").
-// Instance calls go through the API's own Go client (instanceapi/client); Placement calls
-// through do.
+// (noauth2: the token "admin"), through the API's own Go client (instanceapi/client).
+// With several ingot processes (replicas) each call goes to the next one in turn.
 type api struct {
-	base    string
 	project string
-	hc      *http.Client
-	cl      *client.Client
+	clients []*client.Client
+	next    atomic.Uint64
+	// procs are the processes behind the API, for the checks of replicas.
+	procs []*ingotProc
 }
 
-func newAPI(base, project string) *api {
+func newAPI(project string, procs ...*ingotProc) *api {
 	hc := &http.Client{Timeout: 30 * time.Second}
-	return &api{base: base, project: project, hc: hc, cl: &client.Client{URL: base, Token: "admin", HTTP: hc,
-		Header: http.Header{"X-Roles": {"admin,member,reader"}, "X-Project-Id": {project}, "X-User-Id": {"e2e"}}}}
+	a := &api{project: project, procs: procs}
+	for _, p := range procs {
+		a.clients = append(a.clients, &client.Client{URL: p.base, Token: "admin", HTTP: hc,
+			Header: http.Header{"X-Roles": {"admin,member,reader"}, "X-Project-Id": {project}, "X-User-Id": {"e2e"}}})
+	}
+	return a
+}
+
+// cl returns the client of the next process.
+func (a *api) cl() *client.Client {
+	return a.clients[(a.next.Add(1)-1)%uint64(len(a.clients))]
+}
+
+// deployment is how a test runs ingot: one process on SQLite, or replicas processes
+// sharing one PostgreSQL database (and the one Ironic).
+type deployment struct {
+	name     string
+	replicas int // 0: one process on SQLite
+}
+
+// deployments are the ways the instance scenarios run.
+var deployments = []deployment{{name: "sqlite"}, {name: "2 replicas on postgresql", replicas: 2}}
+
+// replicaFlags make ownership move within a test: a short lease, frequent scans, and
+// rebalancing a couple of seconds after the warm-up, so that nodes are handed over while
+// instances are built and deleted.
+var replicaFlags = []string{"--replica-ttl", "6s", "--replica-renew-interval", "1s", "--replica-scan-interval", "500ms",
+	"--replica-residence", "2s"}
+
+// start starts ingot as the deployment says, tracking and driving the Ironic r, and
+// returns an API spreading its calls over every process.
+func (d deployment) start(t *testing.T, r ironictest.Real, project string) *api {
+	t.Helper()
+	if d.replicas == 0 {
+		return newAPI(project, startIngot(t, r.URL, r.ConductorGroup, ingotFlags...))
+	}
+	db := storetest.DSN(t, storetest.Postgres)
+	var procs []*ingotProc
+	for i := range d.replicas {
+		flags := append([]string{"--replica-id", fmt.Sprintf("e2e-%d", i)}, replicaFlags...)
+		procs = append(procs, startIngotOn(t, db, r.URL, r.ConductorGroup, append(flags, ingotFlags...)...))
+	}
+	return newAPI(project, procs...)
+}
+
+// checkOwnedOnce returns why the nodes are not each owned by exactly one live replica:
+// the API (the database) must name a live owner for every node, no node may be unowned,
+// and the nodes each replica owns in memory (ingot_nodes_owned) must add up to the rows
+// naming them (GET /v1/replicas), so that no node is owned twice or by nobody. With one
+// process there is nothing to check.
+func checkOwnedOnce(ctx context.Context, a *api, nodes []string) error {
+	if len(a.procs) < 2 {
+		return nil
+	}
+	reps, err := a.cl().Replicas(ctx)
+	if err != nil {
+		return err
+	}
+	live, rows := map[string]bool{}, 0
+	for _, r := range reps {
+		if r.Live && !r.Draining {
+			live[r.ID] = true
+		}
+		rows += r.NodesOwned
+	}
+	if len(live) != len(a.procs) {
+		return fmt.Errorf("%d live replicas, want %d: %+v", len(live), len(a.procs), reps)
+	}
+	for _, n := range nodes {
+		o, err := a.cl().NodeOwner(ctx, n)
+		if err != nil {
+			return err
+		}
+		if o.Replica == nil || !live[*o.Replica] {
+			return fmt.Errorf("node %s has no live owner (%v)", n, o.Replica)
+		}
+		if o.HandoffTo != nil {
+			return fmt.Errorf("node %s is being handed to %s", n, *o.HandoffTo)
+		}
+	}
+	inMemory, unowned := 0.0, 0.0
+	for _, p := range a.procs {
+		f, err := scrapeMetrics(ctx, p.base)
+		if err != nil {
+			return err
+		}
+		owned, n1 := f.Get("ingot_nodes_owned")
+		u, n2 := f.Get("ingot_nodes_unowned")
+		if n1 != 1 || n2 != 1 {
+			return fmt.Errorf("%s: no replica metrics", p.base)
+		}
+		inMemory += owned
+		unowned = max(unowned, u)
+	}
+	if unowned != 0 || inMemory != float64(rows) {
+		return fmt.Errorf("replicas own %v nodes in memory and %d in the database; %v unowned", inMemory, rows, unowned)
+	}
+	return nil
+}
+
+// scrapeMetrics reads a process's /metrics.
+func scrapeMetrics(ctx context.Context, base string) (metricstest.Families, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/plain; version=0.0.4")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("scrape %s: %w", base, err)
+	}
+	return fams, nil
 }
 
 // instance is the instance API's view of an instance.
@@ -209,23 +338,23 @@ func status(created bool, err error) int {
 }
 
 func (a *api) create(ctx context.Context, body instanceapi.CreateRequest) (instance, int, error) {
-	in, created, err := a.cl.Create(ctx, body)
+	in, created, err := a.cl().Create(ctx, body)
 	return in, status(created, err), err
 }
 
 func (a *api) get(ctx context.Context, id string) (instance, int, error) {
-	in, err := a.cl.Get(ctx, id)
+	in, err := a.cl().Get(ctx, id)
 	return in, status(false, err), err
 }
 
 func (a *api) remove(ctx context.Context, id string) (int, error) {
-	_, err := a.cl.Delete(ctx, id)
+	_, err := a.cl().Delete(ctx, id)
 	return status(true, err), err
 }
 
 // list returns every instance but the deleted (all projects: the caller is an admin).
 func (a *api) list(ctx context.Context) ([]instance, error) {
-	return a.cl.List(ctx, client.ListOptions{PageSize: 1000})
+	return a.cl().List(ctx, client.ListOptions{PageSize: 1000})
 }
 
 // providerAllocations returns the consumers allocated against a node's provider and how
@@ -236,7 +365,7 @@ func (a *api) providerAllocations(ctx context.Context, node string) (map[string]
 			Resources map[string]int `json:"resources"`
 		} `json:"allocations"`
 	}
-	code, err := a.cl.Placement(ctx, http.MethodGet, "/resource_providers/"+node+"/allocations", nil, &body)
+	code, err := a.cl().Placement(ctx, http.MethodGet, "/resource_providers/"+node+"/allocations", nil, &body)
 	if code == http.StatusNotFound {
 		return nil, false, nil
 	}
@@ -257,7 +386,7 @@ func (a *api) consumerAllocations(ctx context.Context, consumer string) (map[str
 			Resources map[string]int `json:"resources"`
 		} `json:"allocations"`
 	}
-	if _, err := a.cl.Placement(ctx, http.MethodGet, "/allocations/"+consumer, nil, &body); err != nil {
+	if _, err := a.cl().Placement(ctx, http.MethodGet, "/allocations/"+consumer, nil, &body); err != nil {
 		return nil, err
 	}
 	out := map[string]map[string]int{}
@@ -272,7 +401,7 @@ func (a *api) candidates(ctx context.Context, class string) (map[string]bool, er
 	var body struct {
 		ProviderSummaries map[string]any `json:"provider_summaries"`
 	}
-	if _, err := a.cl.Placement(ctx, http.MethodGet, "/allocation_candidates?resources="+class+":1", nil, &body); err != nil {
+	if _, err := a.cl().Placement(ctx, http.MethodGet, "/allocation_candidates?resources="+class+":1", nil, &body); err != nil {
 		return nil, err
 	}
 	out := map[string]bool{}

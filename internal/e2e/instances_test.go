@@ -22,16 +22,32 @@ var ingotFlags = []string{}
 
 // TestInstancesRealIronic runs instances through ingot on the real Ironic: concurrent
 // creates on distinct nodes, deletes that return every node, a failed deploy that is
-// rescheduled, and two creates pinned to one node.
+// rescheduled, and two creates pinned to one node; each with ingot as one process on
+// SQLite, then as two replicas (processes) on one PostgreSQL database, requests going to
+// each in turn, every node ending owned by exactly one replica.
 func TestInstancesRealIronic(t *testing.T) {
 	r := ironictest.RealIronic(t)
 	c := ironicClient(t, r)
+	for _, d := range deployments {
+		t.Run(d.name, func(t *testing.T) { instanceScenarios(t, r, c, d) })
+	}
+}
+
+// instanceScenarios runs the scenarios of TestInstancesRealIronic with ingot deployed as d
+// (one after the other: two ingots tracking one conductor group would each see the
+// other's instances on nodes as foreign).
+func instanceScenarios(t *testing.T, r ironictest.Real, c *ironic.Client, d deployment) {
+	ownedOnce := func(t *testing.T, a *api, tn *testNodes) {
+		t.Helper()
+		waitFor(t, 30*time.Second, "every node owned by exactly one replica", func() error {
+			return checkOwnedOnce(t.Context(), a, tn.uuids)
+		})
+	}
 
 	t.Run("concurrent creates then deletes", func(t *testing.T) {
 		const n = 20
 		tn := enroll(t, c, r.ConductorGroup, n, nil)
-		p := startIngot(t, r.URL, r.ConductorGroup, ingotFlags...)
-		a := newAPI(p.base, "e2e-project")
+		a := d.start(t, r, "e2e-project")
 		waitCandidates(t, a, tn, n)
 
 		ids := make([]string, n)
@@ -109,6 +125,19 @@ func TestInstancesRealIronic(t *testing.T) {
 		if err := checkInvariants(t.Context(), a, tn); err != nil {
 			t.Error(err)
 		}
+		ownedOnce(t, a, tn)
+		// Ownership moved while the instances were built (the second replica started
+		// after the first had claimed every node): each replica drove some deploys or
+		// tear-downs in Ironic.
+		for _, p := range a.procs[:min(len(a.procs), d.replicas)] {
+			f, err := scrapeMetrics(t.Context(), p.base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := f.Get("ingot_ironic_requests_total", "call", "set_provision_state"); v == 0 {
+				t.Errorf("replica at %s made no provision change in Ironic", p.base)
+			}
+		}
 	})
 
 	t.Run("deploy failure reschedules", func(t *testing.T) {
@@ -131,8 +160,7 @@ func TestInstancesRealIronic(t *testing.T) {
 		if err := c.SetMaintenance(t.Context(), filler, "e2e: load good's rack"); err != nil {
 			t.Fatal(err)
 		}
-		p := startIngot(t, r.URL, r.ConductorGroup, ingotFlags...)
-		a := newAPI(p.base, project)
+		a := d.start(t, r, project)
 		waitCandidates(t, a, tn, 2)
 
 		id := uuid.New()
@@ -160,13 +188,13 @@ func TestInstancesRealIronic(t *testing.T) {
 			t.Fatalf("delete: %d %v", code, err)
 		}
 		waitSettled(t, a, []string{id}, settle, "deleted")
+		ownedOnce(t, a, tn)
 	})
 
 	t.Run("two creates pinned to one node", func(t *testing.T) {
 		tn := enroll(t, c, r.ConductorGroup, 2, nil)
 		pinned, other := tn.uuids[0], tn.uuids[1]
-		p := startIngot(t, r.URL, r.ConductorGroup, ingotFlags...)
-		a := newAPI(p.base, "e2e-pin")
+		a := d.start(t, r, "e2e-pin")
 		waitCandidates(t, a, tn, 2)
 
 		ids := []string{uuid.New(), uuid.New()}
@@ -220,6 +248,7 @@ func TestInstancesRealIronic(t *testing.T) {
 			}
 		}
 		waitSettled(t, a, ids, settle, "deleted")
+		ownedOnce(t, a, tn)
 	})
 }
 

@@ -20,7 +20,7 @@ func TestInvariantCheckCatches(t *testing.T) {
 	c := ironicClient(t, r)
 	tn := enroll(t, c, r.ConductorGroup, 3, nil)
 	p := startIngot(t, r.URL, r.ConductorGroup, ingotFlags...)
-	a := newAPI(p.base, "e2e-inv")
+	a := newAPI("e2e-inv", p)
 	waitCandidates(t, a, tn, 3)
 	if err := checkInvariants(t.Context(), a, tn); err != nil {
 		t.Fatalf("a fresh fleet: %v", err)
@@ -63,14 +63,14 @@ func TestInvariantCheckCatches(t *testing.T) {
 
 	// An allocation in Placement with no instance behind it.
 	stray := uuid.New()
-	if _, err := a.cl.Placement(t.Context(), http.MethodPut, "/allocations/"+stray, map[string]any{
+	if _, err := a.cl().Placement(t.Context(), http.MethodPut, "/allocations/"+stray, map[string]any{
 		"allocations": map[string]any{free: map[string]any{"resources": map[string]int{tn.rc: 1}}},
 		"project_id":  "e2e-inv", "user_id": "e2e", "consumer_generation": nil, "consumer_type": "INSTANCE",
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
 	want("a stray allocation", "which is no live instance")
-	if _, err := a.cl.Placement(t.Context(), http.MethodDelete, "/allocations/"+stray, nil, nil); err != nil {
+	if _, err := a.cl().Placement(t.Context(), http.MethodDelete, "/allocations/"+stray, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 

@@ -37,6 +37,7 @@ func TestZeroMetricsReportNothing(t *testing.T) {
 	m.Instances.Moved(baremetal.Instance{}, baremetal.Instance{State: baremetal.StateActive}, time.Now())
 	m.Fleet.ObserveListing([]ironic.Node{{}})
 	m.Collect(metrics.Sources{})
+	m.CollectReplica(metrics.ReplicaSources{})
 	next := http.DefaultTransport
 	if got := m.Ironic.Transport(next); got != next {
 		t.Errorf("a nil Ironic wrapped the transport")
@@ -274,5 +275,60 @@ func TestCollector(t *testing.T) {
 	}
 	if _, ok := f["go_goroutines"]; !ok {
 		t.Errorf("a failing source hid the other metrics")
+	}
+}
+
+// TestReplicaCollector: the replica series come from the sources at each scrape, every
+// reason has a series, the lease left is never negative, and a failing database read
+// fails only the database's gauges.
+func TestReplicaCollector(t *testing.T) {
+	m := metrics.New()
+	state := metrics.ReplicaState{ID: "r1", Version: "1.2.3", Owned: 42, LeaseLeft: 9500 * time.Millisecond,
+		Changes: map[string]uint64{"claim": 40, "handoff": 2}, RenewFailures: 3, LeaseLosses: 1, Fenced: 5}
+	var fleetErr error
+	m.CollectReplica(metrics.ReplicaSources{
+		Self: func() metrics.ReplicaState { return state },
+		Fleet: func(context.Context) (metrics.ReplicaFleet, error) {
+			return metrics.ReplicaFleet{Live: 3, Unowned: 7}, fleetErr
+		},
+	})
+	f := scrape(t, m)
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"ingot_replica_info", []string{"replica", "r1", "version", "1.2.3"}, 1},
+		{"ingot_nodes_owned", nil, 42},
+		{"ingot_lease_remaining_seconds", nil, 9.5},
+		{"ingot_ownership_changes_total", []string{"reason", "claim"}, 40},
+		{"ingot_ownership_changes_total", []string{"reason", "handoff"}, 2},
+		{"ingot_ownership_changes_total", []string{"reason", "expired"}, 0},
+		{"ingot_ownership_changes_total", nil, 42},
+		{"ingot_fenced_write_rejections_total", nil, 5},
+		{"ingot_lease_renew_failures_total", nil, 3},
+		{"ingot_lease_losses_total", nil, 1},
+		{"ingot_replicas_live", nil, 3},
+		{"ingot_nodes_unowned", nil, 7},
+	} {
+		if got := f.Value(t, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	if got := f.LabelValues("ingot_ownership_changes_total", "reason"); len(got) != len(metrics.OwnershipReasons) {
+		t.Errorf("reasons %v, want one series for each of %v", got, metrics.OwnershipReasons)
+	}
+
+	state.LeaseLeft = -time.Second
+	fleetErr = errors.New("database down")
+	f = scrape(t, m)
+	if got := f.Value(t, "ingot_lease_remaining_seconds"); got != 0 {
+		t.Errorf("lease remaining after the deadline: %v, want 0", got)
+	}
+	if _, n := f.Get("ingot_replicas_live"); n != 0 {
+		t.Error("ingot_replicas_live served although its read failed")
+	}
+	if got := f.Value(t, "ingot_nodes_owned"); got != 42 {
+		t.Errorf("ingot_nodes_owned = %v with the database down, want 42", got)
 	}
 }

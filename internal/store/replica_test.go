@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -436,5 +437,81 @@ func TestIdleInTransactionTimeout(t *testing.T) {
 	got, err := db.Setting(t.Context(), "idle_in_transaction_session_timeout")
 	if err != nil || got != "10s" {
 		t.Fatalf("idle_in_transaction_session_timeout = %q, %v; want 10s", got, err)
+	}
+}
+
+// TestNodeOwnersFor: a scan reads its replica's nodes, those handed to it, and those no
+// live replica owns (unowned, an expired owner's, a deleted owner's), and no other live
+// replica's; it is exactly that filter of the full read. ReplicaCounts counts the live
+// replicas and the nodes no live replica owns.
+func TestNodeOwnersFor(t *testing.T) {
+	db := storetest.Open(t, storetest.Postgres)
+	ctx := t.Context()
+	node := func(i int) string { return fmt.Sprintf("bbbbbbbb-0000-0000-0000-%012d", i) }
+	var scopes []store.NodeScope
+	for i := range 8 {
+		scopes = append(scopes, store.NodeScope{Node: node(i)})
+	}
+	if _, err := db.EnsureNodeOwners(ctx, scopes); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"r1", "r2", "r3", "r4"} {
+		register(t, db, r, r, time.Minute)
+	}
+	claim(t, db, "r1", node(0), node(1))
+	claim(t, db, "r2", node(2), node(3))
+	claim(t, db, "r3", node(4))
+	claim(t, db, "r4", node(5))
+	// node 6 and 7 stay unowned; r2 hands node 3 to r1; r3 expires; r4 leaves.
+	if ok, err := db.HandOff(ctx, node(3), "r2", 1, "r1"); err != nil || !ok {
+		t.Fatalf("hand-off: %v %v", ok, err)
+	}
+	if err := db.ExpireReplica(ctx, "r3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteReplica(ctx, "r4", "r4"); err != nil {
+		t.Fatal(err)
+	}
+	all, err := db.NodeOwners(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := map[string]bool{"r1": true, "r2": true}
+	for _, me := range []string{"r1", "r2"} {
+		var want []string
+		for _, o := range all {
+			if o.Replica == me || o.HandoffTo == me || !live[o.Replica] {
+				want = append(want, o.Node)
+			}
+		}
+		got, err := db.NodeOwnersFor(ctx, me)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nodes []string
+		for _, o := range got {
+			nodes = append(nodes, o.Node)
+			if i := slices.IndexFunc(all, func(a store.NodeOwner) bool { return a.Node == o.Node }); all[i].Epoch != o.Epoch ||
+				all[i].Replica != o.Replica || all[i].HandoffTo != o.HandoffTo {
+				t.Errorf("%s: row %+v, the full read has %+v", me, o, all[i])
+			}
+		}
+		if !slices.Equal(nodes, want) {
+			t.Errorf("rows for %s: %v, want %v", me, nodes, want)
+		}
+	}
+	if got, _ := db.NodeOwnersFor(ctx, "r1"); len(got) != 7 {
+		t.Errorf("r1 reads %d rows, want 7 (all but r2's node 2)", len(got))
+	}
+	liveN, unowned, err := db.ReplicaCounts(ctx)
+	if err != nil || liveN != 2 || unowned != 4 {
+		t.Errorf("ReplicaCounts: %d live, %d unowned, %v; want 2 and 4 (nodes 4-7)", liveN, unowned, err)
+	}
+	members, err := db.ReplicaMembers(ctx)
+	if err != nil || len(members) != 3 || members[0].ID != "r1" || members[0].Owned != 0 || !members[0].Live || members[2].Live {
+		t.Errorf("members: %+v %v", members, err)
+	}
+	if rs, _ := db.Replicas(ctx); len(rs) != 3 || rs[0].Owned != 2 || rs[1].Owned != 2 || rs[2].Owned != 1 {
+		t.Errorf("replicas with counts: %+v", rs)
 	}
 }

@@ -68,7 +68,40 @@ func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
 		"tracker":   h.trackerSummary(s),
 		"events":    lastEvents(s.events, "", 25),
 	}
+	if h.db.Postgres() {
+		reps, err := h.replicas(r)
+		if err != nil {
+			return err
+		}
+		out["replicas"] = reps
+	}
 	return send(w, r, out)
+}
+
+// replicaRow is one replica as the overview shows it (PostgreSQL only).
+type replicaRow struct {
+	ID        string  `json:"id"`
+	Address   string  `json:"address"`
+	Version   string  `json:"version"`
+	Live      bool    `json:"live"`
+	Draining  bool    `json:"draining"`
+	LeaseAge  float64 `json:"lease_age_seconds"`
+	LeaseLeft float64 `json:"lease_remaining_seconds"`
+	Owned     int     `json:"nodes_owned"`
+}
+
+// replicas reads the replicas sharing the database, with the database's clock.
+func (h *Handler) replicas(r *http.Request) ([]replicaRow, error) {
+	rs, err := h.db.Replicas(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]replicaRow, 0, len(rs))
+	for _, x := range rs {
+		out = append(out, replicaRow{ID: x.ID, Address: x.Addr, Version: x.Version, Live: x.Live, Draining: x.Draining,
+			LeaseAge: x.LeaseAge.Seconds(), LeaseLeft: x.LeaseRemaining.Seconds(), Owned: x.Owned})
+	}
+	return out, nil
 }
 
 // trackerSummary describes the tracker and its last passes.
@@ -293,6 +326,24 @@ func (h *Handler) node(w http.ResponseWriter, r *http.Request, id string) error 
 	}
 	if in := s.instByNode[row.UUID]; in != nil {
 		out["instance"] = instanceJSON(in, s)
+	}
+	if h.db.Postgres() {
+		// Which replica tracks and drives the node, at which epoch (package replica).
+		o, err := h.db.NodeOwnerOf(r.Context(), row.UUID)
+		switch {
+		case errors.Is(err, placement.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			own := map[string]any{"replica": o.Replica, "epoch": o.Epoch}
+			if o.Replica != "" {
+				own["owned_for_seconds"] = o.OwnedFor.Seconds()
+			}
+			if o.HandoffTo != "" {
+				own["handoff_to"] = o.HandoffTo
+			}
+			out["ownership"] = own
+		}
 	}
 	out["events"] = lastEvents(s.events, row.UUID, 100)
 	return send(w, r, out)

@@ -178,13 +178,24 @@
         ${card(instCount("building"), "building", "#/instances?state=building")}
         ${card(i.faults, "instances with faults", "#/instances?fault=true", i.faults ? "s-bad" : "")}
       </div>
-      <p>${trackerLine}</p>
+      <p>${trackerLine}</p>${replicasPanel(s.replicas)}
       <h2>Capacity by resource class</h2>${capacityTable(s.capacity)}
       <div class="grid">
         <div><h2>Nodes by provision state</h2>${facetTable(n.provision_states, "provision_state", prov)}</div>
         <div><h2>Nodes needing attention (${num(problems.total)})</h2>${nodeTable(problems.nodes, true)}</div>
       </div>
       <h2>Recent changes</h2>${eventsTable(s.events)}`;
+  }
+  // The replicas sharing the PostgreSQL database (absent on SQLite: one process).
+  function replicasPanel(list) {
+    if (!list) return "";
+    const rows = list.map((r) => `<tr data-replica="${esc(r.id)}"><td>${esc(r.id)}</td><td class="mono">${esc(r.address)}</td>
+      <td>${r.draining ? badge("draining", "s-warn") : r.live ? badge("live", "s-ok") : badge("expired", "s-bad")}</td>
+      <td class="num" title="${num(r.lease_remaining_seconds)} s left">${num(r.lease_age_seconds)} s</td>
+      <td class="num">${num(r.nodes_owned)}</td><td class="mono">${esc(r.version)}</td></tr>`).join("");
+    return `<h2>Replicas (${list.length})</h2><table id="replicas"><thead><tr><th>Replica</th><th>Address</th><th>Lease</th>
+      <th class="num">Lease age</th><th class="num">Nodes owned</th><th>Version</th></tr></thead><tbody>${rows ||
+      `<tr><td colspan="6" class="muted">No replica holds a lease.</td></tr>`}</tbody></table>`;
   }
   function facetTable(counts, param, fmt) {
     return `<table><tbody>${counts.map((c) => `<tr><td>${fmt ? fmt(c.value) : esc(c.value || "—")}</td>
@@ -285,13 +296,19 @@
     const inst = d.instance ? `<h2>Instance</h2>${instanceTable([d.instance])}` : "";
     return `<h1 id="node-title">${esc(n.name || n.uuid)} ${prov(n.provision_state)} ${power(n.power_state)}
         ${n.maintenance ? badge("maintenance", "s-warn") : ""} ${tracker(n.tracker)}</h1>
-      <p class="mono muted">${esc(n.uuid)}</p>
+      <p class="mono muted">${esc(n.uuid)}</p>${ownerLine(d.ownership)}
       <div class="grid">
         <div><h2>Ironic, as the tracker last saw it</h2>${ironic}</div>
         <div><h2>Tracker record</h2>${record}</div>
         <div><h2>Resource provider</h2>${provider}</div>
       </div>${inst}
       <h2>Recent changes</h2>${eventsTable(d.events)}`;
+  }
+  function ownerLine(o) {
+    if (!o) return "";
+    const who = o.replica ? `Owned by replica <b>${esc(o.replica)}</b> at epoch ${num(o.epoch)} for ${num(o.owned_for_seconds)} s`
+      : `${badge("unowned", "s-bad")} (epoch ${num(o.epoch)})`;
+    return `<p id="node-owner">${who}${o.handoff_to ? `, being handed to <b>${esc(o.handoff_to)}</b>` : ""}</p>`;
   }
   function instanceTable(list) {
     return `<table class="instances"><thead><tr><th>Name</th><th>UUID</th><th>State</th><th>Task</th><th>Project</th><th>Class</th>
