@@ -62,7 +62,9 @@ func finish(t *testing.T, c *Cluster, tr *Traffic) Report {
 	return rep
 }
 
-func ratio(d, ttl time.Duration) string { return fmt.Sprintf("%v (%.2f TTL)", d.Round(time.Millisecond), d.Seconds()/ttl.Seconds()) }
+func ratio(d, ttl time.Duration) string {
+	return fmt.Sprintf("%v (%.2f TTL)", d.Round(time.Millisecond), d.Seconds()/ttl.Seconds())
+}
 
 // TestKill9: a crashed replica's nodes are claimed by the others within TTL + 2 scans.
 func TestKill9(t *testing.T) {
