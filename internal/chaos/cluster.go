@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -23,6 +24,7 @@ import (
 	"ingot/internal/ingottest"
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
+	"ingot/internal/replica"
 )
 
 // Timings are a cluster's replica settings; ratios to the TTL are what the tests check.
@@ -402,6 +404,43 @@ func (c *Cluster) WaitBalanced(ids []string, tol float64, limit time.Duration) m
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// WaitDesired waits until every node is owned by its rendezvous choice among ids (the
+// design's converged state), with no hand-off pending; it returns the counts, failing t
+// after limit.
+func (c *Cluster) WaitDesired(ids []string, limit time.Duration) map[string]int {
+	c.t.Helper()
+	start := time.Now()
+	for {
+		owners, err := c.Owners(context.Background())
+		per, off := map[string]int{}, 0
+		for _, n := range c.Nodes {
+			o := owners[n]
+			if want := replica.Desired(n, ids); o.Replica != want || !o.Live || o.HandoffTo != "" {
+				off++
+			}
+			per[o.Replica]++
+		}
+		if err == nil && off == 0 {
+			return per
+		}
+		if time.Since(start) > limit {
+			c.t.Fatalf("%d nodes not with their rendezvous owner among %v after %v: %v (err %v)", off, ids, limit, per, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Spread is the largest deviation of a count in per from an equal share of n over ids,
+// as a fraction of the share.
+func Spread(per map[string]int, ids []string, n int) float64 {
+	share := float64(n) / float64(len(ids))
+	worst := 0.0
+	for _, id := range ids {
+		worst = max(worst, math.Abs(float64(per[id])-share)/share)
+	}
+	return worst
 }
 
 // Balanced reports whether each of ids owns within tol (a fraction) of n/len(ids) and no
