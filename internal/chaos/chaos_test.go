@@ -294,3 +294,37 @@ func TestClockSkew(t *testing.T) {
 	}
 	finish(t, c, tr)
 }
+
+// TestPostgresRestart: pg_ctl restart -m fast of the database under three replicas: back
+// before the TTL, renewals resume with the owners unchanged; down for twice the TTL,
+// every replica stops at its local deadline, and when the server is back the nodes are
+// claimed again; the invariants hold throughout.
+func TestPostgresRestart(t *testing.T) {
+	pg := ownPG(t)
+	c := New(t, pg.DSN, nodes, Short)
+	for _, id := range three {
+		c.Start(id, false)
+	}
+	c.WaitDesired(three, 60*time.Second)
+	c.WaitProviders(c.Replica("r1"), 60*time.Second)
+	c.Sample(100 * time.Millisecond)
+	tr := c.StartTraffic(8, 4)
+	time.Sleep(2 * time.Second)
+
+	at := time.Now()
+	away := pg.Restart()
+	time.Sleep(2 * c.T.Scan)
+	moved := changesFrom(c.Events(), at, time.Now(), three...)
+	t.Logf("restart: the server was away %v (%.2f TTL); %d nodes changed owner", away, away.Seconds()/c.T.TTL.Seconds(), len(moved))
+	if away < c.T.TTL-c.T.TTL/5-c.T.Renew && len(moved) > 0 {
+		t.Errorf("a restart of %v moved %d nodes, e.g. %+v", away, len(moved), moved[0])
+	}
+
+	pg.Stop()
+	time.Sleep(2 * c.T.TTL)
+	at = time.Now()
+	pg.Start()
+	took := c.WaitOwned(at, c.T.Bound()+5*time.Second)
+	t.Logf("down for %v: every node owned again %s after the server was back", 2*c.T.TTL, ratio(took, c.T.TTL))
+	finish(t, c, tr)
+}
