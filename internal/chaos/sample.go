@@ -32,13 +32,23 @@ func (c *Cluster) Sample(period time.Duration) {
 	c.sampler = s
 	go func() {
 		defer close(s.done)
+		blind := false
 		for {
 			owners, err := c.Owners(ctx)
 			now := time.Now()
 			s.mu.Lock()
 			if err != nil {
 				s.errs++
+				blind = true
 			} else {
+				if blind {
+					// The database was out of reach: nobody could act, and the stretches in
+					// progress count from this first reading after it.
+					for n := range s.since {
+						s.since[n] = now
+					}
+					blind = false
+				}
 				for _, n := range c.Nodes {
 					o, ok := owners[n]
 					owned := ok && o.Replica != "" && o.Live && o.HandoffTo == ""
@@ -68,7 +78,9 @@ func (s *sampler) stop() {
 }
 
 // UnownedRuns returns the finished stretches without a live owner (or with a hand-off
-// pending) seen so far, and how many nodes are in one now.
+// pending) seen so far, and how many nodes are in one now. While the database is out of
+// reach nothing is measured: a stretch in progress then counts from the first reading
+// after the outage.
 func (c *Cluster) UnownedRuns() ([]time.Duration, int) {
 	s := c.sampler
 	s.mu.Lock()
