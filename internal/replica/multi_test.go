@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -702,5 +703,66 @@ func TestRestartReclaims(t *testing.T) {
 	t.Logf("restart: %d nodes owned again %v after the new incarnation started (TTL %v)", n, took, testTTL)
 	if took > testTTL {
 		t.Fatalf("the restart waited for the old lease: %v", took)
+	}
+}
+
+// countingHandler counts the records of each message.
+type countingHandler struct {
+	mu     *sync.Mutex
+	counts map[string]int
+}
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	h.counts[r.Message]++
+	h.mu.Unlock()
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestHandoffPollFailureLoggedOnce: while the database is out of reach, the poll for
+// handed-over nodes (eight times a scan) logs its failure once, not at every poll, until
+// the lease's local deadline stops it.
+func TestHandoffPollFailureLoggedOnce(t *testing.T) {
+	dsn := storetest.DSN(t, storetest.Postgres)
+	db, err := store.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := countingHandler{mu: &sync.Mutex{}, counts: map[string]int{}}
+	rep, err := New(db, Config{ID: "r1", TTL: testTTL, RenewEvery: 500 * time.Millisecond, Margin: 600 * time.Millisecond,
+		ScanEvery: testScan, Logger: slog.New(h)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rep.Run(ctx) }()
+	for start := time.Now(); !rep.valid(); {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("no lease")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	db.Close() // every statement now fails, as in a database outage
+	time.Sleep(testTTL)
+	rep.abandon.Store(true)
+	cancel()
+	<-done
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	polls := 0
+	for msg, n := range h.counts {
+		if strings.HasPrefix(msg, "taking handed-over nodes failed") {
+			polls += n
+		}
+	}
+	if polls != 1 {
+		t.Errorf("the failing hand-off poll was logged %d times, want once (counts %v)", polls, h.counts)
+	}
+	if h.counts["ownership scan failed"] == 0 {
+		t.Errorf("the failing scans were not logged (counts %v)", h.counts)
 	}
 }

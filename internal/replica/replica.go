@@ -222,7 +222,10 @@ func (r *Replica) Run(ctx context.Context) error {
 
 	// Between scans, nodes handed to this replica are taken every HandoffPoll, so a
 	// hand-off waits a fraction of a scan. Both run on this goroutine, one at a time.
+	// A failing poll is logged once until one succeeds: it runs 8 times a scan, and a
+	// database outage would otherwise flood the log.
 	nextScan := r.cfg.Clock.Now()
+	pollFailing := false
 	for {
 		if err := r.failure(); err != nil {
 			return err
@@ -233,8 +236,16 @@ func (r *Replica) Run(ctx context.Context) error {
 				if _, err := r.scan(ctx); err != nil && ctx.Err() == nil {
 					r.log.Warn("ownership scan failed", "error", err)
 				}
-			} else if err := r.takeHandedOver(ctx); err != nil && ctx.Err() == nil {
-				r.log.Warn("taking handed-over nodes failed", "error", err)
+			} else {
+				err := r.takeHandedOver(ctx)
+				switch {
+				case err == nil:
+					pollFailing = false
+				case ctx.Err() != nil:
+				case !pollFailing:
+					pollFailing = true
+					r.log.Warn("taking handed-over nodes failed (not logged again until it works)", "error", err)
+				}
 			}
 		}
 		select {

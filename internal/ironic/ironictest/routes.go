@@ -7,6 +7,7 @@ import (
 	"ingot/internal/uuid"
 	"net/http"
 	"strings"
+	"time"
 
 	"ingot/internal/backoff"
 	"ingot/internal/ironic"
@@ -66,6 +67,15 @@ func (s *Server) routes() http.Handler {
 // serve records the request, applies faults, authentication and the microversion, then
 // dispatches.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		rec := &statusRecorder{ResponseWriter: w}
+		w = rec
+		received := time.Now()
+		defer func() {
+			s.audit(Mutation{Received: received, Answered: time.Now(), Method: r.Method, Path: r.URL.Path,
+				Node: pathNode(r.URL.Path), Fence: r.Header.Get(ironic.FenceHeader), Status: rec.status})
+		}()
+	}
 	kind := r.Method + " other"
 	if r.URL.Path == "/" {
 		kind = r.Method + " /"

@@ -45,6 +45,7 @@ type Server struct {
 	pageLatency time.Duration
 	costPerNode time.Duration
 	requests    []Request
+	mutations   []Mutation
 	counts      map[string]int // requests by kind
 	allocs      map[string]*allocation
 	allocNames  map[string]*allocation
@@ -220,6 +221,13 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	s.URL = s.hs.URL
 	t.Cleanup(s.Close)
 	return s
+}
+
+// Serve serves the fake on ln until ln is closed (for a fake at a chosen address, e.g.
+// one that separate processes reach); it returns http.Server's Serve error.
+func (s *Server) Serve(ln net.Listener) error {
+	srv := &http.Server{Handler: s.handler, ConnState: s.connState, ReadHeaderTimeout: time.Minute}
+	return srv.Serve(ln)
 }
 
 // Close stops the httptest server, if any.

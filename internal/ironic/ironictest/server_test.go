@@ -423,3 +423,39 @@ func TestRealLatency(t *testing.T) {
 		}
 	})
 }
+
+// TestMutationsAudit: mutating calls are audited with their fence header, node and
+// status; reads are not.
+func TestMutationsAudit(t *testing.T) {
+	s := NewServer(t)
+	id := s.AddNode(ironic.Node{Name: "n1", ResourceClass: "gold", ProvisionState: ironic.ProvisionStateAvailable})
+	do := func(method, path, fence string) {
+		req, err := http.NewRequest(method, s.URL+path, strings.NewReader(`{"target": "power on"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-OpenStack-Ironic-API-Version", "1.82")
+		if fence != "" {
+			req.Header.Set(ironic.FenceHeader, fence)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	do(http.MethodGet, "/v1/nodes/"+id, "r1/3")
+	do(http.MethodPut, "/v1/nodes/"+id+"/states/power", "r1/3")
+	do(http.MethodPut, "/v1/nodes/no-such-node/states/power", "")
+	m := s.Mutations()
+	if len(m) != 2 {
+		t.Fatalf("%d mutations audited, want 2: %+v", len(m), m)
+	}
+	if m[0].Node != id || m[0].Fence != "r1/3" || m[0].Status != http.StatusAccepted || m[0].Method != http.MethodPut ||
+		m[0].Received.After(m[0].Answered) {
+		t.Errorf("first mutation %+v, want the power PUT on %s fenced r1/3 answered 202", m[0], id)
+	}
+	if m[1].Node != "no-such-node" || m[1].Fence != "" || m[1].Status != http.StatusNotFound {
+		t.Errorf("second mutation %+v, want an unfenced 404", m[1])
+	}
+}
