@@ -47,9 +47,9 @@ func finish(t *testing.T, c *Cluster, tr *Traffic) Report {
 	per := c.WaitDesired(ids, 3*c.T.Residence+90*time.Second)
 	spread := Spread(per, ids, len(c.Nodes))
 	t.Logf("owners %v: spread %.1f%% of an equal share", per, 100*spread)
-	if len(ids) == 3 && spread > 0.10 {
-		// Plain rendezvous: a binomial spread (ARCHITECTURE.md "Replicas", testing);
-		// three replicas on these 1,000 nodes are within 10%, four are not.
+	if spread > 0.10 {
+		// Bounded loads: at most ceil(1.02 n/R) each, so at least n - (R-1) of that;
+		// within 10% for up to five replicas on these 1,000 nodes.
 		t.Errorf("owners %v: spread %.1f%%, over 10%%", per, 100*spread)
 	}
 	c.WaitProviders(c.Replica(ids[0]), 60*time.Second)
@@ -208,8 +208,8 @@ func TestRollingRestart(t *testing.T) {
 }
 
 // TestJoin: a fourth replica gets about a quarter of the nodes, all from the others, at
-// most MaxMoves per owner per scan, none between the first three, none twice within the
-// residence time.
+// most MaxMoves per owner per scan, few between the first three (the lower cap spills a
+// few: at most 3% of the nodes), none twice within the residence time.
 func TestJoin(t *testing.T) {
 	c := start(t)
 	tr := c.StartTraffic(6, 4)
@@ -247,8 +247,8 @@ func checkJoin(t *testing.T, c *Cluster, evs []Event, at time.Time, newcomer str
 	if float64(toNew) < quarter*0.9 || float64(toNew) > quarter*1.1 {
 		t.Errorf("%d nodes moved to the newcomer, not within 10%% of %v", toNew, quarter)
 	}
-	if between > 0 {
-		t.Errorf("%d nodes moved between the old replicas", between)
+	if between > len(c.Nodes)*3/100 {
+		t.Errorf("%d nodes moved between the old replicas, over 3%% of %d", between, len(c.Nodes))
 	}
 	return toNew
 }

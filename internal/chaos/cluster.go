@@ -25,6 +25,7 @@ import (
 	"ingot/internal/ironic"
 	"ingot/internal/ironic/ironictest"
 	"ingot/internal/replica"
+	"ingot/internal/store"
 )
 
 // Timings are a cluster's replica settings; ratios to the TTL are what the tests check.
@@ -422,18 +423,27 @@ func (c *Cluster) WaitBalanced(ids []string, tol float64, limit time.Duration) m
 	}
 }
 
-// WaitDesired waits until every node is owned by its rendezvous choice among ids (the
-// design's converged state), with no hand-off pending; it returns the counts, failing t
-// after limit.
+// WaitDesired waits until every node is owned by its assigned owner among ids
+// (replica.Assign, the design's converged state), with no hand-off pending; it returns
+// the counts, failing t after limit.
 func (c *Cluster) WaitDesired(ids []string, limit time.Duration) map[string]int {
 	c.t.Helper()
 	start := time.Now()
+	nodes := make([]store.NodeScope, len(c.Nodes))
+	for i, n := range c.Nodes {
+		nodes[i] = store.NodeScope{Node: n}
+	}
+	members := make([]replica.Member, len(ids))
+	for i, id := range ids {
+		members[i].ID, members[i].Live = id, true
+	}
+	assigned := replica.Assign(nodes, members, 0, "")
 	for {
 		owners, err := c.Owners(context.Background())
 		per, off := map[string]int{}, 0
 		for _, n := range c.Nodes {
 			o := owners[n]
-			if want := replica.Desired(n, ids); o.Replica != want || !o.Live || o.HandoffTo != "" {
+			if want := assigned[n]; o.Replica != want || !o.Live || o.HandoffTo != "" {
 				off++
 			}
 			per[o.Replica]++
@@ -442,7 +452,7 @@ func (c *Cluster) WaitDesired(ids []string, limit time.Duration) map[string]int 
 			return per
 		}
 		if time.Since(start) > limit {
-			c.t.Fatalf("%d nodes not with their rendezvous owner among %v after %v: %v (err %v)", off, ids, limit, per, err)
+			c.t.Fatalf("%d nodes not with their assigned owner among %v after %v: %v (err %v)", off, ids, limit, per, err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -233,7 +233,7 @@ func (c *cluster) counts() map[string]int {
 // each, and their trackers write every node's provider; a replica killed without a drain
 // has its nodes claimed within TTL plus a few scans; a drained one hands them over with
 // no node unowned longer than about a scan; a fourth joining takes about a quarter,
-// rate-limited, moving nothing between the others.
+// rate-limited, moving few between the others (bounded loads).
 func TestReplicasShareFleet(t *testing.T) {
 	const n = 300
 	c := newCluster(t, n, gold)
@@ -244,12 +244,14 @@ func TestReplicasShareFleet(t *testing.T) {
 	t.Logf("3 replicas settled %d nodes in %v: %v", n, took, c.counts())
 	// Replicas that registered after the first claims get their share by rate-limited
 	// hand-offs once warm (1 s) and past the residence (1.5 s).
-	// Balanced means every node with its rendezvous owner: within 10% of a third each
+	// Balanced means every node with its assigned owner: within 10% of a third each
 	// was not enough, as the first claimer could still hold nodes it would hand to r2
 	// after r3's death, moves the join check below would blame on r4.
 	balanced := func() bool {
-		for node, o := range c.owners() {
-			if o.Replica != Desired(node, []string{"r1", "r2", "r3"}) {
+		os := c.owners()
+		want := assignment(os, "r1", "r2", "r3")
+		for node, o := range os {
+			if o.Replica != want[node] {
 				return false
 			}
 		}
@@ -288,8 +290,8 @@ func TestReplicasShareFleet(t *testing.T) {
 		}
 	}
 
-	// Join r4: about a quarter of the nodes move to it, at most testMoves per owner per
-	// scan, none between r1 and r2.
+	// Join r4: about a third of the nodes move to it, at most testMoves per owner per
+	// scan, few between r1 and r2 (a lower cap spills a few; at most 3% of the fleet).
 	before := c.owners()
 	c.start("r4", reconcile.Scope{})
 	var first, last time.Time // the first and the last move seen
@@ -303,24 +305,27 @@ func TestReplicasShareFleet(t *testing.T) {
 			}
 			last, prev = time.Now(), k
 		}
-		want := Desired2(c.owners(), []string{"r1", "r2", "r4"})
+		want := assignedTo(c.owners(), "r4", "r1", "r2", "r4")
 		if ok, _ := c.settled(n); ok && k == want {
 			break
 		}
 		time.Sleep(testScan / 2)
 	}
 	after := c.owners()
-	moved := 0
+	moved, between := 0, 0
 	for node, o := range after {
 		if o.Replica != before[node].Replica {
 			moved++
 			if o.Replica != "r4" {
-				t.Errorf("join moved node %s from %s to %s", node, before[node].Replica, o.Replica)
+				between++
 			}
 		}
 	}
+	if between > n*3/100 {
+		t.Errorf("join moved %d nodes between r1 and r2, over 3%% of %d", between, n)
+	}
 	spread := last.Sub(first)
-	t.Logf("join: %d of %d nodes moved to r4 (a third would be %d) over %v", moved, n, n/3, spread)
+	t.Logf("join: %d of %d nodes moved (%d between r1 and r2; a third would be %d) over %v", moved, n, between, n/3, spread)
 	if moved < n/3*6/10 || moved > n/3*14/10 {
 		t.Errorf("join moved %d nodes, want about %d", moved, n/3)
 	}
@@ -352,11 +357,24 @@ func TestReplicasShareFleet(t *testing.T) {
 	waitProviders(t, c.audit, n)
 }
 
-// Desired2 is how many nodes the replicas' rendezvous gives r4 (for the join's end).
-func Desired2(os map[string]store.NodeOwner, reps []string) int {
+// assignment is Assign over the ownership rows' nodes among the replicas ids, all warm.
+func assignment(os map[string]store.NodeOwner, ids ...string) map[string]string {
+	nodes := make([]store.NodeScope, 0, len(os))
+	for node, o := range os {
+		nodes = append(nodes, store.NodeScope{Node: node, ConductorGroup: o.ConductorGroup, Shard: o.Shard})
+	}
+	members := make([]Member, len(ids))
+	for i, id := range ids {
+		members[i] = live(id, time.Hour)
+	}
+	return Assign(nodes, members, 0, "")
+}
+
+// assignedTo is how many nodes the assignment among ids gives to (for the join's end).
+func assignedTo(os map[string]store.NodeOwner, to string, ids ...string) int {
 	k := 0
-	for node := range os {
-		if Desired(node, reps) == "r4" {
+	for _, r := range assignment(os, ids...) {
+		if r == to {
 			k++
 		}
 	}

@@ -30,6 +30,9 @@ type Input struct {
 	Draining bool
 	Members  []Member
 	Owners   []store.NodeOwner
+	// Nodes is every node with an ownership row and its scope: the set Assign spreads
+	// (rows of Owners missing from it are added; nil: Owners alone).
+	Nodes []store.NodeScope
 	// Busy nodes have a provision action in flight; they are not moved voluntarily.
 	Busy map[string]bool
 	// Warmup is how long a replica must have been registered before nodes are moved to it
@@ -98,10 +101,14 @@ func Plan(in Input) Actions {
 	if in.Draining {
 		me.Draining = true
 	}
-	cands := make([]string, 0, len(in.Members))
+	leaving := ""
+	if in.Draining {
+		leaving = in.Me
+	}
+	assigned := Assign(nodeSet(in), in.Members, in.Warmup, leaving)
 	moves := 0
 	for _, o := range in.Owners {
-		desired := desiredOwner(o, in, &cands)
+		desired := assigned[o.Node]
 		if o.Replica == in.Me {
 			if o.HandoffTo != "" {
 				t, ok := members[o.HandoffTo]
@@ -151,24 +158,28 @@ func Plan(in Input) Actions {
 	return out
 }
 
-// desiredOwner is the rendezvous choice for o among the replicas that may own it,
-// preferring those past their warm-up when any is.
-func desiredOwner(o store.NodeOwner, in Input, buf *[]string) string {
-	cands := (*buf)[:0]
-	warm := false
-	for _, m := range in.Members {
-		if !Eligible(m, o.ConductorGroup, o.Shard) || (m.ID == in.Me && in.Draining) {
-			continue
+// nodeSet is in.Nodes with the scopes of in.Owners' rows (read by this scan, so newer)
+// and the rows it lacks.
+func nodeSet(in Input) []store.NodeScope {
+	if len(in.Nodes) == 0 {
+		out := make([]store.NodeScope, len(in.Owners))
+		for i, o := range in.Owners {
+			out[i] = store.NodeScope{Node: o.Node, ConductorGroup: o.ConductorGroup, Shard: o.Shard}
 		}
-		w := m.Age >= in.Warmup
-		if w && !warm {
-			warm = true
-			cands = cands[:0]
-		}
-		if w || !warm {
-			cands = append(cands, m.ID)
+		return out
+	}
+	at := make(map[string]int, len(in.Nodes))
+	out := slices.Clone(in.Nodes)
+	for i, n := range out {
+		at[n.Node] = i
+	}
+	for _, o := range in.Owners {
+		n := store.NodeScope{Node: o.Node, ConductorGroup: o.ConductorGroup, Shard: o.Shard}
+		if i, ok := at[o.Node]; ok {
+			out[i] = n
+		} else {
+			out = append(out, n)
 		}
 	}
-	*buf = cands
-	return Desired(o.Node, cands)
+	return out
 }

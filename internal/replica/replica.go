@@ -154,10 +154,16 @@ type Replica struct {
 	ensured     map[string]store.NodeScope
 	waiting     map[string]int
 	offered     map[string]int
-	draining    bool
-	lastScan    time.Time
-	changes     map[string]uint64
-	fatal       error
+	// nodes is the node set the assignment spreads (NodeScopes), read every NodesEvery
+	// scans or sooner when a scan's rows show a node it lacks or a changed scope; scans
+	// counts the scans since it was read. Only the scanning goroutine uses them.
+	nodes     []store.NodeScope
+	nodeScope map[string]store.NodeScope
+	scans     int
+	draining  bool
+	lastScan  time.Time
+	changes   map[string]uint64
+	fatal     error
 }
 
 // New returns the replica of cfg on db (PostgreSQL).
@@ -472,6 +478,37 @@ func (r *Replica) ObserveNodes(nodes []ironic.Node) {
 	r.mu.Unlock()
 }
 
+// NodesEvery is how many scans the node set of the assignment is kept before it is read
+// again (sooner when a scan shows a node it lacks or a changed scope): the one read of
+// every ownership row, so a scan reads the whole table only every NodesEvery scans.
+const NodesEvery = 5
+
+// readNodes reads the node set when it is due or owners show it is out of date.
+func (r *Replica) readNodes(ctx context.Context, owners []store.NodeOwner) error {
+	r.scans++
+	due := r.nodeScope == nil || r.scans >= NodesEvery
+	for _, o := range owners {
+		if due {
+			break
+		}
+		n, ok := r.nodeScope[o.Node]
+		due = !ok || n.ConductorGroup != o.ConductorGroup || n.Shard != o.Shard
+	}
+	if !due {
+		return nil
+	}
+	nodes, err := r.db.NodeScopes(ctx)
+	if err != nil {
+		return err
+	}
+	r.nodes, r.scans = nodes, 0
+	r.nodeScope = make(map[string]store.NodeScope, len(nodes))
+	for _, n := range nodes {
+		r.nodeScope[n.Node] = n
+	}
+	return nil
+}
+
 // scanResult is what a scan found of this replica's own nodes.
 type scanResult struct {
 	mine    int // rows naming this replica (pending hand-offs included)
@@ -493,6 +530,9 @@ func (r *Replica) scan(ctx context.Context) (scanResult, error) {
 	if err != nil {
 		return res, err
 	}
+	if err := r.readNodes(ctx, owners); err != nil {
+		return res, err
+	}
 	busy, err := r.db.BusyNodes(ctx)
 	if err != nil {
 		return res, err
@@ -501,7 +541,7 @@ func (r *Replica) scan(ctx context.Context) (scanResult, error) {
 	for n := range r.transit {
 		busy[n] = true
 	}
-	in := Input{Me: r.cfg.ID, Draining: r.draining, Members: members, Owners: owners, Busy: busy,
+	in := Input{Me: r.cfg.ID, Draining: r.draining, Members: members, Owners: owners, Nodes: r.nodes, Busy: busy,
 		Warmup: r.cfg.Warmup, Residence: r.cfg.Residence, MaxMoves: r.cfg.MaxMoves,
 		Waiting: r.waiting, Offered: r.offered}
 	r.mu.Unlock()

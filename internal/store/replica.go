@@ -294,6 +294,31 @@ func (db *DB) NodeOwners(ctx context.Context) ([]NodeOwner, error) {
 	return out, nil
 }
 
+// NodeScopes returns every node with an ownership row and its scope (conductor group and
+// shard), sorted by node UUID: the set the replicas' assignment spreads.
+func (db *DB) NodeScopes(ctx context.Context) ([]NodeScope, error) {
+	if err := db.needPostgres(); err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT node_uuid, conductor_group, shard FROM ingot_node_owner ORDER BY node_uuid`)
+	if err != nil {
+		return nil, fmt.Errorf("node scopes: %w", err)
+	}
+	defer rows.Close()
+	var out []NodeScope
+	for rows.Next() {
+		var n NodeScope
+		if err := rows.Scan(&n.Node, &n.ConductorGroup, &n.Shard); err != nil {
+			return nil, fmt.Errorf("node scopes: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("node scopes: %w", err)
+	}
+	return out, nil
+}
+
 // NodeOwnersFor returns the ownership rows a scan of replica me needs, sorted by node
 // UUID: the nodes it owns, those being handed to it, and those no live replica owns
 // (unowned, or their owner's lease ended by the database's clock). Rows of other live

@@ -225,6 +225,11 @@ func TestEnsureNodeOwnersUpdatesScope(t *testing.T) {
 	if o := owner(t, db, nodeB); o.ConductorGroup != "rack-2" || o.Shard != "s" || o.Replica != "r1" || o.Epoch != 1 {
 		t.Fatalf("after the node moved: %+v", o)
 	}
+	// NodeScopes: every row, owned or not, with its scope as last listed.
+	want := []store.NodeScope{{Node: nodeA}, {Node: nodeB, ConductorGroup: "rack-2", Shard: "s"}}
+	if got, err := db.NodeScopes(ctx); err != nil || !slices.Equal(got, want) {
+		t.Fatalf("node scopes: %+v %v, want %+v", got, err, want)
+	}
 	if _, err := db.NodeOwnerOf(ctx, "nope"); !errors.Is(err, placement.ErrNotFound) {
 		t.Fatalf("unknown node: %v", err)
 	}
