@@ -111,7 +111,6 @@ type proc struct {
 	mu       sync.Mutex
 	passes   []pass
 	warnings int
-	lastWarn string
 }
 
 func (p *proc) passesSince(t time.Time) []pass {

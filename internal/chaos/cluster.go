@@ -83,7 +83,6 @@ type Replica struct {
 	Started time.Time
 	cmd     *exec.Cmd
 	exited  chan struct{}
-	stopped bool // SIGSTOPped
 }
 
 // Gold is the fake's node i: class gold, available and off.

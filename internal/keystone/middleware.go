@@ -94,9 +94,7 @@ type middleware struct {
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, h := range identityHeaders {
-		if _, ok := r.Header[h]; ok {
-			delete(r.Header, h)
-		}
+		delete(r.Header, h)
 	}
 	if m.opts.Anonymous(r.URL.Path) {
 		m.next.ServeHTTP(w, r)

@@ -277,7 +277,7 @@ func TestReplicasShareFleet(t *testing.T) {
 	killed := time.Now()
 	r3.kill()
 	c.forget("r3")
-	took = c.waitSettled(n, testTTL+10*time.Second)
+	c.waitSettled(n, testTTL+10*time.Second)
 	took = time.Since(killed)
 	t.Logf("kill: %d nodes of r3 owned again after %v (TTL %v, scan %v)", len(r3Nodes), took, testTTL, testScan)
 	if took > testTTL+8*testScan+time.Second {
@@ -711,8 +711,8 @@ func TestRestartReclaims(t *testing.T) {
 	c.forget("r1")
 	restarted := time.Now()
 	c.start("r1", reconcile.Scope{})
-	took := c.waitSettled(n, 10*time.Second)
-	took = time.Since(restarted)
+	c.waitSettled(n, 10*time.Second)
+	took := time.Since(restarted)
 	for node, o := range c.owners() {
 		if o.Replica != "r1" || o.Epoch != before[node].Epoch+1 {
 			t.Fatalf("node %s after the restart: %+v (before %+v)", node, o, before[node])

@@ -440,7 +440,7 @@ func TestPlan(t *testing.T) {
 func TestSkewedClock(t *testing.T) {
 	c := NewSkewed(time.Hour, 2)
 	a := c.Now()
-	if d := a.Sub(time.Now()); d < 59*time.Minute {
+	if d := time.Until(a); d < 59*time.Minute {
 		t.Fatalf("offset: %v", d)
 	}
 	time.Sleep(50 * time.Millisecond)
