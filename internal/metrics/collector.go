@@ -101,36 +101,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// classSums are one resource class's sums over the providers.
-type classSums struct {
-	total, reserved, used int64
-	capacity              float64
-}
-
 func collectView(ch chan<- prometheus.Metric, v *fleet.View) {
-	sums := map[int64]*classSums{}
-	v.Providers(func(p *fleet.Provider) bool {
-		for i := range p.Inventories {
-			inv := &p.Inventories[i]
-			s := sums[inv.ClassID]
-			if s == nil {
-				s = &classSums{}
-				sums[inv.ClassID] = s
-			}
-			s.total += inv.Total
-			s.reserved += inv.Reserved
-			s.used += inv.Used
-			s.capacity += float64(inv.Total-inv.Reserved) * inv.AllocationRatio
-		}
-		return true
-	})
 	ch <- prometheus.MustNewConstMetric(providersDesc, prometheus.GaugeValue, float64(v.Len()))
-	for id, s := range sums {
+	for id, s := range v.Totals() {
 		rc := v.ClassName(id)
-		ch <- prometheus.MustNewConstMetric(inventoryDesc, prometheus.GaugeValue, float64(s.total), rc)
-		ch <- prometheus.MustNewConstMetric(reservedDesc, prometheus.GaugeValue, float64(s.reserved), rc)
-		ch <- prometheus.MustNewConstMetric(usedDesc, prometheus.GaugeValue, float64(s.used), rc)
-		ch <- prometheus.MustNewConstMetric(capacityDesc, prometheus.GaugeValue, s.capacity, rc)
+		ch <- prometheus.MustNewConstMetric(inventoryDesc, prometheus.GaugeValue, float64(s.Total), rc)
+		ch <- prometheus.MustNewConstMetric(reservedDesc, prometheus.GaugeValue, float64(s.Reserved), rc)
+		ch <- prometheus.MustNewConstMetric(usedDesc, prometheus.GaugeValue, float64(s.Used), rc)
+		ch <- prometheus.MustNewConstMetric(capacityDesc, prometheus.GaugeValue, s.Capacity, rc)
 	}
 }
 

@@ -335,19 +335,15 @@ func capacityOf(v *fleet.View, rows []*nodeRow) []classCapacity {
 		}
 		return c
 	}
-	v.Providers(func(p *fleet.Provider) bool {
-		for _, inv := range p.Inventories {
-			c := get(v.ClassName(inv.ClassID))
-			c.Providers++
-			c.Total += inv.Total
-			c.Reserved += inv.Reserved
-			c.Used += inv.Used
-			capacity := float64(inv.Total-inv.Reserved) * inv.AllocationRatio
-			c.Capacity += capacity
-			c.Free += capacity - float64(inv.Used)
-		}
-		return true
-	})
+	for id, t := range v.Totals() {
+		c := get(v.ClassName(id))
+		c.Providers += t.Providers
+		c.Total += t.Total
+		c.Reserved += t.Reserved
+		c.Used += t.Used
+		c.Capacity += t.Capacity
+		c.Free += t.Capacity - float64(t.Used)
+	}
 	for _, r := range rows {
 		if r.Class == "" || !r.Provider || r.Total == 0 {
 			continue
