@@ -98,7 +98,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- net.Add
 		if audit := log.With("component", "fence"); audit.Enabled(ctx, slog.LevelDebug) {
 			// Every fenced write's outcome per node, for auditors (the chaos tests).
 			db.SetFenceAudit(func(a store.FenceAudit) {
-				audit.Debug("fenced write", "node", a.Node, "replica", a.Replica, "epoch", a.Epoch, "accepted", a.Accepted)
+				audit.Debug("fenced write", "node", a.Node, "replica", a.Replica, "epoch", a.Epoch, "accepted", a.Accepted,
+					"checked_at", a.Checked)
 			})
 		}
 		g.Add(StageLeave, rep)

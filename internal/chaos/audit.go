@@ -27,6 +27,9 @@ type Event struct {
 	Replica  string `json:"replica"`
 	Epoch    int64  `json:"epoch"`
 	Accepted bool   `json:"accepted"`
+	// Checked is when an accepted write's fence held (store.FenceAudit.Checked): the
+	// write is ordered by it, since its rows stayed locked from then until the commit.
+	Checked time.Time `json:"checked_at"`
 	// Ownership change: from, to and why (claim, expired, handoff, move, self, offer).
 	From   string `json:"from"`
 	To     string `json:"to"`
@@ -60,6 +63,9 @@ func ReadLog(path string) ([]Event, error) {
 			continue // a line cut by kill -9
 		}
 		e.Log = path
+		if e.Msg == msgWrite && e.Accepted && !e.Checked.IsZero() {
+			e.Time = e.Checked // not when it was logged: a pause may come between
+		}
 		out = append(out, e)
 	}
 	return out, sc.Err()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -74,6 +75,12 @@ type FenceAudit struct {
 	Node, Replica string
 	Epoch         int64
 	Accepted      bool
+	// Checked is when an accepted write's fence was found to hold. The owner rows stay
+	// locked FOR SHARE from then until the commit, so no takeover of the node falls
+	// between the two: an auditor orders accepted writes by it, not by when the outcome
+	// is reported (a writer paused between its commit and its report would otherwise
+	// seem to write after a takeover).
+	Checked time.Time
 }
 
 // SetFenceAudit makes the handle call fn with every fenced write's outcome per node, after
@@ -88,9 +95,9 @@ func (db *DB) SetFenceAudit(fn func(FenceAudit)) {
 }
 
 // auditFence reports outcomes to the audit hook, if any.
-func (db *DB) auditFence(f *Fence, node string, accepted bool) {
+func (db *DB) auditFence(f *Fence, node string, accepted bool, checked time.Time) {
 	if p := db.fenced.audit.Load(); p != nil {
-		(*p)(FenceAudit{Node: node, Replica: f.Replica, Epoch: f.Epochs[node], Accepted: accepted})
+		(*p)(FenceAudit{Node: node, Replica: f.Replica, Epoch: f.Epochs[node], Accepted: accepted, Checked: checked})
 	}
 }
 

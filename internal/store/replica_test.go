@@ -277,6 +277,12 @@ func TestStaleEpochRejected(t *testing.T) {
 		t.Fatalf("rejections counted: %d, want 1", got)
 	}
 	auditMu.Lock()
+	for i, a := range audit { // an accepted write says when its fence held; a rejected one not
+		if a.Accepted == a.Checked.IsZero() {
+			t.Errorf("audit %+v: accepted %v with checked time %v", a, a.Accepted, a.Checked)
+		}
+		audit[i].Checked = time.Time{}
+	}
 	wantAudit := []store.FenceAudit{{Node: nodeA, Replica: "r1", Epoch: 1}, {Node: nodeB, Replica: "r1", Epoch: 1, Accepted: true}}
 	if !slices.Equal(audit, wantAudit) {
 		t.Fatalf("audit %+v, want %+v", audit, wantAudit)

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"ingot/internal/baremetal"
 	"ingot/internal/placement"
@@ -247,6 +248,7 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 	if fence != nil {
 		wctx = WithFence(ctx, nil) // checked here, node by node, not for the whole transaction
 	}
+	var checked time.Time // when the fence held (see FenceAudit.Checked)
 	err = db.write(wctx, func(t *tx) error {
 		clear(errs)
 		batch, pos := ws, []int(nil) // the writes to apply and their places in ws
@@ -255,6 +257,7 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 			if batch, pos, err = t.fenceNodes(fence, ws, errs); err != nil {
 				return err
 			}
+			checked = time.Now()
 		}
 		return t.writeNodes(batch, pos, errs, traitNames, fence)
 	})
@@ -263,8 +266,11 @@ func (db *DB) WriteNodes(ctx context.Context, ws []NodeWrite) (errs []error, err
 	}
 	if fence != nil && db.fenced.audit.Load() != nil {
 		for i, e := range errs {
-			if e == nil || errors.Is(e, ErrFenced) {
-				db.auditFence(fence, ws[i].NodeUUID, e == nil)
+			switch {
+			case e == nil:
+				db.auditFence(fence, ws[i].NodeUUID, true, checked)
+			case errors.Is(e, ErrFenced):
+				db.auditFence(fence, ws[i].NodeUUID, false, time.Time{})
 			}
 		}
 	}

@@ -94,12 +94,14 @@ const maxTxAttempts = 5
 // database failure runs fn again (fn must therefore only touch the database through t).
 func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 	f := fenceOf(ctx)
+	var checked time.Time // when the fence held (its rows stay locked until the commit)
 	if f != nil {
 		inner := fn
 		fn = func(t *tx) error {
 			if err := t.fenceAll(f); err != nil {
 				return err
 			}
+			checked = time.Now()
 			return inner(t)
 		}
 	}
@@ -119,10 +121,10 @@ func (db *DB) write(ctx context.Context, fn func(t *tx) error) error {
 	if f != nil && db.fenced.audit.Load() != nil {
 		var fe *FencedError
 		if errors.As(err, &fe) {
-			db.auditFence(f, fe.Node, false)
+			db.auditFence(f, fe.Node, false, time.Time{})
 		} else if err == nil {
 			for node := range f.Epochs {
-				db.auditFence(f, node, true)
+				db.auditFence(f, node, true, checked)
 			}
 		}
 	}
